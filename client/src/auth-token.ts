@@ -1,0 +1,60 @@
+/**
+ * Where the client's JWT comes from: the development server's `GET /dev/token`, else a token the
+ * user typed earlier in this tab (kept in `sessionStorage`), else the token form.
+ */
+
+const STORAGE_KEY = 'titan.token';
+
+/**
+ * Asks the server for a development token. The server answers `200 {"token": "<jwt>"}` (a trader
+ * token) in development and 404 otherwise; any other outcome, network errors included, is "none".
+ */
+export async function fetchDevToken(signal?: AbortSignal): Promise<string | null> {
+  try {
+    const response = await fetch('/dev/token', { headers: { accept: 'application/json' }, signal });
+    if (!response.ok) return null;
+    const body: unknown = await response.json();
+    const token = (body as { token?: unknown } | null)?.token;
+    return typeof token === 'string' && token !== '' ? token : null;
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return null;
+  }
+}
+
+/** The token the user entered earlier in this tab, if any. */
+export function readStoredToken(): string | null {
+  try {
+    return sessionStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null; // storage disabled (privacy mode, sandboxed iframe)
+  }
+}
+
+/** Keeps a user-entered token for this tab only; it is gone when the tab closes. */
+export function storeToken(token: string): void {
+  try {
+    sessionStorage.setItem(STORAGE_KEY, token);
+  } catch {
+    // Storage disabled: the token still works for this page load.
+  }
+}
+
+/** Forgets the stored token (the server refused it). */
+export function clearStoredToken(): void {
+  try {
+    sessionStorage.removeItem(STORAGE_KEY);
+  } catch {
+    // Nothing stored, nothing to clear.
+  }
+}
+
+/** Trims what the user pasted and drops a leading `Bearer ` they may have copied with it. */
+export function normalizeToken(input: string): string {
+  return input.trim().replace(/^bearer\s+/i, '');
+}
+
+/** The token to start with: the dev token in development, else the stored one, else `null` (ask). */
+export async function resolveStartupToken(signal?: AbortSignal): Promise<string | null> {
+  return (await fetchDevToken(signal)) ?? readStoredToken();
+}

@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+/** The GraphQL server during `vite` dev: `npm start` listens on 4000 by default. */
+const API_ORIGIN = 'http://localhost:4000';
+
+export default defineConfig({
+  // Run from the repository root (`npm run build:client`), but build the client folder.
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  plugins: [react()],
+  build: {
+    outDir: 'dist', // relative to root: client/dist, served by the API server
+    emptyOutDir: true,
+  },
+  server: {
+    proxy: {
+      '/graphql': { target: API_ORIGIN, ws: true },
+      '/dev': { target: API_ORIGIN },
+    },
+  },
+});

@@ -1,0 +1,127 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { TokenService } from './auth/tokens.js';
+import { connectBus } from './bus/connect-bus.js';
+import { redactUrl } from './bus/redis-event-bus.js';
+import type { Config } from './config.js';
+import type { BacktestStore } from './domain/backtest.js';
+import { BacktestRunner } from './domain/backtest-runner.js';
+import { startDemoMarket } from './domain/demo-market.js';
+import { findStrategy } from './domain/strategies.js';
+import type { Logger } from './logger.js';
+import { MarketPublisher } from './publish/market-publisher.js';
+import type { Services } from './schema/context.js';
+import { MemoryBacktestStore } from './store/memory-backtest-store.js';
+import { RedisBacktestStore } from './store/redis-backtest-store.js';
+import { createGraphQLHandler } from './transport/graphql-handler.js';
+import { createHttpRoutes } from './transport/http.js';
+import { attachWebSocketTransport } from './transport/ws.js';
+
+export interface DevTokens {
+  trader: string;
+  publisher: string;
+  admin: string;
+}
+
+export interface App {
+  /** Listens on `port` (0 = any free port) and resolves with the base URL. */
+  start(port?: number): Promise<string>;
+  /** Stops accepting, closes sockets with "going away", ends runs and releases Redis. */
+  stop(): Promise<void>;
+  /** Ready-made tokens when the secret was generated for this run (development), else null. */
+  readonly devTokens: DevTokens | null;
+}
+
+const CLIENT_DIR = fileURLToPath(new URL('../client/dist', import.meta.url));
+
+/** Wires config into a ready-to-start server; connects to Redis if configured, listens on `start`. */
+export async function buildApp(config: Config, logger: Logger): Promise<App> {
+  const onError = (error: unknown) => logger.error({ err: error }, 'background error');
+  const bus = await connectBus({ redisUrl: config.redisUrl, historyMaxLen: config.historyMaxLen, onError });
+  const backtestStore: BacktestStore = config.redisUrl
+    ? new RedisBacktestStore({ url: config.redisUrl, onError })
+    : new MemoryBacktestStore();
+  const backtests = new BacktestRunner({
+    bus,
+    store: backtestStore,
+    barsPerSecond: config.backtestBarsPerSecond,
+    concurrency: config.backtestConcurrency,
+    onError,
+  });
+  await backtests.start();
+  const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
+  const services: Services = { bus, publisher, backtests, backtestStore, feedSymbols: config.feedSymbols };
+  const tokens = new TokenService(config.jwtSecret);
+  const devTokens = config.devTokens ? await issueDevTokens(tokens) : null;
+
+  const graphql = createGraphQLHandler({
+    services,
+    tokens,
+    production: config.production,
+    graphiql: config.graphiql,
+    graphiqlToken: devTokens?.publisher ?? null,
+  });
+  const routes = createHttpRoutes({ graphql, clientDir: CLIENT_DIR, devToken: devTokens?.trader ?? null });
+  const server: Server = createServer((request, response) => {
+    routes(request, response).catch((error: unknown) => {
+      logger.error({ err: error, url: request.url }, 'request failed');
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const ws = attachWebSocketTransport(server, graphql, tokens);
+  const market = config.demoFeed
+    ? await startDemoMarket({ bus, publisher, symbols: config.feedSymbols, ticksPerSecond: config.feedTicksPerSecond, onError })
+    : null;
+
+  let stopping: Promise<void> | null = null;
+  return {
+    devTokens,
+    async start(port = config.port) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, config.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const { port: bound } = server.address() as AddressInfo;
+      const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${bound}`;
+      logger.info(
+        { url: `${url}/graphql`, bus: config.redisUrl ? `redis ${redactUrl(config.redisUrl)}` : 'memory', demoFeed: config.demoFeed },
+        'TITAN Realtime listening',
+      );
+      return url;
+    },
+    stop() {
+      // Order matters: stop producing, close clients (iterators return and release the bus), then the bus.
+      stopping ??= (async () => {
+        market?.stop();
+        await backtests.stop();
+        await ws.dispose().catch(onError);
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          for (const socket of sockets) socket.destroy();
+        });
+        await bus.close();
+        await backtestStore.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function issueDevTokens(tokens: TokenService): Promise<DevTokens> {
+  return {
+    trader: await tokens.issue('dev-trader', ['trader']),
+    publisher: await tokens.issue('dev-publisher', ['publisher', 'trader']),
+    admin: await tokens.issue('dev-admin', ['admin', 'trader']),
+  };
+}

@@ -1,0 +1,30 @@
+import { createGraphQLError } from 'graphql-yoga';
+
+/**
+ * The typed errors of the API. Each carries the `extensions.code` listed in `schema.graphql`; the
+ * message is safe to show to the caller (it never echoes a token or an internal detail).
+ */
+
+export function unauthenticated(reason: string) {
+  return createGraphQLError(`Unauthenticated: ${reason}`, {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+}
+
+export function forbidden(reason: string) {
+  return createGraphQLError(`Forbidden: ${reason}`, {
+    extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+  });
+}
+
+export function badUserInput(message: string) {
+  return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+export function badCursor(message: string) {
+  return createGraphQLError(message, { extensions: { code: 'BAD_CURSOR' } });
+}
+
+export function notFound(message: string) {
+  return createGraphQLError(message, { extensions: { code: 'NOT_FOUND' } });
+}

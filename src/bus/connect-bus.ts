@@ -1,0 +1,16 @@
+import type { EventBus } from './event-bus.js';
+import { MemoryEventBus } from './memory-event-bus.js';
+import { RedisEventBus } from './redis-event-bus.js';
+
+export interface BusSettings {
+  /** Redis URL; without one the bus is in-memory. */
+  redisUrl?: string | undefined;
+  historyMaxLen: number;
+  onError: (error: unknown) => void;
+}
+
+/** Picks the bus the settings ask for: Redis when a URL is given, else the embedded in-memory bus. */
+export async function connectBus({ redisUrl, historyMaxLen, onError }: BusSettings): Promise<EventBus> {
+  if (redisUrl) return RedisEventBus.connect({ url: redisUrl, historyMaxLen, onError });
+  return new MemoryEventBus({ historyMaxLen, onListenerError: onError });
+}

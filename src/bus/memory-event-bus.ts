@@ -1,0 +1,96 @@
+import type { EventBus, Envelope, Listener, Topic, Topics, Unsubscribe } from './event-bus.js';
+import { newEpoch } from './epoch.js';
+
+export interface MemoryEventBusOptions {
+  /** Events kept per topic key; older ones are dropped first. @default 1000 */
+  historyMaxLen?: number;
+  /** Called when a listener throws; the other listeners still receive the event. @default console.error */
+  onListenerError?: (error: unknown) => void;
+}
+
+interface Stream {
+  history: Envelope[];
+  listeners: Set<Listener<Topic>>;
+}
+
+/**
+ * The embedded bus: one process, the same contract as `RedisEventBus`. History lives as long as the
+ * process, so a new process starts a new epoch and old cursors are recognisably from another history.
+ */
+export class MemoryEventBus implements EventBus {
+  private readonly epoch = newEpoch();
+  private readonly offsets = new Map<Topic, number>();
+  private readonly streams = new Map<string, Stream>();
+  private readonly historyMaxLen: number;
+  private readonly onListenerError: (error: unknown) => void;
+  private closed = false;
+
+  constructor(options: MemoryEventBusOptions = {}) {
+    const { historyMaxLen = 1000, onListenerError = (error) => console.error('event listener failed', error) } =
+      options;
+    this.historyMaxLen = historyMaxLen;
+    this.onListenerError = onListenerError;
+  }
+
+  async publish<T extends Topic>(topic: T, key: string, payload: Topics[T]): Promise<Envelope<T>> {
+    if (this.closed) throw new Error('event bus is closed');
+    const offset = (this.offsets.get(topic) ?? 0) + 1;
+    this.offsets.set(topic, offset);
+    const envelope: Envelope<T> = { topic, key, position: { epoch: this.epoch, offset }, payload };
+    const stream = this.stream(topic, key);
+    stream.history.push(envelope);
+    if (stream.history.length > this.historyMaxLen) stream.history.shift();
+    for (const listener of stream.listeners) {
+      try {
+        listener(envelope);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
+    return envelope;
+  }
+
+  async subscribe<T extends Topic>(topic: T, key: string, listener: Listener<T>): Promise<Unsubscribe> {
+    if (this.closed) throw new Error('event bus is closed');
+    const stream = this.stream(topic, key);
+    const entry = listener as Listener<Topic>;
+    stream.listeners.add(entry);
+    return () => {
+      stream.listeners.delete(entry);
+      if (stream.listeners.size === 0 && stream.history.length === 0) this.streams.delete(streamId(topic, key));
+    };
+  }
+
+  async latest<T extends Topic>(topic: T, key: string, count: number): Promise<Envelope<T>[]> {
+    const history = (this.streams.get(streamId(topic, key))?.history ?? []) as Envelope<T>[];
+    return history.slice(-count).reverse();
+  }
+
+  async keys(topic: Topic): Promise<string[]> {
+    const prefix = `${topic}\u0000`;
+    const keys: string[] = [];
+    for (const [id, stream] of this.streams) {
+      if (id.startsWith(prefix) && stream.history.length > 0) keys.push(id.slice(prefix.length));
+    }
+    return keys;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const stream of this.streams.values()) stream.listeners.clear();
+  }
+
+  private stream(topic: Topic, key: string): Stream {
+    const id = streamId(topic, key);
+    let stream = this.streams.get(id);
+    if (!stream) {
+      stream = { history: [], listeners: new Set() };
+      this.streams.set(id, stream);
+    }
+    return stream;
+  }
+}
+
+function streamId(topic: Topic, key: string): string {
+  return `${topic}\u0000${key}`;
+}

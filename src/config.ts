@@ -1,0 +1,143 @@
+/**
+ * Configuration from the environment, parsed and validated once at start-up. Every knob is listed
+ * in the README's "Configuration" table; a bad value stops the process with a message naming the
+ * variable and the value it had, never a silent fallback.
+ */
+
+export const DEFAULT_SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD', 'AAPL', 'MSFT'] as const;
+
+/** A symbol: 1-20 characters of upper-case letters, digits, `.`, `_`, `/` or `-`, starting with a letter or digit. */
+export const SYMBOL_PATTERN = /^[A-Z0-9][A-Z0-9._/-]{0,19}$/;
+
+export interface Config {
+  /** `PORT`: TCP port of HTTP, SSE and WebSocket on `/graphql`. @default 4000 */
+  port: number;
+  /** `HOST`: interface to listen on. @default "0.0.0.0" */
+  host: string;
+  /** `NODE_ENV === "production"`: masks errors, requires `JWT_SECRET`, turns GraphiQL and dev tokens off. */
+  production: boolean;
+  /**
+   * `JWT_SECRET`: HS256 secret, at least 32 characters. Required in production; elsewhere a random
+   * one is made for the run and ready-to-use tokens are logged (`devTokens` is then true).
+   */
+  jwtSecret: string;
+  /** True when the secret was made for this run: `/dev/token` and GraphiQL hand out dev tokens. */
+  devTokens: boolean;
+  /** `REDIS_URL` (`redis://` or `rediss://`): use Redis as the event bus. Unset: in-memory bus. */
+  redisUrl: string | undefined;
+  /** `DEMO_FEED`: run the simulated market feed and the signal engine in this process. @default true */
+  demoFeed: boolean;
+  /** `FEED_SYMBOLS`: comma-separated symbols of the demo feed. @default BTC-USD,ETH-USD,SOL-USD,AAPL,MSFT */
+  feedSymbols: string[];
+  /** `FEED_TICKS_PER_SECOND`: ticks per second per symbol, 0.1 to 1000. @default 4 */
+  feedTicksPerSecond: number;
+  /** `BACKTEST_BARS_PER_SECOND`: pace of a backtest run (0 = as fast as the CPU allows). @default 25000 */
+  backtestBarsPerSecond: number;
+  /** `BACKTEST_CONCURRENCY`: backtests running at once in this process; more wait as QUEUED. @default 2 */
+  backtestConcurrency: number;
+  /** `GRAPHIQL`: serve GraphiQL on a browser GET of `/graphql`. @default true, false in production */
+  graphiql: boolean;
+  /** `HISTORY_MAX_LEN`: events kept per topic key (per symbol, strategy, backtest). @default 1000 */
+  historyMaxLen: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and checks every knob; throws one `ConfigError` listing all bad values. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = new EnvReader(env, problems);
+  const production = env.NODE_ENV === 'production';
+
+  const secret = env.JWT_SECRET;
+  if (secret !== undefined && secret.length < 32) {
+    problems.push(`JWT_SECRET must be at least 32 characters (got ${secret.length})`);
+  }
+  if (production && !secret) {
+    problems.push('JWT_SECRET is required when NODE_ENV=production');
+  }
+
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    problems.push(`REDIS_URL must start with redis:// or rediss:// (got "${redisUrl}")`);
+  }
+
+  const feedSymbols = read.list('FEED_SYMBOLS', [...DEFAULT_SYMBOLS]);
+  for (const symbol of feedSymbols) {
+    if (!SYMBOL_PATTERN.test(symbol)) problems.push(`FEED_SYMBOLS has a malformed symbol "${symbol}"`);
+  }
+
+  const config: Config = {
+    port: read.integer('PORT', 4000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    production,
+    jwtSecret: secret ?? randomSecret(),
+    devTokens: !secret && !production,
+    redisUrl,
+    demoFeed: read.boolean('DEMO_FEED', true),
+    feedSymbols,
+    feedTicksPerSecond: read.number('FEED_TICKS_PER_SECOND', 4, 0.1, 1000),
+    backtestBarsPerSecond: read.number('BACKTEST_BARS_PER_SECOND', 25000, 0, 1e9),
+    backtestConcurrency: read.integer('BACKTEST_CONCURRENCY', 2, 1, 64),
+    graphiql: read.boolean('GRAPHIQL', !production),
+    historyMaxLen: read.integer('HISTORY_MAX_LEN', 1000, 1, 10_000_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function randomSecret(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+}
+
+class EnvReader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  number(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      this.problems.push(`${name} must be a number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.number(name, fallback, min, max);
+    if (!Number.isInteger(value)) {
+      this.problems.push(`${name} must be a whole number (got "${this.env[name]}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.env[name]?.toLowerCase();
+    if (raw === undefined || raw === '') return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    this.problems.push(`${name} must be one of 1/0, true/false, yes/no, on/off (got "${this.env[name]}")`);
+    return fallback;
+  }
+
+  list(name: string, fallback: string[]): string[] {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  }
+}

@@ -1,0 +1,39 @@
+import type { EventBus, Unsubscribe } from '../bus/event-bus.js';
+import type { MarketPublisher } from '../publish/market-publisher.js';
+import { PriceFeed } from './price-feed.js';
+import { SignalEngine } from './signal-engine.js';
+import { STRATEGIES } from './strategies.js';
+
+export interface DemoMarketOptions {
+  bus: EventBus;
+  publisher: MarketPublisher;
+  symbols: readonly string[];
+  ticksPerSecond: number;
+  onError: (error: unknown) => void;
+}
+
+/**
+ * The simulated market: the price feed publishes ticks, and the signal engine runs every strategy on
+ * the ticks of these symbols as the bus delivers them, so ticks that other publishers send for the
+ * same symbols are evaluated too. Run it in one process per system (embedded or `npm run feed`),
+ * or every signal would be emitted once per process.
+ */
+export async function startDemoMarket(options: DemoMarketOptions): Promise<{ stop(): void }> {
+  const { bus, publisher, symbols, ticksPerSecond, onError } = options;
+  const engine = new SignalEngine({
+    strategies: STRATEGIES,
+    publish: (signal) => publisher.publishSignal(signal),
+    onError,
+  });
+  const unsubscribes: Unsubscribe[] = await Promise.all(
+    symbols.map((symbol) => bus.subscribe('price', symbol, ({ payload }) => engine.onPrice(payload))),
+  );
+  const feed = new PriceFeed({ symbols, ticksPerSecond, publish: (tick) => publisher.publishPrice(tick), onError });
+  feed.start();
+  return {
+    stop() {
+      feed.stop();
+      for (const unsubscribe of unsubscribes) unsubscribe();
+    },
+  };
+}

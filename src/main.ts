@@ -1,0 +1,37 @@
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+
+const logger = createLogger();
+try {
+  const config = loadConfig();
+  const app = await buildApp(config, logger);
+  const url = await app.start();
+  if (app.devTokens) {
+    logger.info(
+      { trader: app.devTokens.trader, publisher: app.devTokens.publisher, admin: app.devTokens.admin },
+      'JWT_SECRET is not set: made a secret for this run. Development tokens (send as "Authorization: Bearer <token>"):',
+    );
+  }
+  logger.info(`GraphiQL: ${url}/graphql   dashboard: ${url}/`);
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    const forced = setTimeout(() => process.exit(1), 10_000).unref();
+    app.stop().then(
+      () => {
+        clearTimeout(forced);
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+} catch (error) {
+  if (error instanceof ConfigError) logger.fatal(error.message);
+  else logger.fatal({ err: error }, 'could not start');
+  process.exit(1);
+}

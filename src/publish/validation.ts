@@ -1,0 +1,105 @@
+import { SYMBOL_PATTERN } from '../config.js';
+import type { PriceEvent, Side, SignalEvent } from '../domain/events.js';
+
+/**
+ * The one gate every event passes before it reaches the bus, whichever way it was published
+ * (mutation, the TypeScript publisher, the Redis ingest stream). Problems name the field.
+ */
+
+export interface PriceInput {
+  symbol: string;
+  price: number;
+  bid?: number | null;
+  ask?: number | null;
+  volume?: number | null;
+  timestamp?: string | null;
+}
+
+export interface SignalInput {
+  strategyId: string;
+  symbol: string;
+  side: Side;
+  price: number;
+  confidence: number;
+  reason?: string | null;
+}
+
+export class ValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid event: ${problems.join('; ')}`);
+    this.name = 'ValidationError';
+  }
+}
+
+const MAX_PRICE = 1e12;
+const MAX_REASON_LENGTH = 500;
+
+export function validatePrice(input: PriceInput, now: () => Date = () => new Date()): PriceEvent {
+  const problems: string[] = [];
+  checkSymbol(input.symbol, problems);
+  checkPrice('price', input.price, problems);
+  const bid = input.bid ?? input.price;
+  const ask = input.ask ?? input.price;
+  if (input.bid != null) checkPrice('bid', input.bid, problems);
+  if (input.ask != null) checkPrice('ask', input.ask, problems);
+  if (Number.isFinite(bid) && Number.isFinite(ask) && bid > ask) problems.push(`bid ${bid} is above ask ${ask}`);
+  const volume = input.volume ?? 0;
+  if (typeof volume !== 'number' || !Number.isFinite(volume) || volume < 0) {
+    problems.push(`volume must be a finite number >= 0 (got ${String(volume)})`);
+  }
+  const timestamp = input.timestamp == null ? now().toISOString() : normaliseTimestamp(input.timestamp, problems);
+  if (problems.length > 0) throw new ValidationError(problems);
+  return { symbol: input.symbol, price: input.price, bid, ask, volume, timestamp };
+}
+
+export function validateSignal(
+  input: SignalInput,
+  knownStrategy: (id: string) => boolean,
+): Omit<SignalEvent, 'id' | 'timestamp'> {
+  const problems: string[] = [];
+  if (typeof input.strategyId !== 'string' || !knownStrategy(input.strategyId)) {
+    problems.push(`strategyId "${String(input.strategyId)}" is not a known strategy`);
+  }
+  checkSymbol(input.symbol, problems);
+  if (input.side !== 'BUY' && input.side !== 'SELL') problems.push(`side must be BUY or SELL (got ${String(input.side)})`);
+  checkPrice('price', input.price, problems);
+  const { confidence } = input;
+  if (typeof confidence !== 'number' || !Number.isFinite(confidence) || confidence < 0 || confidence > 1) {
+    problems.push(`confidence must be a number from 0 to 1 (got ${String(confidence)})`);
+  }
+  const reason = input.reason ?? null;
+  if (reason !== null && (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH)) {
+    problems.push(`reason must be a string of at most ${MAX_REASON_LENGTH} characters`);
+  }
+  if (problems.length > 0) throw new ValidationError(problems);
+  return { strategyId: input.strategyId, symbol: input.symbol, side: input.side, price: input.price, confidence, reason };
+}
+
+export function checkSymbol(symbol: unknown, problems: string[]): void {
+  if (typeof symbol !== 'string' || !SYMBOL_PATTERN.test(symbol)) {
+    problems.push(
+      `symbol ${JSON.stringify(symbol)} is malformed: use 1-20 characters A-Z 0-9 . _ / - starting with a letter or digit`,
+    );
+  }
+}
+
+function checkPrice(field: string, value: unknown, problems: string[]): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_PRICE) {
+    problems.push(`${field} must be a finite number above 0 and at most ${MAX_PRICE} (got ${String(value)})`);
+  }
+}
+
+/** Accepts ISO-8601 date-times with a zone (`Z` or `±hh:mm`); returns the UTC ISO form. */
+export function parseIsoDateTime(value: unknown): string | null {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+    return null;
+  }
+  const time = Date.parse(value);
+  return Number.isFinite(time) ? new Date(time).toISOString() : null;
+}
+
+function normaliseTimestamp(value: string, problems: string[]): string {
+  const iso = parseIsoDateTime(value);
+  if (iso === null) problems.push(`timestamp must be an ISO-8601 date-time with a zone (got ${JSON.stringify(value)})`);
+  return iso ?? '';
+}

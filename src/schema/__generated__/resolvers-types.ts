@@ -1,0 +1,459 @@
+import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
+import type { BacktestModel, StrategyModel } from '../mappers.js';
+import type { GraphQLContext } from '../context.js';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** Opaque resume token. Pass the last cursor you received as `after` to resume a subscription. */
+  Cursor: { input: string; output: string; }
+  /** An ISO-8601 date-time in UTC, e.g. `2026-11-26T16:30:00.000Z`. */
+  DateTime: { input: string; output: string; }
+};
+
+export type Backtest = {
+  __typename?: 'Backtest';
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** Why the run failed or was cancelled. */
+  message?: Maybe<Scalars['String']['output']>;
+  /** From 0 to 1. */
+  progress: Scalars['Float']['output'];
+  result?: Maybe<BacktestResult>;
+  status: BacktestStatus;
+  strategyId: Scalars['ID']['output'];
+  symbol: Scalars['String']['output'];
+  /** Number of bars the run simulates. */
+  totalBars: Scalars['Int']['output'];
+};
+
+/** A progress update of a running backtest; the last one of a run has a terminal status. */
+export type BacktestProgress = {
+  __typename?: 'BacktestProgress';
+  backtestId: Scalars['ID']['output'];
+  cursor: Scalars['Cursor']['output'];
+  /** Equity of the simulated account so far, starting from 1.0. */
+  equity?: Maybe<Scalars['Float']['output']>;
+  message?: Maybe<Scalars['String']['output']>;
+  processedBars: Scalars['Int']['output'];
+  /** From 0 to 1. */
+  progress: Scalars['Float']['output'];
+  status: BacktestStatus;
+  timestamp: Scalars['DateTime']['output'];
+  totalBars: Scalars['Int']['output'];
+};
+
+export type BacktestResult = {
+  __typename?: 'BacktestResult';
+  /** Equity over the run, about 200 evenly spaced points starting at 1.0, for charts. */
+  equityCurve: Array<Scalars['Float']['output']>;
+  /** Largest peak-to-trough fall of equity as a fraction (0.08 is -8%). */
+  maxDrawdown: Scalars['Float']['output'];
+  /** Annualised Sharpe ratio of per-bar returns; null when returns have no variance. */
+  sharpe?: Maybe<Scalars['Float']['output']>;
+  /** Total return of the run as a fraction (0.12 is +12%). */
+  totalReturn: Scalars['Float']['output'];
+  trades: Scalars['Int']['output'];
+  /** Share of closed trades that made money, from 0 to 1. */
+  winRate: Scalars['Float']['output'];
+};
+
+export type BacktestStatus =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'QUEUED'
+  | 'RUNNING';
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Stops a queued or running backtest of the caller's (or any, for an admin). */
+  cancelBacktest: Backtest;
+  /** Publishes a price tick. Role `publisher` only. */
+  publishPrice: PriceTick;
+  /** Publishes a signal of a known strategy. Role `publisher` only. */
+  publishSignal: Signal;
+  /** Runs a strategy over a deterministic historical bar series; follow it with `backtestProgress`. */
+  startBacktest: Backtest;
+};
+
+
+export type MutationCancelBacktestArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationPublishPriceArgs = {
+  input: PriceInput;
+};
+
+
+export type MutationPublishSignalArgs = {
+  input: SignalInput;
+};
+
+
+export type MutationStartBacktestArgs = {
+  input: StartBacktestInput;
+};
+
+export type PriceInput = {
+  /** Defaults to `price`. */
+  ask?: InputMaybe<Scalars['Float']['input']>;
+  /** Defaults to `price`. */
+  bid?: InputMaybe<Scalars['Float']['input']>;
+  price: Scalars['Float']['input'];
+  symbol: Scalars['String']['input'];
+  /** Defaults to the time the server receives the tick. */
+  timestamp?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Defaults to 0. */
+  volume?: InputMaybe<Scalars['Float']['input']>;
+};
+
+/** One quote of a symbol. `bid <= price <= ask` is not enforced, `bid <= ask` is. */
+export type PriceTick = {
+  __typename?: 'PriceTick';
+  ask: Scalars['Float']['output'];
+  bid: Scalars['Float']['output'];
+  cursor: Scalars['Cursor']['output'];
+  price: Scalars['Float']['output'];
+  symbol: Scalars['String']['output'];
+  timestamp: Scalars['DateTime']['output'];
+  volume: Scalars['Float']['output'];
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** A backtest visible to the caller (its owner or an admin); null otherwise. */
+  backtest?: Maybe<Backtest>;
+  /** The caller's own backtests, newest first. */
+  backtests: Array<Backtest>;
+  /** Latest tick per symbol: the snapshot a screen starts from. All known symbols when `symbols` is omitted. */
+  prices: Array<PriceTick>;
+  /** Most recent signals, newest first, optionally filtered. `last` is capped at 500. */
+  signals: Array<Signal>;
+  /** Strategies that signals and backtests can name. */
+  strategies: Array<Strategy>;
+  /** Symbols with a live price: the configured feed's and any a publisher has published. */
+  symbols: Array<Scalars['String']['output']>;
+};
+
+
+export type QueryBacktestArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryPricesArgs = {
+  symbols?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+
+export type QuerySignalsArgs = {
+  last?: InputMaybe<Scalars['Int']['input']>;
+  strategyId?: InputMaybe<Scalars['ID']['input']>;
+  symbol?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type Side =
+  | 'BUY'
+  | 'SELL';
+
+/** A trading signal emitted by a strategy (the live signal engine or an external publisher). */
+export type Signal = {
+  __typename?: 'Signal';
+  /** How sure the strategy is, from 0 to 1. */
+  confidence: Scalars['Float']['output'];
+  cursor: Scalars['Cursor']['output'];
+  id: Scalars['ID']['output'];
+  price: Scalars['Float']['output'];
+  reason?: Maybe<Scalars['String']['output']>;
+  side: Side;
+  strategyId: Scalars['ID']['output'];
+  symbol: Scalars['String']['output'];
+  timestamp: Scalars['DateTime']['output'];
+};
+
+export type SignalInput = {
+  confidence: Scalars['Float']['input'];
+  price: Scalars['Float']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
+  side: Side;
+  strategyId: Scalars['ID']['input'];
+  symbol: Scalars['String']['input'];
+};
+
+export type StartBacktestInput = {
+  /** Number of historical bars to simulate, 100 to 1,000,000. Default 50,000. */
+  bars?: InputMaybe<Scalars['Int']['input']>;
+  strategyId: Scalars['ID']['input'];
+  symbol: Scalars['String']['input'];
+};
+
+export type Strategy = {
+  __typename?: 'Strategy';
+  description: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Progress of one of the caller's backtests, ending with its terminal status. */
+  backtestProgress: BacktestProgress;
+  /** Live ticks of the given symbols (1 to 50 symbols). */
+  price: PriceTick;
+  /** Live signals, optionally only of some strategies and/or symbols. */
+  signal: Signal;
+};
+
+
+export type SubscriptionBacktestProgressArgs = {
+  after?: InputMaybe<Scalars['Cursor']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionPriceArgs = {
+  after?: InputMaybe<Scalars['Cursor']['input']>;
+  symbols: Array<Scalars['String']['input']>;
+};
+
+
+export type SubscriptionSignalArgs = {
+  after?: InputMaybe<Scalars['Cursor']['input']>;
+  strategyIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  symbols?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+export type WithIndex<TObject> = TObject & Record<string, any>;
+export type ResolversObject<TObject> = WithIndex<TObject>;
+
+export type ResolverTypeWrapper<T> = Promise<T> | T;
+
+
+export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
+  resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
+};
+export type Resolver<TResult, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = ResolverFn<TResult, TParent, TContext, TArgs> | ResolverWithResolve<TResult, TParent, TContext, TArgs>;
+
+export type ResolverFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Promise<TResult> | TResult;
+
+export type SubscriptionSubscribeFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => AsyncIterable<TResult> | Promise<AsyncIterable<TResult>>;
+
+export type SubscriptionResolveFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+export interface SubscriptionSubscriberObject<TResult, TKey extends string, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<{ [key in TKey]: TResult }, TParent, TContext, TArgs>;
+  resolve?: SubscriptionResolveFn<TResult, { [key in TKey]: TResult }, TContext, TArgs>;
+}
+
+export interface SubscriptionResolverObject<TResult, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<any, TParent, TContext, TArgs>;
+  resolve: SubscriptionResolveFn<TResult, any, TContext, TArgs>;
+}
+
+export type SubscriptionObject<TResult, TKey extends string, TParent, TContext, TArgs> =
+  | SubscriptionSubscriberObject<TResult, TKey, TParent, TContext, TArgs>
+  | SubscriptionResolverObject<TResult, TParent, TContext, TArgs>;
+
+export type SubscriptionResolver<TResult, TKey extends string, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> =
+  | ((...args: any[]) => SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>)
+  | SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>;
+
+export type TypeResolveFn<TTypes, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (
+  parent: TParent,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
+
+export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (obj: T, context: TContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
+
+export type NextResolverFn<T> = () => Promise<T>;
+
+export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = (
+  next: NextResolverFn<TResult>,
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+
+
+
+
+/** Mapping between all available schema types and the resolvers types */
+export type ResolversTypes = ResolversObject<{
+  Backtest: ResolverTypeWrapper<BacktestModel>;
+  BacktestProgress: ResolverTypeWrapper<BacktestProgress>;
+  BacktestResult: ResolverTypeWrapper<BacktestResult>;
+  BacktestStatus: BacktestStatus;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Cursor: ResolverTypeWrapper<Scalars['Cursor']['output']>;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PriceInput: PriceInput;
+  PriceTick: ResolverTypeWrapper<PriceTick>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Side: Side;
+  Signal: ResolverTypeWrapper<Signal>;
+  SignalInput: SignalInput;
+  StartBacktestInput: StartBacktestInput;
+  Strategy: ResolverTypeWrapper<StrategyModel>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+}>;
+
+/** Mapping between all available schema types and the resolvers parents */
+export type ResolversParentTypes = ResolversObject<{
+  Backtest: BacktestModel;
+  BacktestProgress: BacktestProgress;
+  BacktestResult: BacktestResult;
+  Boolean: Scalars['Boolean']['output'];
+  Cursor: Scalars['Cursor']['output'];
+  DateTime: Scalars['DateTime']['output'];
+  Float: Scalars['Float']['output'];
+  ID: Scalars['ID']['output'];
+  Int: Scalars['Int']['output'];
+  Mutation: Record<PropertyKey, never>;
+  PriceInput: PriceInput;
+  PriceTick: PriceTick;
+  Query: Record<PropertyKey, never>;
+  Signal: Signal;
+  SignalInput: SignalInput;
+  StartBacktestInput: StartBacktestInput;
+  Strategy: StrategyModel;
+  String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
+}>;
+
+export type BacktestResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Backtest'] = ResolversParentTypes['Backtest']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  result?: Resolver<Maybe<ResolversTypes['BacktestResult']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['BacktestStatus'], ParentType, ContextType>;
+  strategyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  symbol?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  totalBars?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type BacktestProgressResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BacktestProgress'] = ResolversParentTypes['BacktestProgress']> = ResolversObject<{
+  backtestId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['Cursor'], ParentType, ContextType>;
+  equity?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  processedBars?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['BacktestStatus'], ParentType, ContextType>;
+  timestamp?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  totalBars?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type BacktestResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BacktestResult'] = ResolversParentTypes['BacktestResult']> = ResolversObject<{
+  equityCurve?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
+  maxDrawdown?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  sharpe?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  totalReturn?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  trades?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  winRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export interface CursorScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Cursor'], any> {
+  name: 'Cursor';
+}
+
+export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
+  name: 'DateTime';
+}
+
+export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  cancelBacktest?: Resolver<ResolversTypes['Backtest'], ParentType, ContextType, RequireFields<MutationCancelBacktestArgs, 'id'>>;
+  publishPrice?: Resolver<ResolversTypes['PriceTick'], ParentType, ContextType, RequireFields<MutationPublishPriceArgs, 'input'>>;
+  publishSignal?: Resolver<ResolversTypes['Signal'], ParentType, ContextType, RequireFields<MutationPublishSignalArgs, 'input'>>;
+  startBacktest?: Resolver<ResolversTypes['Backtest'], ParentType, ContextType, RequireFields<MutationStartBacktestArgs, 'input'>>;
+}>;
+
+export type PriceTickResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PriceTick'] = ResolversParentTypes['PriceTick']> = ResolversObject<{
+  ask?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  bid?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['Cursor'], ParentType, ContextType>;
+  price?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  symbol?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  timestamp?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  volume?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  backtest?: Resolver<Maybe<ResolversTypes['Backtest']>, ParentType, ContextType, RequireFields<QueryBacktestArgs, 'id'>>;
+  backtests?: Resolver<Array<ResolversTypes['Backtest']>, ParentType, ContextType>;
+  prices?: Resolver<Array<ResolversTypes['PriceTick']>, ParentType, ContextType, Partial<QueryPricesArgs>>;
+  signals?: Resolver<Array<ResolversTypes['Signal']>, ParentType, ContextType, RequireFields<QuerySignalsArgs, 'last'>>;
+  strategies?: Resolver<Array<ResolversTypes['Strategy']>, ParentType, ContextType>;
+  symbols?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type SignalResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Signal'] = ResolversParentTypes['Signal']> = ResolversObject<{
+  confidence?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['Cursor'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  price?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  side?: Resolver<ResolversTypes['Side'], ParentType, ContextType>;
+  strategyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  symbol?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  timestamp?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type StrategyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Strategy'] = ResolversParentTypes['Strategy']> = ResolversObject<{
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  backtestProgress?: SubscriptionResolver<ResolversTypes['BacktestProgress'], "backtestProgress", ParentType, ContextType, RequireFields<SubscriptionBacktestProgressArgs, 'id'>>;
+  price?: SubscriptionResolver<ResolversTypes['PriceTick'], "price", ParentType, ContextType, RequireFields<SubscriptionPriceArgs, 'symbols'>>;
+  signal?: SubscriptionResolver<ResolversTypes['Signal'], "signal", ParentType, ContextType, Partial<SubscriptionSignalArgs>>;
+}>;
+
+export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
+  Backtest?: BacktestResolvers<ContextType>;
+  BacktestProgress?: BacktestProgressResolvers<ContextType>;
+  BacktestResult?: BacktestResultResolvers<ContextType>;
+  Cursor?: GraphQLScalarType;
+  DateTime?: GraphQLScalarType;
+  Mutation?: MutationResolvers<ContextType>;
+  PriceTick?: PriceTickResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  Signal?: SignalResolvers<ContextType>;
+  Strategy?: StrategyResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
+}>;
+

@@ -1,0 +1,21 @@
+import type { Viewer } from '../auth/viewer.js';
+import type { EventBus } from '../bus/event-bus.js';
+import type { BacktestStore } from '../domain/backtest.js';
+import type { BacktestRunner } from '../domain/backtest-runner.js';
+import type { MarketPublisher } from '../publish/market-publisher.js';
+
+/** What resolvers may use; built once per app and shared by every operation. */
+export interface Services {
+  bus: EventBus;
+  publisher: MarketPublisher;
+  backtests: BacktestRunner;
+  backtestStore: BacktestStore;
+  /** Symbols of the configured feed, listed by `symbols` even before their first tick. */
+  feedSymbols: readonly string[];
+}
+
+/** The context of every operation: an authenticated viewer (there is no anonymous access). */
+export interface GraphQLContext {
+  viewer: Viewer;
+  services: Services;
+}

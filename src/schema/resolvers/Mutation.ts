@@ -1,0 +1,31 @@
+import { requireRole, visibleBacktest } from '../../auth/authorization.js';
+import type { MutationResolvers } from '../__generated__/resolvers-types.js';
+import { asUserInput, checkRange, checkStrategyIds, checkSymbols } from '../arguments.js';
+import { toPriceTick, toSignal } from '../event-fields.js';
+
+export const DEFAULT_BACKTEST_BARS = 50_000;
+
+export const Mutation: MutationResolvers = {
+  async startBacktest(_parent, { input }, { viewer, services }) {
+    requireRole(viewer, 'trader', 'admin');
+    const [strategyId = ''] = checkStrategyIds('input.strategyId', [input.strategyId]);
+    const [symbol = ''] = checkSymbols('input.symbol', [input.symbol], 1);
+    const bars = checkRange('input.bars', input.bars ?? DEFAULT_BACKTEST_BARS, 100, 1_000_000);
+    return services.backtests.startBacktest(viewer.id, { strategyId, symbol, bars });
+  },
+
+  async cancelBacktest(_parent, { id }, { viewer, services }) {
+    const record = visibleBacktest(viewer, await services.backtestStore.get(id), id);
+    return services.backtests.cancel(record);
+  },
+
+  async publishPrice(_parent, { input }, { viewer, services }) {
+    requireRole(viewer, 'publisher');
+    return toPriceTick(await asUserInput(() => services.publisher.publishPrice(input)));
+  },
+
+  async publishSignal(_parent, { input }, { viewer, services }) {
+    requireRole(viewer, 'publisher');
+    return toSignal(await asUserInput(() => services.publisher.publishSignal(input)));
+  },
+};

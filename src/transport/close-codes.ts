@@ -1,0 +1,20 @@
+/**
+ * WebSocket close codes of TITAN Realtime. The 44xx codes follow graphql-ws; the README lists them
+ * with what a client should do. A reason is clipped to the 123 bytes a close frame can carry.
+ */
+export enum CloseCode {
+  /** The server is shutting down or restarting: reconnect (elsewhere) and resume. */
+  GoingAway = 1001,
+  /** No token, or a malformed, forged or expired one: get a fresh token, then reconnect. */
+  Unauthorized = 4401,
+  /** A valid token that may not connect (no known role): do not retry with the same token. */
+  Forbidden = 4403,
+}
+
+const MAX_REASON_BYTES = 123;
+
+export function limitCloseReason(reason: string): string {
+  let clipped = reason;
+  while (Buffer.byteLength(clipped) > MAX_REASON_BYTES) clipped = clipped.slice(0, -1);
+  return clipped;
+}

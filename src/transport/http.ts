@@ -1,0 +1,74 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, normalize, sep } from 'node:path';
+import { GRAPHQL_PATH, type GraphQLHandler } from './graphql-handler.js';
+
+export interface HttpRoutesOptions {
+  graphql: GraphQLHandler;
+  /** Folder of the built web client, served at `/`; null serves none. */
+  clientDir: string | null;
+  /** A trader token handed to the web client in development; null answers `/dev/token` with 404. */
+  devToken: string | null;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+};
+
+/** Routes a plain HTTP request: GraphQL (and SSE, GraphiQL) on `/graphql`, the dev token, the client. */
+export function createHttpRoutes({ graphql, clientDir, devToken }: HttpRoutesOptions) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (path === GRAPHQL_PATH || path.startsWith(`${GRAPHQL_PATH}/`)) {
+      await graphql(request, response);
+      return;
+    }
+    if (path === '/dev/token') {
+      if (devToken === null) return sendText(response, 404, 'Not found: dev tokens are off (JWT_SECRET is set)');
+      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      response.end(JSON.stringify({ token: devToken }));
+      return;
+    }
+    if (clientDir === null || (request.method !== 'GET' && request.method !== 'HEAD')) {
+      return sendText(response, 404, 'Not found');
+    }
+    await serveStatic(clientDir, path, response);
+  };
+}
+
+async function serveStatic(root: string, path: string, response: ServerResponse): Promise<void> {
+  let relative: string;
+  try {
+    relative = normalize(decodeURIComponent(path)).replace(/^([/\\])+/, '');
+  } catch {
+    return sendText(response, 400, 'Bad request: malformed path');
+  }
+  if (relative.split(sep).includes('..')) return sendText(response, 400, 'Bad request: path leaves the site');
+  // Client-side routes fall back to the app shell.
+  const candidates = [join(root, relative), join(root, 'index.html')];
+  for (const file of candidates) {
+    const info = await stat(file).catch(() => null);
+    if (info?.isFile()) {
+      response.writeHead(200, {
+        'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+        'content-length': info.size,
+        'cache-control': file.includes(`${sep}assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+      });
+      createReadStream(file).pipe(response);
+      return;
+    }
+  }
+  sendText(response, 404, 'Not found: the web client is not built (run `npm run build:client`)');
+}
+
+function sendText(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  response.end(text);
+}

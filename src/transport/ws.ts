@@ -1,0 +1,89 @@
+import type { Server } from 'node:http';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import type { Context } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { TokenError, type TokenService } from '../auth/tokens.js';
+import type { Viewer } from '../auth/viewer.js';
+import { CloseCode, limitCloseReason } from './close-codes.js';
+import { GRAPHQL_PATH, type GraphQLHandler } from './graphql-handler.js';
+
+export interface WebSocketTransportOptions {
+  /** Largest accepted frame in bytes; a larger one closes the socket with 1009. @default 1048576 */
+  maxPayloadBytes?: number;
+  /** Ping interval; a peer that does not pong within the same time is dropped. @default 12000 */
+  keepAliveMs?: number;
+  /** Time a socket may take to send `connection_init` before it is closed with 4408. @default 3000 */
+  connectionInitWaitTimeoutMs?: number;
+}
+
+type ExecutionRoots = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+
+/**
+ * graphql-ws (`graphql-transport-ws`) on `/graphql`, sharing the HTTP server's port. The token is
+ * checked once, on `connection_init`; every operation then runs through the same Yoga core as HTTP.
+ */
+export function attachWebSocketTransport(
+  server: Server,
+  graphql: GraphQLHandler,
+  tokens: TokenService,
+  options: WebSocketTransportOptions = {},
+) {
+  const { maxPayloadBytes = 1024 * 1024, keepAliveMs = 12_000, connectionInitWaitTimeoutMs = 3000 } = options;
+  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: maxPayloadBytes });
+  const viewers = new WeakMap<Context<Record<string, unknown> | undefined, Extra>, Viewer>();
+
+  const disposable = useServer(
+    {
+      connectionInitWaitTimeout: connectionInitWaitTimeoutMs,
+      execute: (args) => (args.rootValue as ExecutionRoots).execute(args) as never,
+      subscribe: (args) => (args.rootValue as ExecutionRoots).subscribe(args) as never,
+      async onConnect(ctx) {
+        const authorization = ctx.connectionParams?.authorization;
+        try {
+          viewers.set(ctx, await tokens.verify(typeof authorization === 'string' ? authorization : undefined));
+          return true;
+        } catch (error) {
+          if (!(error instanceof TokenError)) throw error;
+          const code = error.kind === 'forbidden' ? CloseCode.Forbidden : CloseCode.Unauthorized;
+          ctx.extra.socket.close(code, limitCloseReason(`${code === CloseCode.Forbidden ? 'Forbidden' : 'Unauthorized'}: ${error.message}`));
+          return false;
+        }
+      },
+      async onSubscribe(ctx, _id, params) {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          viewer: viewers.get(ctx),
+        });
+        let document;
+        try {
+          document = parse(params.query);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error in the query')];
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return [...errors];
+        return {
+          schema,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe } satisfies ExecutionRoots,
+        };
+      },
+    },
+    wsServer,
+    keepAliveMs,
+  );
+
+  return {
+    /** Closes every socket with 1001 (going away) and stops accepting. */
+    dispose: async (): Promise<void> => {
+      await disposable.dispose();
+    },
+  };
+}
