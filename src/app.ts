@@ -11,6 +11,7 @@ import { startDemoMarket } from './domain/demo-market.js';
 import { findStrategy } from './domain/strategies.js';
 import type { Logger } from './logger.js';
 import { MarketPublisher } from './publish/market-publisher.js';
+import { RedisIngest } from './publish/redis-ingest.js';
 import type { Services } from './schema/context.js';
 import { MemoryBacktestStore } from './store/memory-backtest-store.js';
 import { RedisBacktestStore } from './store/redis-backtest-store.js';
@@ -51,6 +52,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
   });
   await backtests.start();
   const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
+  const ingest = config.redisUrl ? await RedisIngest.start({ url: config.redisUrl, publisher, onError }) : null;
   const services: Services = { bus, publisher, backtests, backtestStore, feedSymbols: config.feedSymbols };
   const tokens = new TokenService(config.jwtSecret);
   const devTokens = config.devTokens ? await issueDevTokens(tokens) : null;
@@ -103,6 +105,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
       // Order matters: stop producing, close clients (iterators return and release the bus), then the bus.
       stopping ??= (async () => {
         market?.stop();
+        await ingest?.stop();
         await backtests.stop();
         await ws.dispose().catch(onError);
         await new Promise<void>((resolve) => {

@@ -19,7 +19,7 @@ export interface RedisEventBusOptions {
   historyMaxLen?: number;
   /** How long `connect` waits for Redis before failing. @default 10000 */
   connectTimeoutMs?: number;
-  /** Connection errors and undeliverable messages; the bus keeps running and ioredis reconnects. */
+  /** Connection errors, malformed messages and listener failures; the bus keeps running and ioredis reconnects. */
   onError?: (error: unknown) => void;
 }
 
@@ -95,7 +95,11 @@ export class RedisEventBus implements EventBus {
         return;
       }
       const position: StreamPosition = { epoch: message.epoch, offset: message.offset };
-      listener({ topic, key, position, payload: message.payload as Topics[T] });
+      try {
+        listener({ topic, key, position, payload: message.payload as Topics[T] });
+      } catch (error) {
+        this.onError(error);
+      }
     });
     let subscribed = true;
     return () => {

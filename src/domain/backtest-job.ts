@@ -55,7 +55,7 @@ export function parseBacktestJob(value: unknown): BacktestJob {
   if (typeof bars !== 'number' || !Number.isSafeInteger(bars) || bars < 0) {
     throw new TypeError(`The backtest job's bars must be a non-negative integer, got ${String(bars)}`);
   }
-  if (typeof barsPerSecond !== 'number' || !(barsPerSecond >= 0) || barsPerSecond === Infinity) {
+  if (typeof barsPerSecond !== 'number' || !Number.isFinite(barsPerSecond) || barsPerSecond < 0) {
     throw new TypeError(`The backtest job's barsPerSecond must be a finite number >= 0, got ${String(barsPerSecond)}`);
   }
   return { strategyId, symbol, bars, barsPerSecond };

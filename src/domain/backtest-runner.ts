@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { EventBus, Unsubscribe } from '../bus/event-bus.js';
 import type { BacktestRecord, BacktestStore } from './backtest.js';
-import type { BacktestJob, BacktestWorkerMessage } from './backtest-job.js';
+import { startBacktestWorker, type BacktestJob, type BacktestWorkerMessage } from './backtest-job.js';
 import { TERMINAL_BACKTEST_STATUSES, type BacktestProgressEvent, type BacktestStatus } from './events.js';
 
 export interface BacktestRunnerOptions {
@@ -126,10 +126,7 @@ export class BacktestRunner {
       bars: record.totalBars,
       barsPerSecond: this.barsPerSecond,
     };
-    const worker = new Worker(new URL('./backtest-worker.ts', import.meta.url), {
-      workerData: job,
-      execArgv: ['--import', 'tsx'],
-    });
+    const worker = startBacktestWorker(job);
     entry.worker = worker;
     record.status = 'RUNNING';
     worker.on('message', (message: BacktestWorkerMessage) => this.onWorkerMessage(record.id, message));

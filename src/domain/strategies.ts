@@ -55,7 +55,7 @@ class RollingWindow {
     this.count = Math.min(this.count + 1, this.size);
     this.nextIndex = (this.nextIndex + 1) % this.size;
     // Adding and subtracting for a million bars lets rounding error creep in; re-summing once
-    // per lap keeps the sums exact to the window at an amortised O(1) cost.
+    // per lap keeps the sums true to the window at an amortised O(1) cost.
     if (this.nextIndex === 0) this.resum();
   }
 
@@ -187,7 +187,9 @@ function createRsiReversion(period: number, oversold: number, overbought: number
         return {
           side: 'BUY',
           confidence: clamp01((oversold - bottom) / RSI_EXTREME_SPAN),
-          reason: `RSI${period} rose back through ${oversold} (${rsi.toFixed(1)}) after bottoming at ${bottom.toFixed(1)}`,
+          reason:
+            `RSI${period} rose back through ${oversold} (${rsi.toFixed(1)}) ` +
+            `after bottoming at ${bottom.toFixed(1)}`,
         };
       }
       if (lastRsi > overbought && rsi <= overbought) {
@@ -196,7 +198,9 @@ function createRsiReversion(period: number, oversold: number, overbought: number
         return {
           side: 'SELL',
           confidence: clamp01((top - overbought) / RSI_EXTREME_SPAN),
-          reason: `RSI${period} fell back through ${overbought} (${rsi.toFixed(1)}) after peaking at ${top.toFixed(1)}`,
+          reason:
+            `RSI${period} fell back through ${overbought} (${rsi.toFixed(1)}) ` +
+            `after peaking at ${top.toFixed(1)}`,
         };
       }
       return null;

@@ -72,7 +72,8 @@ describe('ma-crossover', () => {
     expect(buy?.index).toBe(crossIndex);
     const fast = naiveAverage(fallThenRise, crossIndex, 10);
     const slow = naiveAverage(fallThenRise, crossIndex, 30);
-    expect(buy?.reason).toBe(`SMA10 crossed above SMA30 (${Number(fast.toPrecision(6))} > ${Number(slow.toPrecision(6))})`);
+    const level = (value: number) => Number(value.toPrecision(6));
+    expect(buy?.reason).toBe(`SMA10 crossed above SMA30 (${level(fast)} > ${level(slow)})`);
     expect(buy?.confidence).toBeGreaterThan(0);
     expect(buy?.confidence).toBeLessThanOrEqual(1);
   });

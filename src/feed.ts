@@ -1,0 +1,41 @@
+/**
+ * `npm run feed`: the simulated market as its own publisher process. It publishes ticks and the
+ * signal engine's signals through Redis (REDIS_URL is required), for any number of API instances
+ * started with DEMO_FEED=0.
+ */
+import { RedisEventBus, redactUrl } from './bus/redis-event-bus.js';
+import { ConfigError, loadConfig } from './config.js';
+import { startDemoMarket } from './domain/demo-market.js';
+import { findStrategy } from './domain/strategies.js';
+import { createLogger } from './logger.js';
+import { MarketPublisher } from './publish/market-publisher.js';
+
+const logger = createLogger();
+try {
+  const config = loadConfig();
+  if (!config.redisUrl) throw new ConfigError(['REDIS_URL is required by the feed process (it publishes through Redis)']);
+  const onError = (error: unknown) => logger.error({ err: error }, 'feed error');
+  const bus = await RedisEventBus.connect({ url: config.redisUrl, historyMaxLen: config.historyMaxLen, onError });
+  const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
+  const market = await startDemoMarket({
+    bus,
+    publisher,
+    symbols: config.feedSymbols,
+    ticksPerSecond: config.feedTicksPerSecond,
+    onError,
+  });
+  logger.info(
+    { redis: redactUrl(config.redisUrl), symbols: config.feedSymbols, ticksPerSecond: config.feedTicksPerSecond },
+    'TITAN feed publishing',
+  );
+  const shutdown = () => {
+    market.stop();
+    bus.close().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+} catch (error) {
+  if (error instanceof ConfigError) logger.fatal(error.message);
+  else logger.fatal({ err: error }, 'feed could not start');
+  process.exit(1);
+}

@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Envelope, EventBus, Topic } from '../../src/bus/event-bus.js';
+import { MemoryEventBus } from '../../src/bus/memory-event-bus.js';
+import { RedisEventBus } from '../../src/bus/redis-event-bus.js';
+import type { PriceEvent } from '../../src/domain/events.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
+
+let redis: TestRedis;
+const opened: EventBus[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+
+afterAll(async () => {
+  await Promise.all(opened.map((bus) => bus.close()));
+  await redis.stop();
+});
+
+let counter = 0;
+/** A key no other test uses, so tests share a Redis without seeing each other's events. */
+const uniqueKey = () => `K${process.pid}X${(counter += 1)}`;
+
+function tick(symbol: string, price: number): PriceEvent {
+  return { symbol, price, bid: price - 1, ask: price + 1, volume: 1, timestamp: new Date().toISOString() };
+}
+
+function collector<T extends Topic>() {
+  const received: Envelope<T>[] = [];
+  const waiters: (() => void)[] = [];
+  return {
+    received,
+    listener: (envelope: Envelope<T>) => {
+      received.push(envelope);
+      waiters.splice(0).forEach((wake) => wake());
+    },
+    async waitFor(count: number, timeoutMs = 5000): Promise<Envelope<T>[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (received.length < count) {
+        if (Date.now() > deadline) throw new Error(`expected ${count} events, got ${received.length}`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 50);
+        });
+      }
+      return received;
+    },
+  };
+}
+
+const buses: [string, (historyMaxLen?: number) => Promise<EventBus>][] = [
+  ['memory', async (historyMaxLen) => new MemoryEventBus({ historyMaxLen })],
+  ['redis', async (historyMaxLen) => RedisEventBus.connect({ url: redis.url, historyMaxLen, onError: () => {} })],
+];
+
+describe.each(buses)('%s event bus', (_name, create) => {
+  async function bus(historyMaxLen?: number): Promise<EventBus> {
+    const created = await create(historyMaxLen);
+    opened.push(created);
+    return created;
+  }
+
+  it('delivers to every listener of a key, in publish order, with increasing offsets', async () => {
+    const b = await bus();
+    const key = uniqueKey();
+    const first = collector<'price'>();
+    const second = collector<'price'>();
+    await b.subscribe('price', key, first.listener);
+    await b.subscribe('price', key, second.listener);
+    const published = [];
+    for (let i = 1; i <= 20; i += 1) published.push(await b.publish('price', key, tick(key, 100 + i)));
+    await first.waitFor(20);
+    await second.waitFor(20);
+    expect(first.received.map((e) => e.payload.price)).toEqual(published.map((e) => e.payload.price));
+    expect(second.received.map((e) => e.position)).toEqual(published.map((e) => e.position));
+    const offsets = published.map((e) => e.position.offset);
+    expect(offsets).toEqual([...offsets].sort((a, c) => a - c));
+    expect(new Set(offsets).size).toBe(20);
+    expect(new Set(published.map((e) => e.position.epoch)).size).toBe(1);
+  });
+
+  it('keeps keys apart and orders one topic across its keys', async () => {
+    const b = await bus();
+    const [a, c] = [uniqueKey(), uniqueKey()];
+    const onA = collector<'price'>();
+    await b.subscribe('price', a, onA.listener);
+    const p1 = await b.publish('price', a, tick(a, 1));
+    const p2 = await b.publish('price', c, tick(c, 2));
+    const p3 = await b.publish('price', a, tick(a, 3));
+    await onA.waitFor(2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(onA.received.map((e) => e.payload.price)).toEqual([1, 3]);
+    expect(p1.position.offset).toBeLessThan(p2.position.offset);
+    expect(p2.position.offset).toBeLessThan(p3.position.offset);
+  });
+
+  it('stops delivering after unsubscribe, and unsubscribing twice is harmless', async () => {
+    const b = await bus();
+    const key = uniqueKey();
+    const kept = collector<'price'>();
+    const dropped = collector<'price'>();
+    await b.subscribe('price', key, kept.listener);
+    const unsubscribe = await b.subscribe('price', key, dropped.listener);
+    await b.publish('price', key, tick(key, 1));
+    await dropped.waitFor(1);
+    unsubscribe();
+    unsubscribe();
+    await b.publish('price', key, tick(key, 2));
+    await kept.waitFor(2);
+    expect(dropped.received).toHaveLength(1);
+  });
+
+  it('answers latest() newest first, bounded by the history length', async () => {
+    const b = await bus(5);
+    const key = uniqueKey();
+    for (let i = 1; i <= 300; i += 1) await b.publish('price', key, tick(key, i));
+    const latest = await b.latest('price', key, 3);
+    expect(latest.map((e) => e.payload.price)).toEqual([300, 299, 298]);
+    expect(latest[0]?.position.offset).toBeGreaterThan(latest[1]?.position.offset ?? Infinity);
+    // Redis trims approximately (MAXLEN ~), so allow its node granularity but never unbounded growth.
+    const all = await b.latest('price', key, 1000);
+    expect(all.length).toBeGreaterThanOrEqual(5);
+    expect(all.length).toBeLessThan(300);
+    expect(await b.latest('price', uniqueKey(), 3)).toEqual([]);
+  });
+
+  it('lists the keys that have history', async () => {
+    const b = await bus();
+    const key = uniqueKey();
+    await b.publish('signal', key, {
+      id: 'x', strategyId: key, symbol: 'BTC-USD', side: 'BUY', price: 1, confidence: 0.5, reason: null, timestamp: new Date().toISOString(),
+    });
+    expect(await b.keys('signal')).toContain(key);
+    expect(await b.keys('price')).not.toContain(key);
+  });
+
+  it('keeps delivering to other listeners when one throws', async () => {
+    const b = await bus();
+    const key = uniqueKey();
+    const healthy = collector<'price'>();
+    await b.subscribe('price', key, () => {
+      throw new Error('listener bug');
+    });
+    await b.subscribe('price', key, healthy.listener);
+    await b.publish('price', key, tick(key, 1));
+    await b.publish('price', key, tick(key, 2));
+    await healthy.waitFor(2);
+  });
+});
+
+describe('redis event bus across processes', () => {
+  it('fans out between two bus instances and holds one Redis subscription per channel', async () => {
+    const a = await RedisEventBus.connect({ url: redis.url });
+    const b = await RedisEventBus.connect({ url: redis.url });
+    opened.push(a, b);
+    const key = uniqueKey();
+    const listeners = Array.from({ length: 5 }, () => collector<'price'>());
+    for (const { listener } of listeners) await a.subscribe('price', key, listener);
+    const [, subscribers] = (await redis.client.pubsub('NUMSUB', `titan:price:live:${key}`)) as [string, number];
+    expect(subscribers).toBe(1);
+    await b.publish('price', key, tick(key, 42));
+    for (const l of listeners) expect((await l.waitFor(1))[0]?.payload.price).toBe(42);
+  });
+
+  it('rejects a publish when Redis cannot store it', async () => {
+    const b = await RedisEventBus.connect({ url: redis.url, onError: () => {} });
+    await b.close();
+    await expect(b.publish('price', uniqueKey(), tick('X', 1))).rejects.toThrow();
+  });
+
+  it('fails to connect with a clear message when Redis is not there', async () => {
+    await expect(
+      RedisEventBus.connect({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 500, onError: () => {} }),
+    ).rejects.toThrow(/not reachable within 500 ms/);
+  });
+});

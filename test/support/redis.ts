@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+
+export interface TestRedis {
+  url: string;
+  port: number;
+  /** A plain client for assertions; closed by `stop`. */
+  client: Redis;
+  stop(): Promise<void>;
+}
+
+/** Starts a throw-away `redis-server` (from PATH) on a free port, without persistence. */
+export async function startRedis(): Promise<TestRedis> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    try {
+      const child = await spawnRedis(port);
+      const url = `redis://127.0.0.1:${port}`;
+      const client = new Redis(url, { maxRetriesPerRequest: 1 });
+      client.on('error', () => {});
+      return {
+        url,
+        port,
+        client,
+        async stop() {
+          client.disconnect();
+          await stopChild(child);
+        },
+      };
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+  }
+}
+
+export function spawnRedis(port: number): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    let child: ChildProcess;
+    try {
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    let output = '';
+    const timer = setTimeout(() => fail(new Error(`redis-server did not start on ${port}: ${output}`)), 10_000);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    child.once('error', (error) =>
+      fail(new Error(`cannot run redis-server (install it: apt-get install -y redis-server): ${error.message}`)),
+    );
+    const onExit = (code: number | null) => fail(new Error(`redis-server exited with ${code}: ${output}`));
+    child.once('exit', onExit);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        resolve(child);
+      }
+    });
+  });
+}
+
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

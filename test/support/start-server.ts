@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { buildApp } from '../../src/app.js';
+import { TokenService } from '../../src/auth/tokens.js';
+import type { Role } from '../../src/auth/viewer.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { stopChild } from './redis.js';
+
+export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+export const tokens = new TokenService(TEST_SECRET);
+
+export function tokenFor(subject: string, roles: Role[], expiresIn: string | number = '1h'): Promise<string> {
+  return tokens.issue(subject, roles, expiresIn);
+}
+
+export interface TestServer {
+  url: string;
+  graphqlUrl: string;
+  wsUrl: string;
+  stop(): Promise<void>;
+}
+
+const BASE_ENV = {
+  HOST: '127.0.0.1',
+  PORT: '0',
+  JWT_SECRET: TEST_SECRET,
+  DEMO_FEED: '0',
+  BACKTEST_BARS_PER_SECOND: '0',
+  LOG_LEVEL: 'warn',
+};
+
+function endpoints(url: string) {
+  return { url, graphqlUrl: `${url}/graphql`, wsUrl: `${url.replace(/^http/, 'ws')}/graphql` };
+}
+
+/** Starts the app in this process on a free port. */
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const merged = { ...BASE_ENV, ...env };
+  const app = await buildApp(loadConfig(merged), createLogger(merged.LOG_LEVEL));
+  const url = await app.start(0);
+  return { ...endpoints(url), stop: () => app.stop() };
+}
+
+export interface ServerProcess extends TestServer {
+  child: ChildProcess;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** Kills the process without a chance to clean up. */
+  kill(): Promise<void>;
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Starts `src/<entry>` as its own Node process; for servers, resolves with the URL it logs. */
+export async function startProcess(entry: 'main.ts' | 'feed.ts', env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', `src/${entry}`], {
+    cwd: ROOT,
+    env: { ...process.env, ...BASE_ENV, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let onExit: (code: number | null) => void = () => {};
+  const ready = entry === 'main.ts' ? 'TITAN Realtime listening' : 'TITAN feed publishing';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${entry} did not start in time:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const line of output.split('\n')) {
+        if (!line.includes(ready)) continue;
+        clearTimeout(timer);
+        const parsed = JSON.parse(line) as { url?: string };
+        resolve(parsed.url ? parsed.url.replace(/\/graphql$/, '') : '');
+        return;
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    onExit = (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited with ${code}:\n${output}`));
+    };
+    child.once('exit', onExit);
+  });
+  child.off('exit', onExit);
+  return {
+    ...endpoints(url),
+    child,
+    output: () => output,
+    stop: () => stopChild(child),
+    kill: () => stopChild(child, 'SIGKILL'),
+  };
+}
