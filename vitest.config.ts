@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Node resolves `graphql` to its CommonJS build (no "exports" map) for yoga and graphql-ws; make the
+  // code under test use that same copy, or `instanceof GraphQLError` checks fail between the two.
+  resolve: { alias: { graphql: 'graphql/index.js' } },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

@@ -62,7 +62,9 @@ export function attachWebSocketTransport(
         try {
           document = parse(params.query);
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error in the query')];
+          // A syntax error answers this operation only; the socket and its other operations go on.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return [...errors];
@@ -87,3 +89,4 @@ export function attachWebSocketTransport(
     },
   };
 }
+

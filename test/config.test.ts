@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+
+import { ConfigError, DEFAULT_SYMBOLS, loadConfig } from '../src/config.js';
+
+const SECRET = 'a-production-secret-of-at-least-32-characters';
+
+/** Runs `loadConfig(env)` expecting it to throw, and returns the `ConfigError`. */
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig defaults (empty environment)', () => {
+  it('listens on 0.0.0.0:4000 with the memory bus and the demo feed on the default symbols', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.demoFeed).toBe(true);
+    expect(config.feedSymbols).toEqual(['BTC-USD', 'ETH-USD', 'SOL-USD', 'AAPL', 'MSFT']);
+    expect(config.feedSymbols).toEqual([...DEFAULT_SYMBOLS]);
+    expect(config.feedTicksPerSecond).toBe(4);
+    expect(config.backtestBarsPerSecond).toBe(25_000);
+    expect(config.backtestConcurrency).toBe(2);
+    expect(config.historyMaxLen).toBe(1000);
+  });
+
+  it('is a development run: generated secret of >= 32 characters, dev tokens and GraphiQL on', () => {
+    const config = loadConfig({});
+    expect(config.production).toBe(false);
+    expect(config.devTokens).toBe(true);
+    expect(config.graphiql).toBe(true);
+    expect(config.jwtSecret.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('generates a fresh secret for every run', () => {
+    expect(loadConfig({}).jwtSecret).not.toBe(loadConfig({}).jwtSecret);
+  });
+
+  it('treats empty strings like unset variables', () => {
+    const config = loadConfig({ PORT: '', HOST: '', REDIS_URL: '', DEMO_FEED: '', FEED_SYMBOLS: '', GRAPHIQL: '' });
+    expect(config).toMatchObject({ port: 4000, host: '0.0.0.0', redisUrl: undefined, demoFeed: true, graphiql: true });
+    expect(config.feedSymbols).toEqual([...DEFAULT_SYMBOLS]);
+  });
+
+  it('returns a copy of the default symbols, not the shared constant', () => {
+    const config = loadConfig({});
+    config.feedSymbols.push('XRP-USD');
+    expect(loadConfig({}).feedSymbols).toEqual([...DEFAULT_SYMBOLS]);
+  });
+});
+
+describe('loadConfig accepted values', () => {
+  it('reads every knob', () => {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      JWT_SECRET: SECRET,
+      REDIS_URL: 'rediss://user:pw@redis.internal:6380/2',
+      DEMO_FEED: 'off',
+      FEED_SYMBOLS: ' ETH-USD , BRK.B,EUR/USD ,, ',
+      FEED_TICKS_PER_SECOND: '0.5',
+      BACKTEST_BARS_PER_SECOND: '0',
+      BACKTEST_CONCURRENCY: '8',
+      GRAPHIQL: 'No',
+      HISTORY_MAX_LEN: '50',
+    });
+    expect(config).toMatchObject({
+      port: 0,
+      host: '127.0.0.1',
+      production: false,
+      jwtSecret: SECRET,
+      devTokens: false,
+      redisUrl: 'rediss://user:pw@redis.internal:6380/2',
+      demoFeed: false,
+      feedSymbols: ['ETH-USD', 'BRK.B', 'EUR/USD'],
+      feedTicksPerSecond: 0.5,
+      backtestBarsPerSecond: 0,
+      backtestConcurrency: 8,
+      graphiql: false,
+      historyMaxLen: 50,
+    });
+  });
+
+  it.each([
+    ['1', true],
+    ['true', true],
+    ['YES', true],
+    ['On', true],
+    ['0', false],
+    ['false', false],
+    ['no', false],
+    ['OFF', false],
+  ])('reads DEMO_FEED=%s as %s', (raw, expected) => {
+    expect(loadConfig({ DEMO_FEED: raw }).demoFeed).toBe(expected);
+  });
+
+  it('accepts the port range bounds 0 and 65535', () => {
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
+  });
+});
+
+describe('loadConfig refusals name the variable and the bad value', () => {
+  it.each([
+    ['PORT', 'abc', 'PORT must be a number'],
+    ['PORT', '70000', 'PORT must be a number from 0 to 65535'],
+    ['PORT', '-1', 'PORT must be a number from 0 to 65535'],
+    ['PORT', '1.5', 'PORT must be a whole number'],
+    ['DEMO_FEED', 'maybe', 'DEMO_FEED must be one of'],
+    ['GRAPHIQL', 'enabled', 'GRAPHIQL must be one of'],
+    ['FEED_TICKS_PER_SECOND', '0', 'FEED_TICKS_PER_SECOND must be a number from 0.1 to 1000'],
+    ['FEED_TICKS_PER_SECOND', '1001', 'FEED_TICKS_PER_SECOND must be a number from 0.1 to 1000'],
+    ['BACKTEST_CONCURRENCY', '0', 'BACKTEST_CONCURRENCY must be a number from 1 to 64'],
+    ['REDIS_URL', 'http://x', 'REDIS_URL must start with redis:// or rediss://'],
+    ['REDIS_URL', 'redis://', 'REDIS_URL must start with redis:// or rediss://'],
+    ['HISTORY_MAX_LEN', '0', 'HISTORY_MAX_LEN must be a number from 1 to'],
+    ['HISTORY_MAX_LEN', '10.5', 'HISTORY_MAX_LEN must be a whole number'],
+  ])('%s=%s', (name, raw, reason) => {
+    const error = configError({ [name]: raw });
+    expect(error.name).toBe('ConfigError');
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toContain(reason);
+    expect(error.message).toContain(name);
+    expect(error.message).toContain(`"${raw}"`);
+  });
+
+  it.each([['btc-usd'], ['BTC USD'], ['-BTC'], ['A'.repeat(21)]])('FEED_SYMBOLS with malformed symbol %s', (bad) => {
+    const error = configError({ FEED_SYMBOLS: `ETH-USD,${bad},AAPL` });
+    expect(error.problems).toEqual([`FEED_SYMBOLS has a malformed symbol "${bad}"`]);
+    expect(error.message).toContain('FEED_SYMBOLS');
+    expect(error.message).toContain(`"${bad}"`);
+  });
+
+  it('JWT_SECRET too short: names the variable and the length, never the secret itself', () => {
+    const error = configError({ JWT_SECRET: 'short-secret' });
+    expect(error.problems).toEqual(['JWT_SECRET must be at least 32 characters (got 12)']);
+    expect(error.message).not.toContain('short-secret');
+  });
+
+  it('accepts a JWT_SECRET of exactly 32 characters', () => {
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(32) }).jwtSecret).toBe('x'.repeat(32));
+  });
+
+  it('reports every bad value at once, in one ConfigError', () => {
+    const error = configError({
+      PORT: 'abc',
+      DEMO_FEED: 'maybe',
+      FEED_SYMBOLS: 'BTC-USD,eth',
+      FEED_TICKS_PER_SECOND: '0',
+      REDIS_URL: 'http://x',
+      JWT_SECRET: 'too-short',
+      HISTORY_MAX_LEN: '0',
+    });
+    expect(error.problems).toHaveLength(7);
+    for (const name of ['PORT', 'DEMO_FEED', 'FEED_SYMBOLS', 'FEED_TICKS_PER_SECOND', 'REDIS_URL', 'JWT_SECRET', 'HISTORY_MAX_LEN']) {
+      expect(error.problems.some((problem) => problem.startsWith(name))).toBe(true);
+    }
+    // The message lists each problem on its own line.
+    expect(error.message.split('\n')).toHaveLength(1 + 7);
+  });
+
+  // Known gaps (see report): values that are not empty but hold nothing usable still fall back silently.
+  it.fails('PORT made only of spaces is refused (currently read as port 0)', () => {
+    expect(configError({ PORT: '  ' }).message).toContain('PORT');
+  });
+
+  it.fails('FEED_SYMBOLS made only of commas is refused (currently an empty symbol list)', () => {
+    expect(configError({ FEED_SYMBOLS: ' , , ' }).message).toContain('FEED_SYMBOLS');
+  });
+});
+
+describe('loadConfig in production', () => {
+  it('refuses to start without JWT_SECRET', () => {
+    const error = configError({ NODE_ENV: 'production' });
+    expect(error.problems).toEqual(['JWT_SECRET is required when NODE_ENV=production']);
+    expect(error.message).toContain('JWT_SECRET');
+  });
+
+  it('refuses an empty JWT_SECRET', () => {
+    const error = configError({ NODE_ENV: 'production', JWT_SECRET: '' });
+    expect(error.problems).toContain('JWT_SECRET is required when NODE_ENV=production');
+  });
+
+  it('with a secret: dev tokens and GraphiQL are off', () => {
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET });
+    expect(config).toMatchObject({ production: true, jwtSecret: SECRET, devTokens: false, graphiql: false });
+  });
+
+  it('GRAPHIQL=1 turns GraphiQL back on, but not dev tokens', () => {
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, GRAPHIQL: '1' });
+    expect(config.graphiql).toBe(true);
+    expect(config.devTokens).toBe(false);
+  });
+
+  it('only NODE_ENV=production counts as production', () => {
+    const config = loadConfig({ NODE_ENV: 'staging' });
+    expect(config).toMatchObject({ production: false, devTokens: true, graphiql: true });
+  });
+});
