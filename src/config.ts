@@ -56,7 +56,7 @@ export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env, problems);
   const production = env.NODE_ENV === 'production';
 
-  const secret = env.JWT_SECRET;
+  const secret = env.JWT_SECRET || undefined;
   if (secret !== undefined && secret.length < 32) {
     problems.push(`JWT_SECRET must be at least 32 characters (got ${secret.length})`);
   }
@@ -66,10 +66,11 @@ export function loadConfig(env: Env = process.env): Config {
 
   const redisUrl = env.REDIS_URL || undefined;
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
-    problems.push(`REDIS_URL must start with redis:// or rediss:// (got "${redisUrl}")`);
+    problems.push(`REDIS_URL must start with redis:// or rediss:// (got "${redactUrl(redisUrl)}")`);
   }
 
   const feedSymbols = read.list('FEED_SYMBOLS', [...DEFAULT_SYMBOLS]);
+  if (feedSymbols.length === 0) problems.push('FEED_SYMBOLS must name at least one symbol');
   for (const symbol of feedSymbols) {
     if (!SYMBOL_PATTERN.test(symbol)) problems.push(`FEED_SYMBOLS has a malformed symbol "${symbol}"`);
   }
@@ -93,6 +94,11 @@ export function loadConfig(env: Env = process.env): Config {
   return config;
 }
 
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
 function randomSecret(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
 }
@@ -106,7 +112,7 @@ class EnvReader {
   number(name: string, fallback: number, min: number, max: number): number {
     const raw = this.env[name];
     if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
+    const value = raw.trim() === '' ? Number.NaN : Number(raw);
     if (!Number.isFinite(value) || value < min || value > max) {
       this.problems.push(`${name} must be a number from ${min} to ${max} (got "${raw}")`);
       return fallback;
@@ -134,7 +140,7 @@ class EnvReader {
 
   list(name: string, fallback: string[]): string[] {
     const raw = this.env[name];
-    if (raw === undefined || raw.trim() === '') return fallback;
+    if (raw === undefined || raw === '') return fallback;
     return raw
       .split(',')
       .map((item) => item.trim())

@@ -3,8 +3,8 @@
  * signal engine's signals through Redis (REDIS_URL is required), for any number of API instances
  * started with DEMO_FEED=0.
  */
-import { RedisEventBus, redactUrl } from './bus/redis-event-bus.js';
-import { ConfigError, loadConfig } from './config.js';
+import { RedisEventBus } from './bus/redis-event-bus.js';
+import { ConfigError, loadConfig, redactUrl } from './config.js';
 import { startDemoMarket } from './domain/demo-market.js';
 import { findStrategy } from './domain/strategies.js';
 import { createLogger } from './logger.js';

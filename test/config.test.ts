@@ -165,12 +165,12 @@ describe('loadConfig refusals name the variable and the bad value', () => {
     expect(error.message.split('\n')).toHaveLength(1 + 7);
   });
 
-  // Known gaps (see report): values that are not empty but hold nothing usable still fall back silently.
-  it.fails('PORT made only of spaces is refused (currently read as port 0)', () => {
+  // Values that are not empty but hold nothing usable must not fall back silently.
+  it('PORT made only of spaces is refused', () => {
     expect(configError({ PORT: '  ' }).message).toContain('PORT');
   });
 
-  it.fails('FEED_SYMBOLS made only of commas is refused (currently an empty symbol list)', () => {
+  it('FEED_SYMBOLS made only of commas is refused', () => {
     expect(configError({ FEED_SYMBOLS: ' , , ' }).message).toContain('FEED_SYMBOLS');
   });
 });

@@ -40,13 +40,16 @@ export class TokenService {
     return { id: payload.sub, roles };
   }
 
-  /** Signs a token; used for the development tokens logged at start and by tests. */
-  async issue(subject: string, roles: readonly Role[], expiresIn: string | number = '12h'): Promise<string> {
+  /**
+   * Signs a token; used for the development tokens logged at start and by tests. `expiresAt` is a
+   * duration string (`"12h"`, `"15m"`) or an absolute time in seconds since the epoch.
+   */
+  async issue(subject: string, roles: readonly Role[], expiresAt: string | number = '12h'): Promise<string> {
     return new SignJWT({ roles: [...roles] })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(subject)
       .setIssuedAt()
-      .setExpirationTime(expiresIn)
+      .setExpirationTime(expiresAt)
       .sign(this.key);
   }
 }

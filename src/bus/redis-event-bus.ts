@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions, type Result } from 'ioredis';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { EventBus, Envelope, Listener, StreamPosition, Topic, Topics, Unsubscribe } from './event-bus.js';
+import { redactUrl } from '../config.js';
 import { newEpoch } from './epoch.js';
 import { PUBLISH_SCRIPT, RedisKeys } from './redis-keys.js';
 
@@ -160,9 +161,4 @@ function waitReady(client: Redis, url: string, timeoutMs: number): Promise<void>
     };
     client.on('ready', onReady);
   });
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }

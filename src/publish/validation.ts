@@ -89,12 +89,17 @@ function checkPrice(field: string, value: unknown, problems: string[]): void {
   }
 }
 
-/** Accepts ISO-8601 date-times with a zone (`Z` or `±hh:mm`); returns the UTC ISO form. */
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Accepts ISO-8601 date-times with a zone (`Z` or `±hh:mm`) that name a real day; returns the UTC ISO form. */
 export function parseIsoDateTime(value: unknown): string | null {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-    return null;
-  }
-  const time = Date.parse(value);
+  const match = typeof value === 'string' ? ISO_DATE_TIME.exec(value) : null;
+  if (!match) return null;
+  const [, year, month, day, hour] = match.map(Number);
+  // Date.parse rolls impossible days over (Feb 30 → Mar 2): check the calendar date exists.
+  const calendar = new Date(Date.UTC(year ?? 0, (month ?? 1) - 1, day ?? 0));
+  if (calendar.getUTCMonth() !== (month ?? 0) - 1 || calendar.getUTCDate() !== day || (hour ?? 0) > 23) return null;
+  const time = Date.parse(value as string);
   return Number.isFinite(time) ? new Date(time).toISOString() : null;
 }
 
