@@ -35,7 +35,8 @@ try {
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 } catch (error) {
-  if (error instanceof ConfigError) logger.fatal(error.message);
+  // A configuration problem is read by a person at start-up: plain text, one problem a line.
+  if (error instanceof ConfigError) console.error(error.message);
   else logger.fatal({ err: error }, 'feed could not start');
   process.exit(1);
 }

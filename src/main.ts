@@ -31,7 +31,8 @@ try {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 } catch (error) {
-  if (error instanceof ConfigError) logger.fatal(error.message);
+  // A configuration problem is read by a person at start-up: plain text, one problem a line.
+  if (error instanceof ConfigError) console.error(error.message);
   else logger.fatal({ err: error }, 'could not start');
   process.exit(1);
 }

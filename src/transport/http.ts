@@ -22,7 +22,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** Routes a plain HTTP request: GraphQL (and SSE, GraphiQL) on `/graphql`, the dev token, the client. */
+/** Routes a plain HTTP request: GraphQL (and SSE, GraphiQL) on `/graphql`, liveness, the dev token, the client. */
 export function createHttpRoutes({ graphql, clientDir, devToken }: HttpRoutesOptions) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
@@ -30,6 +30,7 @@ export function createHttpRoutes({ graphql, clientDir, devToken }: HttpRoutesOpt
       await graphql(request, response);
       return;
     }
+    if (path === '/healthz') return sendText(response, 200, 'ok');
     if (path === '/dev/token') {
       if (devToken === null) return sendText(response, 404, 'Not found: dev tokens are off (JWT_SECRET is set)');
       response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });

@@ -46,6 +46,14 @@ describe('with JWT_SECRET set', () => {
   });
 });
 
+describe('liveness', () => {
+  it('answers /healthz without a token', async () => {
+    const response = await fetch(`${configured.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('ok');
+  });
+});
+
 describe('web client', () => {
   it('serves the built client at / and nothing outside it', async () => {
     const index = await fetch(`${configured.url}/`);
