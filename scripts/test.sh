@@ -3,13 +3,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1; then
+# The tests use a real redis-server and a real browser (Debian's chromium), never mocks of them.
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "redis-server is missing: installing it with apt-get (the tests start real Redis servers)"
+    echo "== installing ${missing[*]} with apt-get"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "The tests need redis-server on PATH. Install it, e.g.: sudo apt-get install -y redis-server" >&2
+    echo "The tests need ${missing[*]}. Install, e.g.: sudo apt-get install -y ${missing[*]}" >&2
     exit 1
   fi
 fi
