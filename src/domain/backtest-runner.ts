@@ -82,8 +82,9 @@ export class BacktestRunner {
     this.local.set(record.id, { record, worker: null });
     this.queue.push(record.id);
     await this.report(record);
+    const queued = { ...record };
     this.pump();
-    return { ...record };
+    return queued;
   }
 
   /**

@@ -51,6 +51,16 @@ describe('HTTP authentication', () => {
     }
   });
 
+  it('refuses an SSE subscription without a valid token', async () => {
+    const query = encodeURIComponent('subscription { price(symbols: ["BTC-USD"]) { price } }');
+    const response = await fetch(`${server.graphqlUrl}?query=${query}`, {
+      headers: { accept: 'text/event-stream', authorization: 'Bearer forged.token.here' },
+    });
+    const body = await response.text();
+    expect(body).toContain('UNAUTHENTICATED');
+    expect(body).not.toContain('"price":');
+  });
+
   it('answers a valid token', async () => {
     const { data } = await execute<{ symbols: string[] }>(server.graphqlUrl, '{ symbols }', {}, trader);
     expect(data?.symbols).toContain('BTC-USD');
