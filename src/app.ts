@@ -52,7 +52,14 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
   await backtests.start();
   const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
   const ingest = config.redisUrl ? await RedisIngest.start({ url: config.redisUrl, publisher, onError }) : null;
-  const services: Services = { bus, publisher, backtests, backtestStore, feedSymbols: config.feedSymbols };
+  const services: Services = {
+    bus,
+    publisher,
+    backtests,
+    backtestStore,
+    feedSymbols: config.feedSymbols,
+    subscriptionQueueLimit: config.subscriptionQueueLimit,
+  };
   const tokens = new TokenService(config.jwtSecret);
   const devTokens = config.devTokens ? await issueDevTokens(tokens) : null;
 
@@ -76,7 +83,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  const ws = attachWebSocketTransport(server, graphql, tokens);
+  const ws = attachWebSocketTransport(server, graphql, tokens, { keepAliveMs: config.wsKeepAliveMs });
   const market = config.demoFeed
     ? await startDemoMarket({ bus, publisher, symbols: config.feedSymbols, ticksPerSecond: config.feedTicksPerSecond, onError })
     : null;

@@ -37,8 +37,20 @@ export interface Config {
   backtestConcurrency: number;
   /** `GRAPHIQL`: serve GraphiQL on a browser GET of `/graphql`. @default true, false in production */
   graphiql: boolean;
-  /** `HISTORY_MAX_LEN`: events kept per topic key (per symbol, strategy, backtest). @default 1000 */
+  /**
+   * `HISTORY_MAX_LEN`: events kept per topic key (per symbol, strategy, backtest): how far back a
+   * cursor can resume. @default 1000
+   */
   historyMaxLen: number;
+  /**
+   * `SUBSCRIPTION_QUEUE_LIMIT`: live events that may wait for one slow subscriber. Past it, prices
+   * are conflated (latest per symbol) and signal/backtest subscribers are disconnected. @default 500
+   */
+  subscriptionQueueLimit: number;
+  /** `WS_KEEPALIVE_MS`: WebSocket ping interval; a peer silent for as long again is dropped. @default 12000 */
+  wsKeepAliveMs: number;
+  /** `SHUTDOWN_TIMEOUT_MS`: on SIGTERM, how long in-flight work may take before the process exits. @default 10000 */
+  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +101,9 @@ export function loadConfig(env: Env = process.env): Config {
     backtestConcurrency: read.integer('BACKTEST_CONCURRENCY', 2, 1, 64),
     graphiql: read.boolean('GRAPHIQL', !production),
     historyMaxLen: read.integer('HISTORY_MAX_LEN', 1000, 1, 10_000_000),
+    subscriptionQueueLimit: read.integer('SUBSCRIPTION_QUEUE_LIMIT', 500, 10, 1_000_000),
+    wsKeepAliveMs: read.integer('WS_KEEPALIVE_MS', 12_000, 100, 600_000),
+    shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -15,12 +15,11 @@ export interface Topics {
 
 export type Topic = keyof Topics;
 
-export const TOPICS: readonly Topic[] = ['price', 'signal', 'backtestProgress', 'backtestCancel'];
-
 /**
- * Where an event stands in its topic. `offset` increases with every publish to the topic (across
- * all its keys), so events of one topic are totally ordered; `epoch` names the history the offset
- * belongs to and changes when that history is lost (a new in-memory bus, a Redis that lost its data).
+ * Where an event stands in its topic. `offset` increases by one with every publish to the topic
+ * (across all its keys), so events of one topic are totally ordered; `epoch` names the history the
+ * offset belongs to and changes when that history is lost (a new in-memory bus, a Redis that lost
+ * its data), so an old position is recognisably from another history.
  */
 export interface StreamPosition {
   epoch: string;
@@ -38,6 +37,38 @@ export type Listener<T extends Topic> = (envelope: Envelope<T>) => void;
 
 export type Unsubscribe = () => void;
 
+/** The events after a position could not all be produced: they were trimmed, or the history was reset. */
+export class HistoryLostError extends Error {
+  readonly code = 'CURSOR_EXPIRED';
+  constructor(reason: string) {
+    super(`${reason}; refetch a snapshot and subscribe after its cursor`);
+    this.name = 'HistoryLostError';
+  }
+}
+
+/** A position this bus never gave: ahead of the stream. */
+export class PositionAheadError extends Error {
+  readonly code = 'BAD_CURSOR';
+  constructor() {
+    super('Cursor is ahead of the stream: it was not issued by this API');
+    this.name = 'PositionAheadError';
+  }
+}
+
+export interface Snapshot<T extends Topic> {
+  /** The topic's position when the snapshot was read: nothing published later is in `latest`. */
+  position: StreamPosition;
+  /** Per requested key (same order), its newest events, newest first. */
+  latest: Envelope<T>[][];
+}
+
+export interface HistoryPage<T extends Topic> {
+  /** Events of the keys with an offset after the requested one, oldest first, no gaps. */
+  envelopes: Envelope<T>[];
+  /** True when the page reaches the end of the stored history. */
+  complete: boolean;
+}
+
 export interface EventBus {
   /**
    * Stores the event in the key's bounded history and fans it out to every listener of the key on
@@ -46,14 +77,46 @@ export interface EventBus {
    */
   publish<T extends Topic>(topic: T, key: string, payload: Topics[T]): Promise<Envelope<T>>;
   /**
-   * Calls `listener` for each event published under `key` from now on, in publish order. Resolves
-   * once delivery has started; the returned function stops it and releases what it held.
+   * Calls `listener` for each event published under `key` from now on, in publish order and once
+   * each, also across reconnections of the bus (missed events are recovered from history). If they
+   * cannot be recovered, `onLost` is called and delivery goes on with new events. Resolves once
+   * delivery has started; the returned function stops it and releases what it held.
    */
-  subscribe<T extends Topic>(topic: T, key: string, listener: Listener<T>): Promise<Unsubscribe>;
-  /** The newest `count` events of the key, newest first. */
-  latest<T extends Topic>(topic: T, key: string, count: number): Promise<Envelope<T>[]>;
+  subscribe<T extends Topic>(
+    topic: T,
+    key: string,
+    listener: Listener<T>,
+    onLost?: (error: HistoryLostError) => void,
+  ): Promise<Unsubscribe>;
+  /** The newest `count` events of each key and the topic's position, read atomically. */
+  snapshot<T extends Topic>(topic: T, keys: readonly string[], count: number): Promise<Snapshot<T>>;
+  /**
+   * Up to about `limit` events of the keys published after `after`, oldest first. Throws
+   * `HistoryLostError` if some were trimmed or the history was reset, `PositionAheadError` for a
+   * position past the end of the stream.
+   */
+  history<T extends Topic>(topic: T, keys: readonly string[], after: StreamPosition, limit: number): Promise<HistoryPage<T>>;
   /** Every key that has had an event published and still has history. */
   keys(topic: Topic): Promise<string[]>;
+  /** False while the backend is unreachable (publishes fail, live delivery pauses). */
+  isHealthy(): boolean;
+  /** Open channels and listeners, to check that nothing leaks. */
+  stats(): { channels: number; listeners: number };
   /** Stops delivery and releases connections. */
   close(): Promise<void>;
+}
+
+/** Merges per-key pages (each oldest first) into one page without gaps across the keys. */
+export function mergePages<T extends Topic>(perKey: Envelope<T>[][], limit: number): HistoryPage<T> {
+  // A key that filled its page may have more events: the merged page is gap-free only up to the
+  // smallest last offset among such keys.
+  let safeThrough = Infinity;
+  for (const page of perKey) {
+    if (page.length >= limit) safeThrough = Math.min(safeThrough, page.at(-1)?.position.offset ?? Infinity);
+  }
+  const envelopes = perKey
+    .flat()
+    .filter((envelope) => envelope.position.offset <= safeThrough)
+    .sort((a, b) => a.position.offset - b.position.offset);
+  return { envelopes, complete: safeThrough === Infinity };
 }

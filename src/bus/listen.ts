@@ -1,39 +1,51 @@
-import type { EventBus, Envelope, Topic, Unsubscribe } from './event-bus.js';
-import { SubscriptionStream } from './subscription-stream.js';
+import { DeliveryStream, type OverflowPolicy } from './delivery-stream.js';
+import type { EventBus, Envelope, StreamPosition, Topic, Unsubscribe } from './event-bus.js';
 
 export interface ListenOptions<T extends Topic> {
+  /** Resume: first deliver every event of the keys published after this position. */
+  after?: StreamPosition | null;
   /** Keeps only the events a subscriber asked for (e.g. a symbol filter). */
   accept?: (envelope: Envelope<T>) => boolean;
   /** Ends the stream after delivering an event for which this returns true. */
   isLast?: (envelope: Envelope<T>) => boolean;
-  /** Events that may wait for a slow reader before the stream fails. @default 1000 */
-  capacity?: number;
+  /** Live events that may wait for a slow reader. */
+  capacity: number;
+  overflow: OverflowPolicy<T>;
+  /** Events read from history per key and page while replaying. @default 500 */
+  pageSize?: number;
 }
 
 /**
- * Live events of several keys of one topic as one async iterable. Resolves once delivery from every
- * key has started; ending or returning the iterable releases every bus subscription.
+ * Events of several keys of one topic as one async iterable: replay after a position, then live,
+ * without a gap or a duplicate. The live subscription starts first and holds what arrives while the
+ * history is read; the stream then drops what the replay already delivered (by offset). Resolves
+ * once live delivery has started; ending or returning the iterable releases every bus subscription.
  */
 export async function listen<T extends Topic>(
   bus: EventBus,
   topic: T,
   keys: readonly string[],
-  options: ListenOptions<T> = {},
-): Promise<SubscriptionStream<Envelope<T>>> {
-  const { accept, isLast, capacity = 1000 } = options;
+  options: ListenOptions<T>,
+): Promise<DeliveryStream<T>> {
+  const { after, accept, isLast, capacity, overflow, pageSize = 500 } = options;
   const unsubscribes: Unsubscribe[] = [];
   let released = false;
   const release = () => {
     released = true;
     for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
   };
-  const stream = new SubscriptionStream<Envelope<T>>({ capacity, onClose: release });
-  const onEvent = (envelope: Envelope<T>) => {
-    if (accept && !accept(envelope)) return;
-    stream.push(envelope);
-    if (isLast?.(envelope)) stream.end();
-  };
-  const results = await Promise.allSettled(keys.map((key) => bus.subscribe(topic, key, onEvent)));
+  const stream = new DeliveryStream<T>({
+    capacity,
+    overflow,
+    accept,
+    isLast,
+    after: after ?? undefined,
+    replay: after ? historyPages(bus, topic, keys, after, pageSize) : undefined,
+    onClose: release,
+  });
+  const onEvent = (envelope: Envelope<T>) => stream.push(envelope);
+  const onLost = (error: Error) => stream.fail(error);
+  const results = await Promise.allSettled(keys.map((key) => bus.subscribe(topic, key, onEvent, onLost)));
   for (const result of results) if (result.status === 'fulfilled') unsubscribes.push(result.value);
   // The stream may have ended while subscribing (e.g. a terminal event arrived): release late arrivals.
   if (released) release();
@@ -43,4 +55,22 @@ export async function listen<T extends Topic>(
     throw failed.reason;
   }
   return stream;
+}
+
+/** Pages of history after `after`, read one at a time as the reader asks. */
+async function* historyPages<T extends Topic>(
+  bus: EventBus,
+  topic: T,
+  keys: readonly string[],
+  after: StreamPosition,
+  pageSize: number,
+): AsyncGenerator<Envelope<T>[]> {
+  let position = after;
+  for (;;) {
+    const page = await bus.history(topic, keys, position, pageSize);
+    if (page.envelopes.length > 0) yield page.envelopes;
+    const last = page.envelopes.at(-1);
+    if (page.complete || !last) return;
+    position = last.position;
+  }
 }

@@ -1,4 +1,17 @@
-import type { EventBus, Envelope, Listener, Topic, Topics, Unsubscribe } from './event-bus.js';
+import {
+  HistoryLostError,
+  PositionAheadError,
+  mergePages,
+  type EventBus,
+  type Envelope,
+  type HistoryPage,
+  type Listener,
+  type Snapshot,
+  type StreamPosition,
+  type Topic,
+  type Topics,
+  type Unsubscribe,
+} from './event-bus.js';
 import { newEpoch } from './epoch.js';
 
 export interface MemoryEventBusOptions {
@@ -10,6 +23,8 @@ export interface MemoryEventBusOptions {
 
 interface Stream {
   history: Envelope[];
+  /** Offset of the newest event dropped from `history` (0: none dropped). */
+  trimmedThrough: number;
   listeners: Set<Listener<Topic>>;
 }
 
@@ -34,12 +49,14 @@ export class MemoryEventBus implements EventBus {
 
   async publish<T extends Topic>(topic: T, key: string, payload: Topics[T]): Promise<Envelope<T>> {
     if (this.closed) throw new Error('event bus is closed');
-    const offset = (this.offsets.get(topic) ?? 0) + 1;
+    const offset = this.offset(topic) + 1;
     this.offsets.set(topic, offset);
     const envelope: Envelope<T> = { topic, key, position: { epoch: this.epoch, offset }, payload };
     const stream = this.stream(topic, key);
     stream.history.push(envelope);
-    if (stream.history.length > this.historyMaxLen) stream.history.shift();
+    if (stream.history.length > this.historyMaxLen) {
+      stream.trimmedThrough = stream.history.shift()?.position.offset ?? stream.trimmedThrough;
+    }
     for (const listener of stream.listeners) {
       try {
         listener(envelope);
@@ -61,9 +78,31 @@ export class MemoryEventBus implements EventBus {
     };
   }
 
-  async latest<T extends Topic>(topic: T, key: string, count: number): Promise<Envelope<T>[]> {
-    const history = (this.streams.get(streamId(topic, key))?.history ?? []) as Envelope<T>[];
-    return history.slice(-count).reverse();
+  async snapshot<T extends Topic>(topic: T, keys: readonly string[], count: number): Promise<Snapshot<T>> {
+    return {
+      position: { epoch: this.epoch, offset: this.offset(topic) },
+      latest: keys.map((key) => this.retained(topic, key).slice(-count).reverse()),
+    };
+  }
+
+  async history<T extends Topic>(
+    topic: T,
+    keys: readonly string[],
+    after: StreamPosition,
+    limit: number,
+  ): Promise<HistoryPage<T>> {
+    if (after.epoch !== this.epoch) throw new HistoryLostError('History was reset since this cursor (the server restarted)');
+    if (after.offset > this.offset(topic)) throw new PositionAheadError();
+    const perKey = keys.map((key) => {
+      const stream = this.streams.get(streamId(topic, key));
+      if (stream && stream.trimmedThrough > after.offset) {
+        throw new HistoryLostError(`Events of ${key} after this cursor are no longer retained`);
+      }
+      return this.retained(topic, key)
+        .filter((envelope) => envelope.position.offset > after.offset)
+        .slice(0, limit);
+    });
+    return mergePages(perKey, limit);
   }
 
   async keys(topic: Topic): Promise<string[]> {
@@ -75,16 +114,38 @@ export class MemoryEventBus implements EventBus {
     return keys;
   }
 
+  isHealthy(): boolean {
+    return !this.closed;
+  }
+
+  stats(): { channels: number; listeners: number } {
+    let channels = 0;
+    let listeners = 0;
+    for (const stream of this.streams.values()) {
+      if (stream.listeners.size > 0) channels += 1;
+      listeners += stream.listeners.size;
+    }
+    return { channels, listeners };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const stream of this.streams.values()) stream.listeners.clear();
+  }
+
+  private offset(topic: Topic): number {
+    return this.offsets.get(topic) ?? 0;
+  }
+
+  private retained<T extends Topic>(topic: T, key: string): Envelope<T>[] {
+    return (this.streams.get(streamId(topic, key))?.history ?? []) as Envelope<T>[];
   }
 
   private stream(topic: Topic, key: string): Stream {
     const id = streamId(topic, key);
     let stream = this.streams.get(id);
     if (!stream) {
-      stream = { history: [], listeners: new Set() };
+      stream = { history: [], trimmedThrough: 0, listeners: new Set() };
       this.streams.set(id, stream);
     }
     return stream;

@@ -17,7 +17,10 @@ export class RedisKeys {
     return `${this.prefix}:${topic}:offset`;
   }
 
-  /** STREAM: the key's capped history; entry id `<offset>-0`, field `p` = the payload JSON. */
+  /**
+   * STREAM: the key's capped history; entry id `<offset>-0`, field `p` = the payload JSON, field
+   * `v` = the offset of the key's previous event (so trimming is detectable exactly).
+   */
   stream(topic: Topic, key: string): string {
     return `${this.prefix}:${topic}:stream:${key}`;
   }
@@ -32,21 +35,3 @@ export class RedisKeys {
     return `${this.prefix}:${topic}:live:${key}`;
   }
 }
-
-/**
- * KEYS: epoch, offset counter, stream, key set. ARGV: channel, payload JSON, max length, key, a fresh
- * epoch to use if none exists. Returns { epoch, offset }. Atomic: no reader sees the history without
- * the live message having been sent, or the reverse.
- */
-export const PUBLISH_SCRIPT = `
-local epoch = redis.call('GET', KEYS[1])
-if not epoch then
-  epoch = ARGV[5]
-  redis.call('SET', KEYS[1], epoch)
-end
-local offset = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], offset .. '-0', 'p', ARGV[2])
-redis.call('SADD', KEYS[4], ARGV[4])
-redis.call('PUBLISH', ARGV[1], '{"epoch":"' .. epoch .. '","offset":' .. offset .. ',"payload":' .. ARGV[2] .. '}')
-return { epoch, offset }
-`;

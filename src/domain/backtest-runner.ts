@@ -78,6 +78,7 @@ export class BacktestRunner {
       result: null,
       message: null,
       createdAt: new Date().toISOString(),
+      position: null,
     };
     this.local.set(record.id, { record, worker: null });
     this.queue.push(record.id);
@@ -184,8 +185,11 @@ export class BacktestRunner {
   private async cancelRemote(record: BacktestRecord): Promise<BacktestRecord> {
     let settle: (record: BacktestRecord) => void = () => {};
     const finished = new Promise<BacktestRecord>((resolve) => (settle = resolve));
-    const stopListening = await this.bus.subscribe('backtestProgress', record.id, ({ payload }) => {
-      if (TERMINAL_BACKTEST_STATUSES.has(payload.status)) this.store.get(record.id).then((r) => settle(r ?? record), this.onError);
+    // The terminal event itself says how the run ended (the store is written just after it).
+    const stopListening = await this.bus.subscribe('backtestProgress', record.id, ({ payload, position }) => {
+      if (!TERMINAL_BACKTEST_STATUSES.has(payload.status)) return;
+      const { status, progress, processedBars, equity, message, result } = payload;
+      settle({ ...record, status, progress, processedBars, equity, message, result, position });
     });
     const timer = setTimeout(() => settle(record), this.remoteCancelTimeoutMs);
     try {
@@ -204,7 +208,10 @@ export class BacktestRunner {
     }
   }
 
-  /** Saves the record and publishes its progress; rejects if either fails. */
+  /**
+   * Publishes the record's state as progress, then saves it with that event's position: a reader of
+   * the store who subscribes after the saved cursor misses nothing and receives nothing twice.
+   */
   private async report(record: BacktestRecord): Promise<void> {
     const event: BacktestProgressEvent = {
       backtestId: record.id,
@@ -214,9 +221,11 @@ export class BacktestRunner {
       totalBars: record.totalBars,
       equity: record.equity,
       message: record.message,
+      result: record.result,
       timestamp: new Date().toISOString(),
     };
+    const { position } = await this.bus.publish('backtestProgress', record.id, event);
+    record.position = position;
     await this.store.save(record);
-    await this.bus.publish('backtestProgress', record.id, event);
   }
 }

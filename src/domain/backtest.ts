@@ -1,4 +1,5 @@
-import type { BacktestResult, BacktestStatus } from './events.js';
+import type { StreamPosition } from '../bus/event-bus.js';
+import type { BacktestOutcome, BacktestStatus } from './events.js';
 
 /** A backtest as stored: what `backtest`/`backtests` return and what the runner updates. */
 export interface BacktestRecord {
@@ -12,9 +13,11 @@ export interface BacktestRecord {
   processedBars: number;
   totalBars: number;
   equity: number | null;
-  result: (BacktestResult & { equityCurve: number[] }) | null;
+  result: BacktestOutcome | null;
   message: string | null;
   createdAt: string;
+  /** Position of the progress event this state was published as (null until first published). */
+  position: StreamPosition | null;
 }
 
 /** Where backtests are kept so that every instance can answer for them. */

@@ -44,6 +44,8 @@ export interface BacktestProgressEvent {
   totalBars: number;
   equity: number | null;
   message: string | null;
+  /** Set on the COMPLETED event only. */
+  result: BacktestOutcome | null;
   timestamp: string;
 }
 
@@ -54,3 +56,6 @@ export interface BacktestResult {
   winRate: number;
   sharpe: number | null;
 }
+
+/** A result with the equity curve for charts (about 200 points from 1.0). */
+export type BacktestOutcome = BacktestResult & { equityCurve: number[] };

@@ -12,6 +12,8 @@ export interface Services {
   backtestStore: BacktestStore;
   /** Symbols of the configured feed, listed by `symbols` even before their first tick. */
   feedSymbols: readonly string[];
+  /** Live events that may wait for one slow subscriber (`SUBSCRIPTION_QUEUE_LIMIT`). */
+  subscriptionQueueLimit: number;
 }
 
 /** The context of every operation: an authenticated viewer (there is no anonymous access). */

@@ -5,6 +5,11 @@
 export enum CloseCode {
   /** The server is shutting down or restarting: reconnect (elsewhere) and resume. */
   GoingAway = 1001,
+  /**
+   * The client read too slowly and a reliable subscription (signals, backtest progress) fell more than
+   * `SUBSCRIPTION_QUEUE_LIMIT` events behind: reconnect and resume after the last cursor received.
+   */
+  SlowConsumer = 4008,
   /** No token, or a malformed, forged or expired one: get a fresh token, then reconnect. */
   Unauthorized = 4401,
   /** A valid token that may not connect (no known role): do not retry with the same token. */

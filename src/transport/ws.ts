@@ -15,6 +15,8 @@ export interface WebSocketTransportOptions {
   keepAliveMs?: number;
   /** Time a socket may take to send `connection_init` before it is closed with 4408. @default 3000 */
   connectionInitWaitTimeoutMs?: number;
+  /** After a 4008 close, how long a peer that does not read may hold the socket before it is cut. @default 2000 */
+  slowCloseTimeoutMs?: number;
 }
 
 type ExecutionRoots = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
@@ -29,7 +31,12 @@ export function attachWebSocketTransport(
   tokens: TokenService,
   options: WebSocketTransportOptions = {},
 ) {
-  const { maxPayloadBytes = 1024 * 1024, keepAliveMs = 12_000, connectionInitWaitTimeoutMs = 3000 } = options;
+  const {
+    maxPayloadBytes = 1024 * 1024,
+    keepAliveMs = 12_000,
+    connectionInitWaitTimeoutMs = 3000,
+    slowCloseTimeoutMs = 2000,
+  } = options;
   const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: maxPayloadBytes });
   const viewers = new WeakMap<Context<Record<string, unknown> | undefined, Extra>, Viewer>();
 
@@ -49,6 +56,15 @@ export function attachWebSocketTransport(
           ctx.extra.socket.close(code, limitCloseReason(`${code === CloseCode.Forbidden ? 'Forbidden' : 'Unauthorized'}: ${error.message}`));
           return false;
         }
+      },
+      onError(ctx, _id, _payload, errors) {
+        // A reliable subscription fell too far behind: close the whole connection (4008) so the client
+        // reconnects and resumes by cursor. A peer that does not read would not take the close frame
+        // either, so it is cut after a grace period and its buffers are freed.
+        if (!errors.some((error) => error.extensions?.code === 'SLOW_CONSUMER')) return;
+        const { socket } = ctx.extra;
+        socket.close(CloseCode.SlowConsumer, 'Slow consumer: resume after your last cursor');
+        setTimeout(() => socket.terminate(), slowCloseTimeoutMs).unref();
       },
       async onSubscribe(ctx, _id, params) {
         const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({

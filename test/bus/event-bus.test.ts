@@ -110,18 +110,72 @@ describe.each(buses)('%s event bus', (_name, create) => {
     expect(dropped.received).toHaveLength(1);
   });
 
-  it('answers latest() newest first, bounded by the history length', async () => {
+  it('reads snapshots atomically: newest first, bounded by the history length, with the topic position', async () => {
     const b = await bus(5);
-    const key = uniqueKey();
+    const [key, other] = [uniqueKey(), uniqueKey()];
     for (let i = 1; i <= 300; i += 1) await b.publish('price', key, tick(key, i));
-    const latest = await b.latest('price', key, 3);
-    expect(latest.map((e) => e.payload.price)).toEqual([300, 299, 298]);
-    expect(latest[0]?.position.offset).toBeGreaterThan(latest[1]?.position.offset ?? Infinity);
+    const last = await b.publish('price', other, tick(other, 1));
+    const { position, latest } = await b.snapshot('price', [key, other, uniqueKey()], 3);
+    expect(position).toEqual(last.position);
+    expect(latest[0]?.map((e) => e.payload.price)).toEqual([300, 299, 298]);
+    expect(latest[1]?.map((e) => e.payload.price)).toEqual([1]);
+    expect(latest[2]).toEqual([]);
     // Redis trims approximately (MAXLEN ~), so allow its node granularity but never unbounded growth.
-    const all = await b.latest('price', key, 1000);
+    const all = (await b.snapshot('price', [key], 1000)).latest[0] ?? [];
     expect(all.length).toBeGreaterThanOrEqual(5);
     expect(all.length).toBeLessThan(300);
-    expect(await b.latest('price', uniqueKey(), 3)).toEqual([]);
+  });
+
+  it('replays history after a position across keys, in offset order, in pages without gaps', async () => {
+    const b = await bus();
+    const [x, y] = [uniqueKey(), uniqueKey()];
+    const start = await b.publish('price', x, tick(x, 0));
+    const published = [];
+    for (let i = 1; i <= 30; i += 1) {
+      const key = i % 3 === 0 ? y : x;
+      published.push(await b.publish('price', key, tick(key, i)));
+    }
+    const replayed = [];
+    let after = start.position;
+    for (;;) {
+      const page = await b.history('price', [x, y], after, 7);
+      replayed.push(...page.envelopes);
+      if (page.complete) break;
+      after = page.envelopes.at(-1)!.position;
+    }
+    expect(replayed.map((e) => e.payload.price)).toEqual(published.map((e) => e.payload.price));
+    expect((await b.history('price', [x, y], published.at(-1)!.position, 10)).envelopes).toEqual([]);
+  });
+
+  it('refuses to replay what was trimmed, from another epoch, or from ahead of the stream', async () => {
+    const b = await bus(3);
+    const key = uniqueKey();
+    const first = await b.publish('price', key, tick(key, 1));
+    for (let i = 2; i <= 400; i += 1) await b.publish('price', key, tick(key, i));
+    await expect(b.history('price', [key], first.position, 10)).rejects.toMatchObject({ code: 'CURSOR_EXPIRED' });
+    const latest = (await b.snapshot('price', [key], 1)).latest[0]![0]!;
+    await expect(b.history('price', [key], { ...latest.position, epoch: 'another' }, 10)).rejects.toMatchObject({
+      code: 'CURSOR_EXPIRED',
+    });
+    await expect(b.history('price', [key], { ...latest.position, offset: latest.position.offset + 10 }, 10)).rejects.toMatchObject({
+      code: 'BAD_CURSOR',
+    });
+    // A cursor just before the oldest retained event is still fine.
+    const retained = (await b.snapshot('price', [key], 1000)).latest[0]!;
+    const oldest = retained.at(-1)!;
+    const page = await b.history('price', [key], { ...oldest.position, offset: oldest.position.offset - 1 }, 1000);
+    expect(page.envelopes).toHaveLength(retained.length);
+  });
+
+  it('releases every channel and listener on unsubscribe', async () => {
+    const b = await bus();
+    const before = b.stats();
+    const keys = [uniqueKey(), uniqueKey()];
+    const unsubscribes = [];
+    for (const key of keys) for (let i = 0; i < 3; i += 1) unsubscribes.push(await b.subscribe('price', key, () => {}));
+    expect(b.stats()).toEqual({ channels: before.channels + 2, listeners: before.listeners + 6 });
+    for (const unsubscribe of unsubscribes) unsubscribe();
+    expect(b.stats()).toEqual(before);
   });
 
   it('lists the keys that have history', async () => {
@@ -166,6 +220,23 @@ describe('redis event bus across processes', () => {
     const b = await RedisEventBus.connect({ url: redis.url, onError: () => {} });
     await b.close();
     await expect(b.publish('price', uniqueKey(), tick('X', 1))).rejects.toThrow();
+  });
+
+  it('recovers events published while its subscriber connection was cut, once each and in order', async () => {
+    const a = await RedisEventBus.connect({ url: redis.url, onError: () => {} });
+    const b = await RedisEventBus.connect({ url: redis.url, onError: () => {} });
+    opened.push(a, b);
+    const key = uniqueKey();
+    const received = collector<'price'>();
+    await a.subscribe('price', key, received.listener);
+    await b.publish('price', key, tick(key, 1));
+    await received.waitFor(1);
+    // Cut every pub/sub connection of this Redis: a's subscriber reconnects and must catch up.
+    await redis.client.client('KILL', 'TYPE', 'pubsub');
+    for (let i = 2; i <= 40; i += 1) await b.publish('price', key, tick(key, i));
+    await received.waitFor(40, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(received.received.map((e) => e.payload.price)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
   });
 
   it('fails to connect with a clear message when Redis is not there', async () => {

@@ -20,6 +20,8 @@ export type Scalars = {
 export type Backtest = {
   __typename?: 'Backtest';
   createdAt: Scalars['DateTime']['output'];
+  /** Position of the progress event this state reflects: subscribe `backtestProgress(id:, after: cursor)` to follow on from it. */
+  cursor?: Maybe<Scalars['Cursor']['output']>;
   id: Scalars['ID']['output'];
   /** Why the run failed or was cancelled. */
   message?: Maybe<Scalars['String']['output']>;
@@ -44,6 +46,8 @@ export type BacktestProgress = {
   processedBars: Scalars['Int']['output'];
   /** From 0 to 1. */
   progress: Scalars['Float']['output'];
+  /** The result, on the COMPLETED event only. */
+  result?: Maybe<BacktestResult>;
   status: BacktestStatus;
   timestamp: Scalars['DateTime']['output'];
   totalBars: Scalars['Int']['output'];
@@ -116,6 +120,17 @@ export type PriceInput = {
   volume?: InputMaybe<Scalars['Float']['input']>;
 };
 
+/**
+ * A consistent starting point for a price screen: the latest tick of each symbol and the position
+ * they were read at. Subscribe to `price(symbols:, after: cursor)` to receive exactly what was
+ * published after this snapshot.
+ */
+export type PriceSnapshot = {
+  __typename?: 'PriceSnapshot';
+  cursor: Scalars['Cursor']['output'];
+  ticks: Array<PriceTick>;
+};
+
 /** One quote of a symbol. `bid <= price <= ask` is not enforced, `bid <= ask` is. */
 export type PriceTick = {
   __typename?: 'PriceTick';
@@ -134,8 +149,12 @@ export type Query = {
   backtest?: Maybe<Backtest>;
   /** The caller's own backtests, newest first. */
   backtests: Array<Backtest>;
+  /** Latest ticks and the position to subscribe after, read atomically. All known symbols when `symbols` is omitted. */
+  priceSnapshot: PriceSnapshot;
   /** Latest tick per symbol: the snapshot a screen starts from. All known symbols when `symbols` is omitted. */
   prices: Array<PriceTick>;
+  /** Most recent signals and the position to subscribe after, read atomically. */
+  signalSnapshot: SignalSnapshot;
   /** Most recent signals, newest first, optionally filtered. `last` is capped at 500. */
   signals: Array<Signal>;
   /** Strategies that signals and backtests can name. */
@@ -150,8 +169,20 @@ export type QueryBacktestArgs = {
 };
 
 
+export type QueryPriceSnapshotArgs = {
+  symbols?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+
 export type QueryPricesArgs = {
   symbols?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+
+export type QuerySignalSnapshotArgs = {
+  last?: InputMaybe<Scalars['Int']['input']>;
+  strategyId?: InputMaybe<Scalars['ID']['input']>;
+  symbol?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -189,6 +220,16 @@ export type SignalInput = {
   symbol: Scalars['String']['input'];
 };
 
+/**
+ * A consistent starting point for a signals screen: the most recent signals (newest first) and the
+ * position they were read at; subscribe to `signal(after: cursor)` with the same filters.
+ */
+export type SignalSnapshot = {
+  __typename?: 'SignalSnapshot';
+  cursor: Scalars['Cursor']['output'];
+  signals: Array<Signal>;
+};
+
 export type StartBacktestInput = {
   /** Number of historical bars to simulate, 100 to 1,000,000. Default 50,000. */
   bars?: InputMaybe<Scalars['Int']['input']>;
@@ -205,11 +246,20 @@ export type Strategy = {
 
 export type Subscription = {
   __typename?: 'Subscription';
-  /** Progress of one of the caller's backtests, ending with its terminal status. */
+  /**
+   * Progress of one of the caller's backtests: without `after`, starts with its current state; ends
+   * (completes) after the terminal status.
+   */
   backtestProgress: BacktestProgress;
-  /** Live ticks of the given symbols (1 to 50 symbols). */
+  /**
+   * Ticks of the given symbols (1 to 50), after `after` if given, then live. A reader that falls
+   * behind gets the latest tick per symbol (conflation) rather than every tick.
+   */
   price: PriceTick;
-  /** Live signals, optionally only of some strategies and/or symbols. */
+  /**
+   * Signals, optionally only of some strategies and/or symbols, after `after` if given, then live.
+   * Never conflated: a reader too far behind ends with SLOW_CONSUMER and resumes by cursor.
+   */
   signal: Signal;
 };
 
@@ -318,11 +368,13 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PriceInput: PriceInput;
+  PriceSnapshot: ResolverTypeWrapper<PriceSnapshot>;
   PriceTick: ResolverTypeWrapper<PriceTick>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Side: Side;
   Signal: ResolverTypeWrapper<Signal>;
   SignalInput: SignalInput;
+  SignalSnapshot: ResolverTypeWrapper<SignalSnapshot>;
   StartBacktestInput: StartBacktestInput;
   Strategy: ResolverTypeWrapper<StrategyModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -342,10 +394,12 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
   PriceInput: PriceInput;
+  PriceSnapshot: PriceSnapshot;
   PriceTick: PriceTick;
   Query: Record<PropertyKey, never>;
   Signal: Signal;
   SignalInput: SignalInput;
+  SignalSnapshot: SignalSnapshot;
   StartBacktestInput: StartBacktestInput;
   Strategy: StrategyModel;
   String: Scalars['String']['output'];
@@ -354,6 +408,7 @@ export type ResolversParentTypes = ResolversObject<{
 
 export type BacktestResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Backtest'] = ResolversParentTypes['Backtest']> = ResolversObject<{
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  cursor?: Resolver<Maybe<ResolversTypes['Cursor']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -371,6 +426,7 @@ export type BacktestProgressResolvers<ContextType = GraphQLContext, ParentType e
   message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   processedBars?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  result?: Resolver<Maybe<ResolversTypes['BacktestResult']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['BacktestStatus'], ParentType, ContextType>;
   timestamp?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   totalBars?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -400,6 +456,11 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   startBacktest?: Resolver<ResolversTypes['Backtest'], ParentType, ContextType, RequireFields<MutationStartBacktestArgs, 'input'>>;
 }>;
 
+export type PriceSnapshotResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PriceSnapshot'] = ResolversParentTypes['PriceSnapshot']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['Cursor'], ParentType, ContextType>;
+  ticks?: Resolver<Array<ResolversTypes['PriceTick']>, ParentType, ContextType>;
+}>;
+
 export type PriceTickResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PriceTick'] = ResolversParentTypes['PriceTick']> = ResolversObject<{
   ask?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   bid?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -413,7 +474,9 @@ export type PriceTickResolvers<ContextType = GraphQLContext, ParentType extends 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   backtest?: Resolver<Maybe<ResolversTypes['Backtest']>, ParentType, ContextType, RequireFields<QueryBacktestArgs, 'id'>>;
   backtests?: Resolver<Array<ResolversTypes['Backtest']>, ParentType, ContextType>;
+  priceSnapshot?: Resolver<ResolversTypes['PriceSnapshot'], ParentType, ContextType, Partial<QueryPriceSnapshotArgs>>;
   prices?: Resolver<Array<ResolversTypes['PriceTick']>, ParentType, ContextType, Partial<QueryPricesArgs>>;
+  signalSnapshot?: Resolver<ResolversTypes['SignalSnapshot'], ParentType, ContextType, RequireFields<QuerySignalSnapshotArgs, 'last'>>;
   signals?: Resolver<Array<ResolversTypes['Signal']>, ParentType, ContextType, RequireFields<QuerySignalsArgs, 'last'>>;
   strategies?: Resolver<Array<ResolversTypes['Strategy']>, ParentType, ContextType>;
   symbols?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
@@ -429,6 +492,11 @@ export type SignalResolvers<ContextType = GraphQLContext, ParentType extends Res
   strategyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   symbol?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   timestamp?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type SignalSnapshotResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SignalSnapshot'] = ResolversParentTypes['SignalSnapshot']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['Cursor'], ParentType, ContextType>;
+  signals?: Resolver<Array<ResolversTypes['Signal']>, ParentType, ContextType>;
 }>;
 
 export type StrategyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Strategy'] = ResolversParentTypes['Strategy']> = ResolversObject<{
@@ -450,9 +518,11 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Cursor?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
+  PriceSnapshot?: PriceSnapshotResolvers<ContextType>;
   PriceTick?: PriceTickResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Signal?: SignalResolvers<ContextType>;
+  SignalSnapshot?: SignalSnapshotResolvers<ContextType>;
   Strategy?: StrategyResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
 }>;

@@ -1,6 +1,7 @@
 import { canSeeBacktest } from '../../auth/authorization.js';
+import { encodeCursor } from '../../bus/cursor.js';
 import { STRATEGIES } from '../../domain/strategies.js';
-import type { QueryResolvers } from '../__generated__/resolvers-types.js';
+import type { PriceSnapshot, QueryResolvers, SignalSnapshot } from '../__generated__/resolvers-types.js';
 import type { Services } from '../context.js';
 import { checkRange, checkStrategyIds, checkSymbols } from '../arguments.js';
 import { toPriceTick, toSignal } from '../event-fields.js';
@@ -13,31 +14,44 @@ async function knownSymbols({ feedSymbols, bus }: Services): Promise<string[]> {
   return [...new Set([...feedSymbols, ...published.sort()])];
 }
 
+async function priceSnapshot(services: Services, requested: readonly string[] | null | undefined): Promise<PriceSnapshot> {
+  const symbols = requested ? checkSymbols('symbols', requested, MAX_SNAPSHOT_SYMBOLS) : await knownSymbols(services);
+  const { position, latest } = await services.bus.snapshot('price', symbols, 1);
+  return { ticks: latest.flat().map(toPriceTick), cursor: encodeCursor(position) };
+}
+
+interface SignalFilter {
+  strategyId?: string | null;
+  symbol?: string | null;
+  last?: number | null;
+}
+
+async function signalSnapshot(services: Services, filter: SignalFilter): Promise<SignalSnapshot> {
+  const last = checkRange('last', filter.last ?? 50, 1, MAX_SIGNALS);
+  const strategyIds = filter.strategyId ? checkStrategyIds('strategyId', [filter.strategyId]) : STRATEGIES.map((s) => s.id);
+  const symbol = filter.symbol ? checkSymbols('symbol', [filter.symbol], 1)[0] : undefined;
+  // With a symbol filter, look further back so `last` matching signals can still be found.
+  const depth = symbol ? MAX_SIGNALS * 4 : last;
+  const { position, latest } = await services.bus.snapshot('signal', strategyIds, depth);
+  const signals = latest
+    .flat()
+    .filter((envelope) => symbol === undefined || envelope.payload.symbol === symbol)
+    .sort((a, b) => b.position.offset - a.position.offset)
+    .slice(0, last)
+    .map(toSignal);
+  return { signals, cursor: encodeCursor(position) };
+}
+
 export const Query: QueryResolvers = {
   symbols: (_parent, _args, { services }) => knownSymbols(services),
 
-  async prices(_parent, args, { services }) {
-    const symbols = args.symbols
-      ? checkSymbols('symbols', args.symbols, MAX_SNAPSHOT_SYMBOLS)
-      : await knownSymbols(services);
-    const latest = await Promise.all(symbols.map((symbol) => services.bus.latest('price', symbol, 1)));
-    return latest.flatMap((envelopes) => envelopes.map(toPriceTick));
-  },
+  prices: async (_parent, args, { services }) => (await priceSnapshot(services, args.symbols)).ticks,
 
-  async signals(_parent, args, { services }) {
-    const last = checkRange('last', args.last ?? 50, 1, MAX_SIGNALS);
-    const strategyIds = args.strategyId ? checkStrategyIds('strategyId', [args.strategyId]) : STRATEGIES.map((s) => s.id);
-    const symbol = args.symbol ? checkSymbols('symbol', [args.symbol], 1)[0] : undefined;
-    // With a symbol filter, look further back so `last` matching signals can still be found.
-    const depth = symbol ? MAX_SIGNALS * 4 : last;
-    const perStrategy = await Promise.all(strategyIds.map((id) => services.bus.latest('signal', id, depth)));
-    return perStrategy
-      .flat()
-      .filter((envelope) => symbol === undefined || envelope.payload.symbol === symbol)
-      .sort((a, b) => b.position.offset - a.position.offset)
-      .slice(0, last)
-      .map(toSignal);
-  },
+  priceSnapshot: (_parent, args, { services }) => priceSnapshot(services, args.symbols),
+
+  signals: async (_parent, args, { services }) => (await signalSnapshot(services, args)).signals,
+
+  signalSnapshot: (_parent, args, { services }) => signalSnapshot(services, args),
 
   strategies: () => [...STRATEGIES],
 

@@ -1,51 +1,74 @@
 import { visibleBacktest } from '../../auth/authorization.js';
-import type { Envelope } from '../../bus/event-bus.js';
+import { badUserInput } from '../../auth/errors.js';
+import { decodeCursor } from '../../bus/cursor.js';
+import type { Envelope, StreamPosition } from '../../bus/event-bus.js';
 import { listen } from '../../bus/listen.js';
 import { TERMINAL_BACKTEST_STATUSES } from '../../domain/events.js';
 import { STRATEGIES } from '../../domain/strategies.js';
 import type { SubscriptionResolvers } from '../__generated__/resolvers-types.js';
-import { badUserInput } from '../../auth/errors.js';
 import { checkStrategyIds, checkSymbols } from '../arguments.js';
 import { toBacktestProgress, toPriceTick, toSignal } from '../event-fields.js';
+import { withTypedErrors } from '../stream-errors.js';
 
 const MAX_SYMBOLS_PER_SUBSCRIPTION = 50;
 
 const isTerminal = (envelope: Envelope<'backtestProgress'>) => TERMINAL_BACKTEST_STATUSES.has(envelope.payload.status);
 
+/** The `after` argument as a position; the Cursor scalar has already refused malformed ones. */
+function resumePoint(after: string | null | undefined): StreamPosition | null {
+  return after ? decodeCursor(after) : null;
+}
+
 export const Subscription: SubscriptionResolvers = {
   price: {
-    subscribe(_parent, args, { services }) {
+    async subscribe(_parent, args, { services }) {
       const symbols = checkSymbols('symbols', args.symbols, MAX_SYMBOLS_PER_SUBSCRIPTION);
       if (symbols.length === 0) throw badUserInput('symbols must name at least one symbol');
-      return listen(services.bus, 'price', symbols);
+      const stream = await listen(services.bus, 'price', symbols, {
+        after: resumePoint(args.after),
+        capacity: services.subscriptionQueueLimit,
+        // A price screen needs the latest tick, not every tick: a slow reader gets the newest per symbol.
+        overflow: { kind: 'conflate', keyOf: (envelope) => envelope.key },
+      });
+      return withTypedErrors(stream);
     },
     resolve: toPriceTick,
   },
 
   signal: {
-    subscribe(_parent, args, { services }) {
+    async subscribe(_parent, args, { services }) {
       const strategyIds = args.strategyIds
         ? checkStrategyIds('strategyIds', args.strategyIds)
         : STRATEGIES.map((strategy) => strategy.id);
       const symbols = args.symbols ? new Set(checkSymbols('symbols', args.symbols, MAX_SYMBOLS_PER_SUBSCRIPTION)) : null;
-      return listen(services.bus, 'signal', strategyIds, {
+      const stream = await listen(services.bus, 'signal', strategyIds, {
+        after: resumePoint(args.after),
         accept: symbols ? (envelope) => symbols.has(envelope.payload.symbol) : undefined,
+        capacity: services.subscriptionQueueLimit,
+        overflow: { kind: 'disconnect' },
       });
+      return withTypedErrors(stream);
     },
     resolve: toSignal,
   },
 
   backtestProgress: {
-    async subscribe(_parent, { id }, { viewer, services }) {
+    async subscribe(_parent, { id, after }, { viewer, services }) {
       visibleBacktest(viewer, await services.backtestStore.get(id), id);
-      const stream = await listen(services.bus, 'backtestProgress', [id], { isLast: isTerminal });
-      // A run that ended before this subscription started still reports how it ended, then completes.
-      const [latest] = await services.bus.latest('backtestProgress', id, 1);
-      if (latest && isTerminal(latest)) {
-        stream.push(latest);
-        stream.end();
+      let from = resumePoint(after);
+      if (!from) {
+        // Start with the current state: resume just before the latest progress event.
+        const { position, latest } = await services.bus.snapshot('backtestProgress', [id], 1);
+        const current = latest[0]?.[0];
+        from = current ? { epoch: current.position.epoch, offset: current.position.offset - 1 } : position;
       }
-      return stream;
+      const stream = await listen(services.bus, 'backtestProgress', [id], {
+        after: from,
+        isLast: isTerminal,
+        capacity: services.subscriptionQueueLimit,
+        overflow: { kind: 'disconnect' },
+      });
+      return withTypedErrors(stream);
     },
     resolve: toBacktestProgress,
   },

@@ -1,0 +1,64 @@
+/**
+ * The Lua scripts of the Redis bus. Each runs atomically in Redis, so a reader never sees history
+ * without the live message having been sent, or the reverse.
+ */
+
+/**
+ * Publish. KEYS: epoch, topic offset counter, the key's stream, the topic's key set. ARGV: channel,
+ * payload JSON, max length, key, a fresh epoch to use if none exists. Returns { epoch, offset }.
+ */
+export const PUBLISH_SCRIPT = `
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  epoch = ARGV[5]
+  redis.call('SET', KEYS[1], epoch)
+end
+local offset = redis.call('INCR', KEYS[2])
+local previous = 0
+local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
+if last[1] then previous = tonumber(string.match(last[1][1], '^(%d+)')) end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], offset .. '-0', 'p', ARGV[2], 'v', previous)
+redis.call('SADD', KEYS[4], ARGV[4])
+redis.call('PUBLISH', ARGV[1], '{"epoch":"' .. epoch .. '","offset":' .. offset .. ',"payload":' .. ARGV[2] .. '}')
+return { epoch, offset }
+`;
+
+/**
+ * History after an offset. KEYS: epoch, topic offset counter, then one stream per key. ARGV: the
+ * offset to read after, the page size per key. Returns { epoch or "", current offset, then per key:
+ * the previous-offset of its oldest retained event (-1 if it has none), its entries after ARGV[1] }.
+ */
+export const HISTORY_SCRIPT = `
+local result = { redis.call('GET', KEYS[1]) or '', tonumber(redis.call('GET', KEYS[2]) or '0') }
+for i = 3, #KEYS do
+  local oldest = redis.call('XRANGE', KEYS[i], '-', '+', 'COUNT', 1)
+  local previous = -1
+  if oldest[1] then
+    local fields = oldest[1][2]
+    for j = 1, #fields, 2 do
+      if fields[j] == 'v' then previous = tonumber(fields[j + 1]) end
+    end
+  end
+  result[#result + 1] = previous
+  result[#result + 1] = redis.call('XRANGE', KEYS[i], '(' .. ARGV[1] .. '-0', '+', 'COUNT', ARGV[2])
+end
+return result
+`;
+
+/**
+ * Snapshot. KEYS: epoch, topic offset counter, then one stream per key. ARGV: events per key, a
+ * fresh epoch to use if none exists (a cursor needs one even before the first publish). Returns
+ * { epoch, current offset, then per key its newest entries, newest first }.
+ */
+export const SNAPSHOT_SCRIPT = `
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[1], epoch)
+end
+local result = { epoch, tonumber(redis.call('GET', KEYS[2]) or '0') }
+for i = 3, #KEYS do
+  result[#result + 1] = redis.call('XREVRANGE', KEYS[i], '+', '-', 'COUNT', ARGV[1])
+end
+return result
+`;
