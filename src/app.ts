@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { TokenService } from './auth/tokens.js';
 import { connectBus } from './bus/connect-bus.js';
@@ -16,6 +14,7 @@ import { MemoryBacktestStore } from './store/memory-backtest-store.js';
 import { RedisBacktestStore } from './store/redis-backtest-store.js';
 import { createGraphQLHandler } from './transport/graphql-handler.js';
 import { createHttpRoutes } from './transport/http.js';
+import { HttpServer } from './transport/http-server.js';
 import { attachWebSocketTransport } from './transport/ws.js';
 
 export interface DevTokens {
@@ -31,6 +30,8 @@ export interface App {
   stop(): Promise<void>;
   /** Ready-made tokens when the secret was generated for this run (development), else null. */
   readonly devTokens: DevTokens | null;
+  /** What the process holds open, to check that nothing leaks. */
+  stats(): { bus: { channels: number; listeners: number } };
 }
 
 const CLIENT_DIR = fileURLToPath(new URL('../client/dist', import.meta.url));
@@ -70,20 +71,20 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     graphiql: config.graphiql,
     graphiqlToken: devTokens?.publisher ?? null,
   });
-  const routes = createHttpRoutes({ graphql, clientDir: CLIENT_DIR, devToken: devTokens?.trader ?? null });
-  const server: Server = createServer((request, response) => {
+  const routes = createHttpRoutes({
+    graphql,
+    clientDir: CLIENT_DIR,
+    devToken: devTokens?.trader ?? null,
+    isReady: () => bus.isHealthy(),
+  });
+  const http = new HttpServer((request, response) => {
     routes(request, response).catch((error: unknown) => {
       logger.error({ err: error, url: request.url }, 'request failed');
       if (!response.headersSent) response.writeHead(500);
       response.end();
     });
   });
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  const ws = attachWebSocketTransport(server, graphql, tokens, { keepAliveMs: config.wsKeepAliveMs });
+  const ws = attachWebSocketTransport(http.server, graphql, tokens, { keepAliveMs: config.wsKeepAliveMs });
   const market = config.demoFeed
     ? await startDemoMarket({ bus, publisher, symbols: config.feedSymbols, ticksPerSecond: config.feedTicksPerSecond, onError })
     : null;
@@ -92,14 +93,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
   return {
     devTokens,
     async start(port = config.port) {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, config.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      const { port: bound } = server.address() as AddressInfo;
+      const bound = await http.listen(port, config.host);
       const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${bound}`;
       logger.info(
         { url: `${url}/graphql`, bus: config.redisUrl ? `redis ${redactUrl(config.redisUrl)}` : 'memory', demoFeed: config.demoFeed },
@@ -107,18 +101,18 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
       );
       return url;
     },
+    stats() {
+      return { bus: bus.stats() };
+    },
     stop() {
-      // Order matters: stop producing, close clients (iterators return and release the bus), then the bus.
+      // Order matters: stop producing and accepting, close clients (1001: they resume elsewhere, and
+      // their iterators return and release the bus), let requests in flight finish, then the bus.
       stopping ??= (async () => {
         market?.stop();
         await ingest?.stop();
-        await backtests.stop();
         await ws.dispose().catch(onError);
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          for (const socket of sockets) socket.destroy();
-        });
+        await http.close(config.shutdownTimeoutMs / 2);
+        await backtests.stop();
         await bus.close();
         await backtestStore.close();
       })();

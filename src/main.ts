@@ -16,7 +16,10 @@ try {
   logger.info(`GraphiQL: ${url}/graphql   dashboard: ${url}/`);
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    const forced = setTimeout(() => process.exit(1), 10_000).unref();
+    const forced = setTimeout(() => {
+      logger.error('shutdown took too long: exiting anyway');
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     app.stop().then(
       () => {
         clearTimeout(forced);

@@ -10,6 +10,8 @@ export interface HttpRoutesOptions {
   clientDir: string | null;
   /** A trader token handed to the web client in development; null answers `/dev/token` with 404. */
   devToken: string | null;
+  /** Readiness: false while the event bus backend (Redis) is unreachable. */
+  isReady: () => boolean;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -22,8 +24,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** Routes a plain HTTP request: GraphQL (and SSE, GraphiQL) on `/graphql`, liveness, the dev token, the client. */
-export function createHttpRoutes({ graphql, clientDir, devToken }: HttpRoutesOptions) {
+/** Routes a plain HTTP request: GraphQL (and SSE, GraphiQL) on `/graphql`, health, the dev token, the client. */
+export function createHttpRoutes({ graphql, clientDir, devToken, isReady }: HttpRoutesOptions) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     if (path === GRAPHQL_PATH || path.startsWith(`${GRAPHQL_PATH}/`)) {
@@ -31,6 +33,12 @@ export function createHttpRoutes({ graphql, clientDir, devToken }: HttpRoutesOpt
       return;
     }
     if (path === '/healthz') return sendText(response, 200, 'ok');
+    if (path === '/readyz') {
+      const ready = isReady();
+      response.writeHead(ready ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      response.end(JSON.stringify(ready ? { status: 'ready' } : { status: 'degraded', reason: 'event bus (Redis) unreachable' }));
+      return;
+    }
     if (path === '/dev/token') {
       if (devToken === null) return sendText(response, 404, 'Not found: dev tokens are off (JWT_SECRET is set)');
       response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });

@@ -49,7 +49,7 @@ function collector<T extends Topic>() {
 }
 
 const buses: [string, (historyMaxLen?: number) => Promise<EventBus>][] = [
-  ['memory', async (historyMaxLen) => new MemoryEventBus({ historyMaxLen })],
+  ['memory', async (historyMaxLen) => new MemoryEventBus({ historyMaxLen, onListenerError: () => {} })],
   ['redis', async (historyMaxLen) => RedisEventBus.connect({ url: redis.url, historyMaxLen, onError: () => {} })],
 ];
 

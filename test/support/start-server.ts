@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type App } from '../../src/app.js';
 import { TokenService } from '../../src/auth/tokens.js';
 import type { Role } from '../../src/auth/viewer.js';
 import { loadConfig } from '../../src/config.js';
@@ -21,6 +21,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+export interface InProcessServer extends TestServer {
+  stats: App['stats'];
+}
+
 const BASE_ENV = {
   HOST: '127.0.0.1',
   PORT: '0',
@@ -35,11 +39,11 @@ function endpoints(url: string) {
 }
 
 /** Starts the app in this process on a free port. */
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(env: Record<string, string> = {}): Promise<InProcessServer> {
   const merged = { ...BASE_ENV, ...env };
   const app = await buildApp(loadConfig(merged), createLogger(merged.LOG_LEVEL));
   const url = await app.start(0);
-  return { ...endpoints(url), stop: () => app.stop() };
+  return { ...endpoints(url), stop: () => app.stop(), stats: () => app.stats() };
 }
 
 export interface ServerProcess extends TestServer {
