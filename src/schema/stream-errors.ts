@@ -6,7 +6,7 @@ const CODED = new Set(['CURSOR_EXPIRED', 'BAD_CURSOR', 'SLOW_CONSUMER']);
 function typed(error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (!(error instanceof Error) || typeof code !== 'string' || !CODED.has(code)) return error;
-  return createGraphQLError(error.message, { extensions: { code }, originalError: error });
+  return createGraphQLError(error.message, { extensions: { code } });
 }
 
 /**

@@ -204,7 +204,9 @@ describe('resume by cursor across a restart and another instance', () => {
     client.subscribe('x', SIGNALS, { symbols: ['EXPIRE'], after: encodeCursor(old.position) });
     const message = await client.waitFor((m) => m.id === 'x');
     expect(message.type).toBe('error');
-    expect(JSON.stringify(message.payload)).toContain('CURSOR_EXPIRED');
+    const [error] = message.payload as { message: string; extensions?: { code?: string } }[];
+    expect(error?.extensions?.code).toBe('CURSOR_EXPIRED');
+    expect(error?.message).toMatch(/no longer retained/);
   });
 
   it('starts a screen from a snapshot and misses nothing published in between', async () => {
