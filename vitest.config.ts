@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Test files start their own servers and redis-servers on free ports; two at a time fits 2 cores.
     maxWorkers: 2,
+    // Leak tests compare heap use after a forced collection.
+    execArgv: ['--expose-gc'],
   },
 });

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
 export interface TestRedis {
@@ -7,15 +10,28 @@ export interface TestRedis {
   port: number;
   /** A plain client for assertions; closed by `stop`. */
   client: Redis;
+  /** Kills the server at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (and, if persistent, the same data). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts a throw-away `redis-server` (from PATH) on a free port, without persistence. */
-export async function startRedis(): Promise<TestRedis> {
+export interface TestRedisOptions {
+  /** Keep data across `kill`/`restart` (append-only file, fsync on every write). @default false */
+  persistent?: boolean;
+}
+
+/** Starts a throw-away `redis-server` (from PATH) on a free port. */
+export async function startRedis(options: TestRedisOptions = {}): Promise<TestRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'titan-redis-'));
+  const args = options.persistent
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir]
+    : ['--appendonly', 'no', '--dir', dir];
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
     try {
-      const child = await spawnRedis(port);
+      let child = await spawnRedis(port, args);
       const url = `redis://127.0.0.1:${port}`;
       const client = new Redis(url, { maxRetriesPerRequest: 1 });
       client.on('error', () => {});
@@ -23,9 +39,15 @@ export async function startRedis(): Promise<TestRedis> {
         url,
         port,
         client,
+        kill: () => stopChild(child, 'SIGKILL'),
+        async restart() {
+          await stopChild(child, 'SIGKILL');
+          child = await spawnRedis(port, args);
+        },
         async stop() {
           client.disconnect();
           await stopChild(child);
+          rmSync(dir, { recursive: true, force: true });
         },
       };
     } catch (error) {
@@ -34,11 +56,11 @@ export async function startRedis(): Promise<TestRedis> {
   }
 }
 
-export function spawnRedis(port: number): Promise<ChildProcess> {
+export function spawnRedis(port: number, extraArgs: string[] = []): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...extraArgs], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
     } catch (error) {

@@ -147,6 +147,7 @@ describe('dead peers and released resources', () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 300));
     };
+    expect(globalThis.gc, 'vitest runs with --expose-gc').toBeTypeOf('function');
     await cycle(0, 500);
     globalThis.gc?.();
     const heapAfterWarmUp = process.memoryUsage().heapUsed;
