@@ -18,15 +18,18 @@ export const PriceRow = graphql(`
 
 const PriceBoardSnapshot = graphql(`
   query PriceBoardSnapshot {
-    prices {
-      ...PriceRow
+    priceSnapshot {
+      ticks {
+        ...PriceRow
+      }
+      cursor
     }
   }
 `);
 
 const PriceBoardTicks = graphql(`
-  subscription PriceBoardTicks($symbols: [String!]!) {
-    price(symbols: $symbols) {
+  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {
+    price(symbols: $symbols, after: $after) {
       ...PriceRow
     }
   }
@@ -46,12 +49,13 @@ function formatTime(iso: string): string {
 }
 
 /**
- * Latest price per symbol: the `prices` snapshot first, then live ticks replacing rows. Cursors are
- * opaque, so ticks are not ordered against the snapshot: the last one received for a symbol wins.
+ * Latest price per symbol: the `priceSnapshot` first, then the ticks published after its cursor
+ * (the server replays what came in between, so nothing is missed or doubled).
  */
 export function PriceBoard() {
   const [snapshot] = useQuery({ query: PriceBoardSnapshot });
-  const snapshotRows = snapshot.data?.prices;
+  const snapshotRows = snapshot.data?.priceSnapshot.ticks;
+  const after = snapshot.data?.priceSnapshot.cursor;
 
   const symbols = useMemo(
     () => [...new Set((snapshotRows ?? []).map((tick) => tick.symbol))].sort().slice(0, MAX_SYMBOLS),
@@ -59,7 +63,7 @@ export function PriceBoard() {
   );
 
   const [live] = useSubscription(
-    { query: PriceBoardTicks, variables: { symbols }, pause: symbols.length === 0 },
+    { query: PriceBoardTicks, variables: { symbols, after }, pause: symbols.length === 0 },
     (latest: LatestBySymbol = {}, data): LatestBySymbol => ({ ...latest, [data.price.symbol]: data.price }),
   );
 

@@ -15,13 +15,13 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    volume\n    timestamp\n    cursor\n  }\n": typeof types.PriceRowFragmentDoc,
-    "\n  query PriceBoardSnapshot {\n    prices {\n      ...PriceRow\n    }\n  }\n": typeof types.PriceBoardSnapshotDocument,
-    "\n  subscription PriceBoardTicks($symbols: [String!]!) {\n    price(symbols: $symbols) {\n      ...PriceRow\n    }\n  }\n": typeof types.PriceBoardTicksDocument,
+    "\n  query PriceBoardSnapshot {\n    priceSnapshot {\n      ticks {\n        ...PriceRow\n      }\n      cursor\n    }\n  }\n": typeof types.PriceBoardSnapshotDocument,
+    "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      ...PriceRow\n    }\n  }\n": typeof types.PriceBoardTicksDocument,
 };
 const documents: Documents = {
     "\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    volume\n    timestamp\n    cursor\n  }\n": types.PriceRowFragmentDoc,
-    "\n  query PriceBoardSnapshot {\n    prices {\n      ...PriceRow\n    }\n  }\n": types.PriceBoardSnapshotDocument,
-    "\n  subscription PriceBoardTicks($symbols: [String!]!) {\n    price(symbols: $symbols) {\n      ...PriceRow\n    }\n  }\n": types.PriceBoardTicksDocument,
+    "\n  query PriceBoardSnapshot {\n    priceSnapshot {\n      ticks {\n        ...PriceRow\n      }\n      cursor\n    }\n  }\n": types.PriceBoardSnapshotDocument,
+    "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      ...PriceRow\n    }\n  }\n": types.PriceBoardTicksDocument,
 };
 
 /**
@@ -45,11 +45,11 @@ export function graphql(source: "\n  fragment PriceRow on PriceTick {\n    symbo
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query PriceBoardSnapshot {\n    prices {\n      ...PriceRow\n    }\n  }\n"): (typeof documents)["\n  query PriceBoardSnapshot {\n    prices {\n      ...PriceRow\n    }\n  }\n"];
+export function graphql(source: "\n  query PriceBoardSnapshot {\n    priceSnapshot {\n      ticks {\n        ...PriceRow\n      }\n      cursor\n    }\n  }\n"): (typeof documents)["\n  query PriceBoardSnapshot {\n    priceSnapshot {\n      ticks {\n        ...PriceRow\n      }\n      cursor\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription PriceBoardTicks($symbols: [String!]!) {\n    price(symbols: $symbols) {\n      ...PriceRow\n    }\n  }\n"): (typeof documents)["\n  subscription PriceBoardTicks($symbols: [String!]!) {\n    price(symbols: $symbols) {\n      ...PriceRow\n    }\n  }\n"];
+export function graphql(source: "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      ...PriceRow\n    }\n  }\n"): (typeof documents)["\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      ...PriceRow\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
