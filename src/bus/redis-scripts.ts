@@ -3,16 +3,19 @@
  * without the live message having been sent, or the reverse.
  */
 
+/** Reads the epoch (KEYS[1]), creating it from the given ARGV when Redis has none (first use, or data lost). */
+const ensureEpoch = (argv: number) => `
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  epoch = ARGV[${argv}]
+  redis.call('SET', KEYS[1], epoch)
+end`;
+
 /**
  * Publish. KEYS: epoch, topic offset counter, the key's stream, the topic's key set. ARGV: channel,
  * payload JSON, max length, key, a fresh epoch to use if none exists. Returns { epoch, offset }.
  */
-export const PUBLISH_SCRIPT = `
-local epoch = redis.call('GET', KEYS[1])
-if not epoch then
-  epoch = ARGV[5]
-  redis.call('SET', KEYS[1], epoch)
-end
+export const PUBLISH_SCRIPT = `${ensureEpoch(5)}
 local offset = redis.call('INCR', KEYS[2])
 local previous = 0
 local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
@@ -50,12 +53,7 @@ return result
  * fresh epoch to use if none exists (a cursor needs one even before the first publish). Returns
  * { epoch, current offset, then per key its newest entries, newest first }.
  */
-export const SNAPSHOT_SCRIPT = `
-local epoch = redis.call('GET', KEYS[1])
-if not epoch then
-  epoch = ARGV[2]
-  redis.call('SET', KEYS[1], epoch)
-end
+export const SNAPSHOT_SCRIPT = `${ensureEpoch(2)}
 local result = { epoch, tonumber(redis.call('GET', KEYS[2]) or '0') }
 for i = 3, #KEYS do
   result[#result + 1] = redis.call('XREVRANGE', KEYS[i], '+', '-', 'COUNT', ARGV[1])

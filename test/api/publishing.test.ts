@@ -35,18 +35,11 @@ function publishPrice(input: Record<string, unknown>) {
   return execute<{ publishPrice: Tick & { volume: number; timestamp: string } }>(server.graphqlUrl, PUBLISH_PRICE, { input }, publisher);
 }
 
-/** Subscriptions start asynchronously: publish a marker until it arrives, so later events are certain to be seen. */
+/** Waits until the subscription delivers, then clears what the warm-up published. */
 async function settle(client: ProtocolClient, id: string, symbol: string): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    await publishPrice({ symbol, price: 1 });
-    const got = await client.waitFor((m) => m.id === id && m.type === 'next', 100).catch(() => null);
-    if (got) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      client.drain(id);
-      return;
-    }
-  }
-  throw new Error(`subscription ${id} never started`);
+  await client.untilLive(id, () => publishPrice({ symbol, price: 1 }));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  client.drain(id);
 }
 
 describe('publishing prices', () => {

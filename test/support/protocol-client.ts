@@ -85,6 +85,19 @@ export class ProtocolClient {
     return collected;
   }
 
+  /**
+   * Subscriptions start asynchronously: calls `publish` until a `next` for `id` arrives, proving that
+   * delivery has started, and returns that first payload (whatever came after stays queued).
+   */
+  async untilLive<T = Record<string, unknown>>(id: string, publish: () => Promise<unknown>, attempts = 50): Promise<NextPayload<T>> {
+    for (let attempt = 0; attempt < attempts; attempt += 1) {
+      await publish();
+      const message = await this.waitFor((m) => m.id === id && m.type === 'next', 200).catch(() => null);
+      if (message) return message.payload as NextPayload<T>;
+    }
+    throw new Error(`subscription ${id} delivered nothing after ${attempts} publishes`);
+  }
+
   /** Every queued message of subscription `id`, without waiting. */
   drain(id: string): ProtocolMessage[] {
     const mine = this.messages.filter((m) => m.id === id);

@@ -24,16 +24,6 @@ function signal(publisher: ConnectedPublisher, symbol: string, n: number) {
   return publisher.publishSignal({ strategyId: 'ma-crossover', symbol, side: 'BUY', price: 1, confidence: 0.5, reason: `#${n}` });
 }
 
-/** Publishes until the subscription shows it is live; returns the first event. */
-async function untilLive(client: ProtocolClient, id: string, publish: () => Promise<unknown>): Promise<NextPayload<SignalData>> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    await publish();
-    const message = await client.waitFor((m) => m.id === id && m.type === 'next', 200).catch(() => null);
-    if (message) return message.payload as NextPayload<SignalData>;
-  }
-  throw new Error(`subscription ${id} never delivered`);
-}
-
 async function poll<T>(read: () => Promise<T>, until: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -58,12 +48,12 @@ describe('Redis stops and comes back', () => {
 
     const live = await connect(server, trader);
     live.subscribe('l', SIGNALS, { symbol: 'FAULT' });
-    await untilLive(live, 'l', () => signal(publisher, 'FAULT', 0));
+    await live.untilLive<SignalData>('l', () => signal(publisher, 'FAULT', 0));
     await new Promise((resolve) => setTimeout(resolve, 100));
     live.drain('l');
     const resumer = await connect(server, trader);
     resumer.subscribe('r', SIGNALS, { symbol: 'FAULT' });
-    const last = await untilLive(resumer, 'r', () => signal(publisher, 'FAULT', 0));
+    const last = await resumer.untilLive<SignalData>('r', () => signal(publisher, 'FAULT', 0));
     await new Promise((resolve) => setTimeout(resolve, 100));
     const lastCursor = resumer.drain('r').map((m) => (m.payload as NextPayload<SignalData>).data!.signal.cursor).at(-1)
       ?? last.data!.signal.cursor;
@@ -117,7 +107,7 @@ describe('SIGTERM under load', () => {
     const firsts: NextPayload<SignalData>[] = [];
     for (const client of onA) {
       client.subscribe('s', SIGNALS, { symbol: 'TERM' });
-      firsts.push(await untilLive(client, 's', () => signal(publisher, 'TERM', (n += 1))));
+      firsts.push(await client.untilLive<SignalData>('s', () => signal(publisher, 'TERM', (n += 1))));
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
     const received = onA.map((client, index) => [firsts[index]!, ...client.drain('s').map((m) => m.payload as NextPayload<SignalData>)]);
@@ -154,7 +144,7 @@ describe('SIGTERM under load', () => {
       const mine = received[index]!;
       const firstNumber = Number(mine[0]!.data!.signal.reason.slice(1));
       const expectedTotal = n - firstNumber + 1;
-      mine.push(...(await client.collect<SignalData>('s', expectedTotal - mine.length, 20_000)));
+      mine.push(...(await client.collect<SignalData>('s', expectedTotal - mine.length, 45_000)));
       expect(reasons(mine)).toEqual(numbered(firstNumber, n));
     }
     expect(start).toBeLessThan(n);

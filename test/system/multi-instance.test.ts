@@ -46,16 +46,12 @@ const PRICE = 'subscription ($symbols: [String!]!) { price(symbols: $symbols) { 
 async function subscribePrices(server: ServerProcess, id: string, symbol: string): Promise<ProtocolClient> {
   const client = await connect(server);
   client.subscribe(id, PRICE, { symbols: [symbol] });
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    await execute(b.graphqlUrl, `mutation { publishPrice(input: { symbol: "${symbol}", price: 0.5 }) { price } }`, {}, publisher);
-    const got = await client.waitFor((m) => m.id === id && m.type === 'next', 200).catch(() => null);
-    if (got) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      client.drain(id);
-      return client;
-    }
-  }
-  throw new Error(`subscription ${id} on ${server.url} never started`);
+  await client.untilLive(id, () =>
+    execute(b.graphqlUrl, `mutation { publishPrice(input: { symbol: "${symbol}", price: 0.5 }) { price } }`, {}, publisher),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  client.drain(id);
+  return client;
 }
 
 describe('several instances on one Redis', () => {

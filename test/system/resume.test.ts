@@ -62,19 +62,9 @@ function signal(symbol: string, n: number) {
   });
 }
 
-/** Subscribes and publishes until the first event arrives (live delivery has started); returns it. */
-async function firstEvent(client: ProtocolClient, id: string, publish: () => Promise<unknown>): Promise<NextPayload> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    await publish();
-    const message = await client.waitFor((m) => m.id === id && m.type === 'next', 200).catch(() => null);
-    if (message) return message.payload as NextPayload;
-  }
-  throw new Error(`subscription ${id} never delivered`);
-}
-
 /** Waits for delivery to start, lets the publishing settle, and returns the last cursor received. */
 async function lastSignalCursor(client: ProtocolClient, id: string, publish: () => Promise<unknown>): Promise<string> {
-  const first = (await firstEvent(client, id, publish)) as NextPayload<SignalData>;
+  const first = await client.untilLive<SignalData>(id, publish);
   await new Promise((resolve) => setTimeout(resolve, 100));
   const rest = client.drain(id).map((m) => (m.payload as NextPayload<SignalData>).data!.signal);
   return rest.at(-1)?.cursor ?? first.data!.signal.cursor;
@@ -111,10 +101,10 @@ describe('resume by cursor across a restart and another instance', () => {
     const before = await connect(b);
     before.subscribe('p', PRICES, { symbols: ['RESUME-PX', 'RESUME-PY'] });
     let price = 1;
-    const first = await firstEvent(before, 'p', () => publisher.publishPrice({ symbol: 'RESUME-PX', price: (price += 1) }));
+    const first = await before.untilLive<TickData>('p', () => publisher.publishPrice({ symbol: 'RESUME-PX', price: (price += 1) }));
     await new Promise((resolve) => setTimeout(resolve, 100));
     const rest = before.drain('p').map((m) => (m.payload as NextPayload<TickData>).data!.price);
-    const lastCursor = rest.at(-1)?.cursor ?? (first as NextPayload<TickData>).data!.price.cursor;
+    const lastCursor = rest.at(-1)?.cursor ?? first.data!.price.cursor;
     before.close();
 
     const missed: number[] = [];

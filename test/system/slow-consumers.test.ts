@@ -57,16 +57,10 @@ describe('a client that stops reading', () => {
     const stalled = await connect();
     // Many subscriptions on the stalled socket multiply its backlog well past what kernel buffers absorb.
     for (let i = 0; i < FANOUT; i += 1) stalled.subscribe(i === 0 ? 's' : `s${i}`, 'subscription { signal(symbols: ["FLOOD"]) { reason } }');
-    // Both subscriptions are live once a first event reaches each.
-    for (let attempt = 0; ; attempt += 1) {
-      await publisher.publishSignal({ strategyId: 'ma-crossover', symbol: 'FLOOD', side: 'BUY', price: 1, confidence: 0.5, reason: 'warm-up' });
-      const [h, s] = await Promise.all([
-        healthy.waitFor((m) => m.id === 'h', 200).catch(() => null),
-        stalled.waitFor((m) => m.id === 's', 200).catch(() => null),
-      ]);
-      if (h && s) break;
-      if (attempt > 50) throw new Error('subscriptions never started');
-    }
+    const warmUp = () =>
+      publisher.publishSignal({ strategyId: 'ma-crossover', symbol: 'FLOOD', side: 'BUY', price: 1, confidence: 0.5, reason: 'warm-up' });
+    await healthy.untilLive('h', warmUp);
+    await stalled.untilLive('s', warmUp);
     await new Promise((resolve) => setTimeout(resolve, 100));
     healthy.drain('h');
     const resume = stall(stalled);
@@ -92,11 +86,7 @@ describe('a client that stops reading', () => {
   it('gets the latest price per symbol (conflated) instead of every tick, and is not disconnected', async () => {
     const stalled = await connect();
     for (let i = 0; i < FANOUT; i += 1) stalled.subscribe(i === 0 ? 'p' : `p${i}`, 'subscription { price(symbols: ["CONF-A", "CONF-B"]) { symbol price } }');
-    for (let attempt = 0; ; attempt += 1) {
-      await publisher.publishPrice({ symbol: 'CONF-A', price: 1 });
-      if (await stalled.waitFor((m) => m.id === 'p', 200).catch(() => null)) break;
-      if (attempt > 50) throw new Error('subscription never started');
-    }
+    await stalled.untilLive('p', () => publisher.publishPrice({ symbol: 'CONF-A', price: 1 }));
     const resume = stall(stalled);
     const TICKS = 20_000;
     for (let i = 1; i <= TICKS; i += 1) await publisher.publishPrice({ symbol: i % 2 ? 'CONF-A' : 'CONF-B', price: i });
@@ -157,10 +147,6 @@ describe('dead peers and released resources', () => {
     expect(((await redis.client.pubsub('CHANNELS', 'titan:*')) as string[]).length).toBe(channelsBefore);
     expect((process.memoryUsage().heapUsed - heapAfterWarmUp) / 2 ** 20).toBeLessThan(20);
     client.subscribe('alive', 'subscription { price(symbols: ["CYCLE-X"]) { price } }');
-    for (let attempt = 0; ; attempt += 1) {
-      await publisher.publishPrice({ symbol: 'CYCLE-X', price: 7 });
-      if (await client.waitFor((m) => m.id === 'alive', 200).catch(() => null)) break;
-      if (attempt > 50) throw new Error('subscription never started');
-    }
+    await client.untilLive('alive', () => publisher.publishPrice({ symbol: 'CYCLE-X', price: 7 }));
   });
 });
