@@ -61,7 +61,13 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     feedSymbols: config.feedSymbols,
     subscriptionQueueLimit: config.subscriptionQueueLimit,
   };
-  const tokens = new TokenService(config.jwtSecret);
+  const tokens = new TokenService({
+    secret: config.jwtSecret,
+    publicKey: config.jwtPublicKey,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    clockSkewSeconds: config.jwtClockSkewSeconds,
+  });
   const devTokens = config.devTokens ? await issueDevTokens(tokens) : null;
 
   const graphql = createGraphQLHandler({

@@ -14,15 +14,40 @@ export interface Config {
   port: number;
   /** `HOST`: interface to listen on. @default "0.0.0.0" */
   host: string;
-  /** `NODE_ENV === "production"`: masks errors, requires `JWT_SECRET`, turns GraphiQL and dev tokens off. */
+  /**
+   * `NODE_ENV === "production"`: masks errors, requires `JWT_SECRET` or `JWT_PUBLIC_KEY`, turns
+   * GraphiQL, introspection and dev tokens off.
+   */
   production: boolean;
   /**
-   * `JWT_SECRET`: HS256 secret, at least 32 characters. Required in production; elsewhere a random
-   * one is made for the run and ready-to-use tokens are logged (`devTokens` is then true).
+   * `JWT_SECRET`: HS256 secret, at least 32 characters. Without it and without `JWT_PUBLIC_KEY`
+   * outside production, a random one is made for the run and ready-to-use tokens are logged.
+   * Undefined when only `JWT_PUBLIC_KEY` verifies tokens.
    */
-  jwtSecret: string;
+  jwtSecret: string | undefined;
   /** True when the secret was made for this run: `/dev/token` and GraphiQL hand out dev tokens. */
   devTokens: boolean;
+  /**
+   * `JWT_PUBLIC_KEY`: verify RS256/ES256 tokens with this key: PEM text (`-----BEGIN PUBLIC KEY-----`)
+   * or the path of a PEM or JWKS (`{"keys": [...]}`) file.
+   */
+  jwtPublicKey: string | undefined;
+  /** `JWT_ISSUER`: when set, tokens must carry this `iss`. */
+  jwtIssuer: string | undefined;
+  /** `JWT_AUDIENCE`: when set, tokens must carry this `aud`. */
+  jwtAudience: string | undefined;
+  /** `JWT_CLOCK_SKEW_S`: tolerance in seconds for `exp` and `nbf`. @default 30 */
+  jwtClockSkewSeconds: number;
+  /**
+   * `ALLOWED_ORIGINS`: comma-separated origins (`https://desk.example.com`) allowed to open
+   * WebSockets and make CORS requests, or `*`. The page's own origin is always allowed; requests
+   * without an `Origin` header (non-browser clients) are not affected. @default none (same origin only)
+   */
+  allowedOrigins: string[];
+  /** `INTROSPECTION`: answer schema introspection. @default true, false in production */
+  introspection: boolean;
+  /** Limits on what one client may send or hold; see `Limits`. */
+  limits: Limits;
   /** `REDIS_URL` (`redis://` or `rediss://`): use Redis as the event bus. Unset: in-memory bus. */
   redisUrl: string | undefined;
   /** `DEMO_FEED`: run the simulated market feed and the signal engine in this process. @default true */
@@ -53,6 +78,33 @@ export interface Config {
   shutdownTimeoutMs: number;
 }
 
+export interface Limits {
+  /** `WS_MAX_PAYLOAD_BYTES`: largest WebSocket message accepted; larger closes the socket with 1009. @default 65536 */
+  wsMaxPayloadBytes: number;
+  /** `HTTP_MAX_BODY_BYTES`: largest HTTP request body accepted (413 above). @default 262144 */
+  httpMaxBodyBytes: number;
+  /** `WS_INIT_TIMEOUT_MS`: time to send `connection_init` before the socket is closed with 4408. @default 3000 */
+  connectionInitTimeoutMs: number;
+  /** `MAX_SUBSCRIPTIONS_PER_CONNECTION`: operations open at once on one WebSocket. @default 100 */
+  subscriptionsPerConnection: number;
+  /** `MAX_CONNECTIONS_PER_USER`: WebSockets one user (`sub`) may hold on one instance (4429 above). @default 20 */
+  connectionsPerUser: number;
+  /** `MAX_SYMBOLS_PER_SUBSCRIPTION`: symbols one `price`/`signal` subscription may name. @default 50 */
+  symbolsPerSubscription: number;
+  /** `MAX_QUERY_DEPTH`: deepest field nesting of a document. @default 10 */
+  maxQueryDepth: number;
+  /** `MAX_QUERY_ALIASES`: aliases in one document. @default 30 */
+  maxQueryAliases: number;
+  /** `MAX_QUERY_FIELDS`: field selections in one document, fragments expanded (its complexity). @default 1000 */
+  maxQueryFields: number;
+  /** `MUTATIONS_PER_SECOND`: sustained mutation rate per user (burst: twice as many). @default 10 */
+  mutationsPerSecond: number;
+  /** `PUBLISHES_PER_SECOND`: sustained mutation rate per user with role `publisher`. @default 1000 */
+  publishesPerSecond: number;
+  /** `WS_CONNECTS_PER_MINUTE`: WebSocket connection attempts per client IP (429 above). @default 120 */
+  connectsPerMinute: number;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -72,8 +124,15 @@ export function loadConfig(env: Env = process.env): Config {
   if (secret !== undefined && secret.length < 32) {
     problems.push(`JWT_SECRET must be at least 32 characters (got ${secret.length})`);
   }
-  if (production && !secret) {
-    problems.push('JWT_SECRET is required when NODE_ENV=production');
+  const publicKey = env.JWT_PUBLIC_KEY || undefined;
+  if (production && !secret && !publicKey) {
+    problems.push('JWT_SECRET or JWT_PUBLIC_KEY is required when NODE_ENV=production');
+  }
+  const allowedOrigins = read.list('ALLOWED_ORIGINS', []);
+  for (const origin of allowedOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      problems.push(`ALLOWED_ORIGINS has "${origin}": use scheme://host[:port] without a path, or *`);
+    }
   }
 
   const redisUrl = env.REDIS_URL || undefined;
@@ -91,8 +150,14 @@ export function loadConfig(env: Env = process.env): Config {
     port: read.integer('PORT', 4000, 0, 65535),
     host: env.HOST || '0.0.0.0',
     production,
-    jwtSecret: secret ?? randomSecret(),
-    devTokens: !secret && !production,
+    jwtSecret: secret ?? (publicKey ? undefined : randomSecret()),
+    devTokens: !secret && !publicKey && !production,
+    jwtPublicKey: publicKey,
+    jwtIssuer: env.JWT_ISSUER || undefined,
+    jwtAudience: env.JWT_AUDIENCE || undefined,
+    jwtClockSkewSeconds: read.integer('JWT_CLOCK_SKEW_S', 30, 0, 3600),
+    allowedOrigins,
+    introspection: read.boolean('INTROSPECTION', !production),
     redisUrl,
     demoFeed: read.boolean('DEMO_FEED', true),
     feedSymbols,
@@ -104,6 +169,20 @@ export function loadConfig(env: Env = process.env): Config {
     subscriptionQueueLimit: read.integer('SUBSCRIPTION_QUEUE_LIMIT', 500, 10, 1_000_000),
     wsKeepAliveMs: read.integer('WS_KEEPALIVE_MS', 12_000, 100, 600_000),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    limits: {
+      wsMaxPayloadBytes: read.integer('WS_MAX_PAYLOAD_BYTES', 65_536, 1024, 100 * 2 ** 20),
+      httpMaxBodyBytes: read.integer('HTTP_MAX_BODY_BYTES', 262_144, 1024, 100 * 2 ** 20),
+      connectionInitTimeoutMs: read.integer('WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),
+      subscriptionsPerConnection: read.integer('MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 100_000),
+      connectionsPerUser: read.integer('MAX_CONNECTIONS_PER_USER', 20, 1, 100_000),
+      symbolsPerSubscription: read.integer('MAX_SYMBOLS_PER_SUBSCRIPTION', 50, 1, 10_000),
+      maxQueryDepth: read.integer('MAX_QUERY_DEPTH', 10, 2, 100),
+      maxQueryAliases: read.integer('MAX_QUERY_ALIASES', 30, 0, 10_000),
+      maxQueryFields: read.integer('MAX_QUERY_FIELDS', 1000, 10, 1_000_000),
+      mutationsPerSecond: read.number('MUTATIONS_PER_SECOND', 10, 0.01, 1_000_000),
+      publishesPerSecond: read.number('PUBLISHES_PER_SECOND', 1000, 0.01, 1_000_000),
+      connectsPerMinute: read.integer('WS_CONNECTS_PER_MINUTE', 120, 1, 1_000_000),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -7,6 +7,13 @@ export interface Viewer {
   /** The token's `sub`. */
   readonly id: string;
   readonly roles: ReadonlySet<Role>;
+  /**
+   * The token's `strategies` claim: the only strategies whose signals this viewer may see. Null when
+   * the claim is absent (all strategies).
+   */
+  readonly strategies: ReadonlySet<string> | null;
+  /** When the token expires (ms since the epoch); null if it never does. */
+  readonly expiresAt: number | null;
 }
 
 export function isRole(value: unknown): value is Role {

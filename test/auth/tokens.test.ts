@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { TokenError, TokenService } from '../../src/auth/tokens.js';
 
 const SECRET = 'unit-test-secret-with-at-least-32-characters';
-const service = new TokenService(SECRET);
+const service = new TokenService({ secret: SECRET });
 const key = new TextEncoder().encode(SECRET);
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -118,23 +118,23 @@ describe('TokenService.verify refusals', () => {
   });
 
   it('a token that is not valid yet (nbf in the future)', async () => {
-    await refusalOf(await sign(claims({ nbf: now() + 3600 })), 'unauthenticated', 'token claim "nbf" is not valid now');
+    await refusalOf(await sign(claims({ nbf: now() + 3600 })), 'unauthenticated', 'token is not valid yet (nbf)');
   });
 
   it('a token signed with another secret', async () => {
-    const other = new TokenService('another-secret-that-is-also-32-characters-long');
+    const other = new TokenService({ secret: 'another-secret-that-is-also-32-characters-long' });
     await refusalOf(await other.issue('alice', ['admin']), 'unauthenticated', 'token signature is invalid');
   });
 
   it('an unsigned alg:none token', async () => {
     const token = `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(claims({ roles: ['admin'] }))}.`;
-    await refusalOf(token, 'unauthenticated', 'token algorithm not allowed (HS256 only)');
+    await refusalOf(token, 'unauthenticated', 'token algorithm not allowed');
   });
 
   it('an alg:none token carrying the signature of a real token', async () => {
     const [, payload, signature] = (await service.issue('alice', ['admin'])).split('.');
     const token = `${base64url({ alg: 'none', typ: 'JWT' })}.${payload}.${signature}`;
-    await refusalOf(token, 'unauthenticated', 'token algorithm not allowed (HS256 only)');
+    await refusalOf(token, 'unauthenticated', 'token algorithm not allowed');
   });
 
   it('a tampered payload (roles escalated to admin, signature kept)', async () => {
@@ -145,7 +145,7 @@ describe('TokenService.verify refusals', () => {
   });
 
   it('an HS512 token signed with the right secret (algorithm not allowed)', async () => {
-    await refusalOf(await sign(claims(), { alg: 'HS512' }), 'unauthenticated', 'token algorithm not allowed (HS256 only)');
+    await refusalOf(await sign(claims(), { alg: 'HS512' }), 'unauthenticated', 'token algorithm not allowed');
   });
 
   it('a token without sub', async () => {

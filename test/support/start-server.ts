@@ -8,7 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { stopChild } from './redis.js';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
-export const tokens = new TokenService(TEST_SECRET);
+export const tokens = new TokenService({ secret: TEST_SECRET });
 
 export function tokenFor(subject: string, roles: Role[], expiresIn: string | number = '1h'): Promise<string> {
   return tokens.issue(subject, roles, expiresIn);
