@@ -60,6 +60,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     backtestStore,
     feedSymbols: config.feedSymbols,
     subscriptionQueueLimit: config.subscriptionQueueLimit,
+    symbolsPerSubscription: config.limits.symbolsPerSubscription,
   };
   const tokens = new TokenService({
     secret: config.jwtSecret,
@@ -76,12 +77,26 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     production: config.production,
     graphiql: config.graphiql,
     graphiqlToken: devTokens?.publisher ?? null,
+    introspection: config.introspection,
+    queryLimits: {
+      maxDepth: config.limits.maxQueryDepth,
+      maxAliases: config.limits.maxQueryAliases,
+      maxFields: config.limits.maxQueryFields,
+      maxTokens: config.limits.maxQueryTokens,
+    },
+    mutationRates: {
+      mutationsPerSecond: config.limits.mutationsPerSecond,
+      publishesPerSecond: config.limits.publishesPerSecond,
+    },
+    allowedOrigins: config.allowedOrigins,
   });
   const routes = createHttpRoutes({
     graphql,
     clientDir: CLIENT_DIR,
     devToken: devTokens?.trader ?? null,
     isReady: () => bus.isHealthy(),
+    maxBodyBytes: config.limits.httpMaxBodyBytes,
+    allowedOrigins: config.allowedOrigins,
   });
   const http = new HttpServer((request, response) => {
     routes(request, response).catch((error: unknown) => {
@@ -90,7 +105,15 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
       response.end();
     });
   });
-  const ws = attachWebSocketTransport(http.server, graphql, tokens, { keepAliveMs: config.wsKeepAliveMs });
+  const ws = attachWebSocketTransport(http.server, graphql, tokens, {
+    keepAliveMs: config.wsKeepAliveMs,
+    maxPayloadBytes: config.limits.wsMaxPayloadBytes,
+    connectionInitWaitTimeoutMs: config.limits.connectionInitTimeoutMs,
+    maxOperationsPerConnection: config.limits.subscriptionsPerConnection,
+    maxConnectionsPerUser: config.limits.connectionsPerUser,
+    connectsPerMinute: config.limits.connectsPerMinute,
+    allowedOrigins: config.allowedOrigins,
+  });
   const market = config.demoFeed
     ? await startDemoMarket({ bus, publisher, symbols: config.feedSymbols, ticksPerSecond: config.feedTicksPerSecond, onError })
     : null;

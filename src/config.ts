@@ -97,6 +97,8 @@ export interface Limits {
   maxQueryAliases: number;
   /** `MAX_QUERY_FIELDS`: field selections in one document, fragments expanded (its complexity). @default 1000 */
   maxQueryFields: number;
+  /** `MAX_QUERY_TOKENS`: lexical tokens in one document; a longer one is a syntax error. @default 5000 */
+  maxQueryTokens: number;
   /** `MUTATIONS_PER_SECOND`: sustained mutation rate per user (burst: twice as many). @default 10 */
   mutationsPerSecond: number;
   /** `PUBLISHES_PER_SECOND`: sustained mutation rate per user with role `publisher`. @default 1000 */
@@ -179,6 +181,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxQueryDepth: read.integer('MAX_QUERY_DEPTH', 10, 2, 100),
       maxQueryAliases: read.integer('MAX_QUERY_ALIASES', 30, 0, 10_000),
       maxQueryFields: read.integer('MAX_QUERY_FIELDS', 1000, 10, 1_000_000),
+      maxQueryTokens: read.integer('MAX_QUERY_TOKENS', 5000, 100, 1_000_000),
       mutationsPerSecond: read.number('MUTATIONS_PER_SECOND', 10, 0.01, 1_000_000),
       publishesPerSecond: read.number('PUBLISHES_PER_SECOND', 1000, 0.01, 1_000_000),
       connectsPerMinute: read.integer('WS_CONNECTS_PER_MINUTE', 120, 1, 1_000_000),

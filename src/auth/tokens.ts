@@ -122,8 +122,9 @@ function viewerOf(payload: JWTPayload): Viewer {
 
 /** A PEM key or a JWKS, given inline or as a file path, and the algorithms it verifies. */
 function loadPublicKey(value: string): { resolve: KeyResolver; algorithms: string[] } {
-  const text = value.trimStart().startsWith('-----BEGIN') || value.trimStart().startsWith('{') ? value : readFileSync(value, 'utf8');
-  if (text.trimStart().startsWith('{')) {
+  const inline = value.trim();
+  const text = (inline.startsWith('-----BEGIN') || inline.startsWith('{') ? inline : readFileSync(inline, 'utf8')).trim();
+  if (text.startsWith('{')) {
     const jwks = createLocalJWKSet(JSON.parse(text) as Parameters<typeof createLocalJWKSet>[0]);
     return { resolve: async (header, input) => jwks(header, input), algorithms: ['RS256', 'ES256'] };
   }
@@ -147,5 +148,6 @@ function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm not allowed';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'token signature is invalid';
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no key matches the token (kid)';
+  if (error instanceof joseErrors.JWKSMultipleMatchingKeys) return 'several keys match the token: it must name one (kid)';
   return 'malformed token';
 }

@@ -23,7 +23,7 @@ export interface DeliveryStreamOptions<T extends Topic> {
   /** Live events that may wait for the reader. */
   capacity: number;
   overflow: OverflowPolicy<T>;
-  /** Keeps only the events the subscriber asked for. */
+  /** Keeps only the events the subscriber asked for; throwing ends the stream with that error. */
   accept?: (envelope: Envelope<T>) => boolean;
   /** Ends the stream after delivering an event for which this returns true. */
   isLast?: (envelope: Envelope<T>) => boolean;
@@ -145,7 +145,12 @@ export class DeliveryStream<T extends Topic> implements AsyncIterableIterator<En
     if (offset <= this.lastOffset) return;
     this.epoch = epoch;
     this.lastOffset = offset;
-    if (this.options.accept && !this.options.accept(envelope)) return;
+    try {
+      if (this.options.accept && !this.options.accept(envelope)) return;
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
     this.queue.push(envelope);
     // Replayed pages are pulled by the reader, so only live arrivals can overflow.
     if (live && this.queue.length > this.options.capacity) {

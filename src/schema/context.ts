@@ -14,10 +14,20 @@ export interface Services {
   feedSymbols: readonly string[];
   /** Live events that may wait for one slow subscriber (`SUBSCRIPTION_QUEUE_LIMIT`). */
   subscriptionQueueLimit: number;
+  /** Symbols one subscription may name (`MAX_SYMBOLS_PER_SUBSCRIPTION`). */
+  symbolsPerSubscription: number;
 }
 
-/** The context of every operation: an authenticated viewer (there is no anonymous access). */
+/** The authenticated identity behind an operation. */
+export interface AuthSession {
+  /** The viewer as of now: on a WebSocket it changes when the token is renewed. */
+  readonly viewer: Viewer;
+  /** Replaces the connection's token (WebSocket only); throws a GraphQL error if it is refused. */
+  renew?(token: string): Promise<Viewer>;
+}
+
+/** The context of every operation: an authenticated session (there is no anonymous access). */
 export interface GraphQLContext {
-  viewer: Viewer;
+  session: AuthSession;
   services: Services;
 }

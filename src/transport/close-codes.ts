@@ -10,10 +10,12 @@ export enum CloseCode {
    * `SUBSCRIPTION_QUEUE_LIMIT` events behind: reconnect and resume after the last cursor received.
    */
   SlowConsumer = 4008,
-  /** No token, or a malformed, forged or expired one: get a fresh token, then reconnect. */
+  /** No token, or a malformed, forged or expired one (also sent when the token expires): get a fresh token, then reconnect. */
   Unauthorized = 4401,
   /** A valid token that may not connect (no known role): do not retry with the same token. */
   Forbidden = 4403,
+  /** Too many connections for this user on this instance: close another one, or retry later. */
+  TooManyRequests = 4429,
 }
 
 const MAX_REASON_BYTES = 123;

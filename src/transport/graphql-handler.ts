@@ -1,10 +1,13 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { NoSchemaIntrospectionCustomRule, parse, type ValidationRule } from 'graphql';
+import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { forbidden, unauthenticated } from '../auth/errors.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
 import type { Viewer } from '../auth/viewer.js';
-import type { GraphQLContext, Services } from '../schema/context.js';
+import type { AuthSession, GraphQLContext, Services } from '../schema/context.js';
+import { queryLimitRules, type QueryLimits } from '../schema/query-limits.js';
 import { buildSchema } from '../schema/schema.js';
+import { useMutationRateLimit, type MutationRateLimitOptions } from './mutation-rate-limit.js';
 
 export interface GraphQLHandlerOptions {
   services: Services;
@@ -13,11 +16,18 @@ export interface GraphQLHandlerOptions {
   graphiql: boolean;
   /** A token GraphiQL sends for the user (development only). */
   graphiqlToken: string | null;
+  /** Answer introspection queries (off in production unless enabled). */
+  introspection: boolean;
+  /** Depth, alias and field limits every document is validated against, and its parser token budget. */
+  queryLimits: QueryLimits & { maxTokens: number };
+  mutationRates: MutationRateLimitOptions;
+  /** Browser origins allowed to make CORS requests besides the page's own (`*` for any). */
+  allowedOrigins: readonly string[];
 }
 
 /** Set by the WebSocket transport, which authenticates once per connection. */
 export interface ConnectionContext {
-  viewer?: Viewer;
+  session?: AuthSession;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -40,7 +50,9 @@ subscription LivePrices {
  * `getEnveloped`. Every operation is authenticated here, so no transport can skip it.
  */
 export function createGraphQLHandler(options: GraphQLHandlerOptions) {
-  const { services, tokens, production, graphiql, graphiqlToken } = options;
+  const { services, tokens, production, graphiql, graphiqlToken, introspection, queryLimits, mutationRates, allowedOrigins } =
+    options;
+  const rules: ValidationRule[] = [...queryLimitRules(queryLimits), ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   return createYoga<ConnectionContext, GraphQLContext>({
     schema: buildSchema(),
     graphqlEndpoint: GRAPHQL_PATH,
@@ -48,19 +60,55 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
     maskedErrors: { isDev: !production },
     logging: production ? 'warn' : 'info',
     renderGraphiQL,
+    // Same-origin pages need no CORS; other origins only when listed.
+    cors:
+      allowedOrigins.length === 0
+        ? false
+        : {
+            origin: allowedOrigins.includes('*') ? '*' : [...allowedOrigins],
+            methods: ['GET', 'POST', 'OPTIONS'],
+            allowedHeaders: ['authorization', 'content-type', 'accept'],
+            credentials: false,
+          },
+    plugins: [
+      useParserLimits(queryLimits.maxTokens),
+      useValidationRules(rules),
+      useMutationRateLimit(mutationRates),
+    ],
     graphiql: graphiql && {
       title: 'TITAN Realtime',
       defaultQuery: GRAPHIQL_QUERY,
       ...(graphiqlToken ? { additionalHeaders: { Authorization: `Bearer ${graphiqlToken}` } } : {}),
     },
     context: async (initial: YogaInitialContext & ConnectionContext): Promise<GraphQLContext> => ({
-      viewer: initial.viewer ?? (await authenticate(tokens, initial.request.headers.get('authorization'))),
+      session: initial.session ?? { viewer: await authenticate(tokens, initial.request.headers.get('authorization')) },
       services,
     }),
   });
 }
 
 export type GraphQLHandler = ReturnType<typeof createGraphQLHandler>;
+
+/**
+ * Parses with a token budget: graphql's recursive parser would overflow the stack on a document
+ * nested thousands deep before any validation rule could refuse it.
+ */
+function useParserLimits(maxTokens: number): Plugin {
+  return {
+    onParse({ setParseFn }) {
+      setParseFn((source) => parse(source, { maxTokens }));
+    },
+  };
+}
+
+/** Adds validation rules to every document's validation, on every transport. */
+function useValidationRules(rules: readonly ValidationRule[]): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      for (const rule of rules) addValidationRule(rule);
+    },
+  };
+}
 
 async function authenticate(tokens: TokenService, authorization: string | null): Promise<Viewer> {
   try {

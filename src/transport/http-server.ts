@@ -26,6 +26,10 @@ export class HttpServer {
       }
       handler(request, response);
     });
+    // Longer than the idle timeouts of common clients and load balancers (60 s), so the server is
+    // never the one to close a kept-alive connection just as a client reuses it.
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 66_000;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.once('close', () => {

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql-handler.js';
+import { isAllowedOrigin } from './origin-policy.js';
 
 export interface HttpRoutesOptions {
   graphql: GraphQLHandler;
@@ -12,6 +13,10 @@ export interface HttpRoutesOptions {
   devToken: string | null;
   /** Readiness: false while the event bus backend (Redis) is unreachable. */
   isReady: () => boolean;
+  /** Largest request body accepted on `/graphql`. */
+  maxBodyBytes: number;
+  /** Browser origins allowed besides the page's own (`*` for any). */
+  allowedOrigins: readonly string[];
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -25,10 +30,13 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /** Routes a plain HTTP request: GraphQL (and SSE, GraphiQL) on `/graphql`, health, the dev token, the client. */
-export function createHttpRoutes({ graphql, clientDir, devToken, isReady }: HttpRoutesOptions) {
+export function createHttpRoutes(options: HttpRoutesOptions) {
+  const { graphql, clientDir, devToken, isReady, maxBodyBytes, allowedOrigins } = options;
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     if (path === GRAPHQL_PATH || path.startsWith(`${GRAPHQL_PATH}/`)) {
+      const refusal = refuseRequest(request, maxBodyBytes, allowedOrigins);
+      if (refusal) return sendError(response, ...refusal);
       await graphql(request, response);
       return;
     }
@@ -75,6 +83,24 @@ async function serveStatic(root: string, path: string, response: ServerResponse)
     }
   }
   sendText(response, 404, 'Not found: the web client is not built (run `npm run build:client`)');
+}
+
+/** Checks made before a request reaches GraphQL: its origin and its body size. */
+function refuseRequest(request: IncomingMessage, maxBodyBytes: number, allowedOrigins: readonly string[]): [number, string, string] | null {
+  if (!isAllowedOrigin(request.headers.origin, request.headers.host, allowedOrigins)) {
+    return [403, 'FORBIDDEN', `Origin ${request.headers.origin} is not allowed`];
+  }
+  if (request.method !== 'POST') return null;
+  const length = request.headers['content-length'];
+  // Yoga reads the whole body before parsing: an unbounded (chunked) body is refused up front.
+  if (length === undefined) return [411, 'LENGTH_REQUIRED', 'POST requests to /graphql need a Content-Length header'];
+  if (Number(length) > maxBodyBytes) return [413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodyBytes} bytes`];
+  return null;
+}
+
+function sendError(response: ServerResponse, status: number, code: string, message: string): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+  response.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {

@@ -1,15 +1,17 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { RateLimiter } from '../auth/rate-limiter.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
-import type { Viewer } from '../auth/viewer.js';
 import { CloseCode, limitCloseReason } from './close-codes.js';
+import { ConnectionAuth } from './connection-auth.js';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql-handler.js';
+import { isAllowedOrigin } from './origin-policy.js';
 
 export interface WebSocketTransportOptions {
-  /** Largest accepted frame in bytes; a larger one closes the socket with 1009. @default 1048576 */
+  /** Largest accepted message in bytes; a larger one closes the socket with 1009. @default 65536 */
   maxPayloadBytes?: number;
   /** Ping interval; a peer that does not pong within the same time is dropped. @default 12000 */
   keepAliveMs?: number;
@@ -17,13 +19,23 @@ export interface WebSocketTransportOptions {
   connectionInitWaitTimeoutMs?: number;
   /** After a 4008 close, how long a peer that does not read may hold the socket before it is cut. @default 2000 */
   slowCloseTimeoutMs?: number;
+  /** Operations open at once on one connection; more are refused with LIMIT_EXCEEDED. @default 100 */
+  maxOperationsPerConnection?: number;
+  /** Connections one user may hold on this instance; more are closed with 4429. @default 20 */
+  maxConnectionsPerUser?: number;
+  /** Connection attempts per client IP and minute; more get HTTP 429. @default 120 */
+  connectsPerMinute?: number;
+  /** Browser origins allowed besides the page's own (`*` for any). @default [] */
+  allowedOrigins?: readonly string[];
 }
 
 type ExecutionRoots = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+type ConnectionContext = Context<Record<string, unknown> | undefined, Extra>;
 
 /**
- * graphql-ws (`graphql-transport-ws`) on `/graphql`, sharing the HTTP server's port. The token is
- * checked once, on `connection_init`; every operation then runs through the same Yoga core as HTTP.
+ * graphql-ws (`graphql-transport-ws`) on `/graphql`, sharing the HTTP server's port. Upgrades are
+ * checked for origin and rate; the token is checked on `connection_init` and can be renewed in band;
+ * every operation then runs through the same Yoga core as HTTP.
  */
 export function attachWebSocketTransport(
   server: Server,
@@ -32,13 +44,35 @@ export function attachWebSocketTransport(
   options: WebSocketTransportOptions = {},
 ) {
   const {
-    maxPayloadBytes = 1024 * 1024,
+    maxPayloadBytes = 65_536,
     keepAliveMs = 12_000,
     connectionInitWaitTimeoutMs = 3000,
     slowCloseTimeoutMs = 2000,
+    maxOperationsPerConnection = 100,
+    maxConnectionsPerUser = 20,
+    connectsPerMinute = 120,
+    allowedOrigins = [],
   } = options;
-  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH, maxPayload: maxPayloadBytes });
-  const viewers = new WeakMap<Context<Record<string, unknown> | undefined, Extra>, Viewer>();
+  const attempts = new RateLimiter({ perSecond: connectsPerMinute / 60, burst: connectsPerMinute });
+  const sessions = new WeakMap<ConnectionContext, ConnectionAuth>();
+  const connectionsPerUser = new Map<string, number>();
+
+  const wsServer = new WebSocketServer({
+    server,
+    path: GRAPHQL_PATH,
+    maxPayload: maxPayloadBytes,
+    verifyClient({ req }: { req: IncomingMessage }, accept: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) {
+      if (!isAllowedOrigin(req.headers.origin, req.headers.host, allowedOrigins)) {
+        accept(false, 403, 'Origin not allowed');
+        return;
+      }
+      const wait = attempts.take(req.socket.remoteAddress ?? 'unknown');
+      if (wait > 0) accept(false, 429, 'Too many connection attempts', { 'Retry-After': String(Math.ceil(wait / 1000)) });
+      else accept(true);
+    },
+  });
+
+  const close = (ctx: ConnectionContext, code: CloseCode, reason: string) => ctx.extra.socket.close(code, limitCloseReason(reason));
 
   const disposable = useServer(
     {
@@ -47,32 +81,57 @@ export function attachWebSocketTransport(
       subscribe: (args) => (args.rootValue as ExecutionRoots).subscribe(args) as never,
       async onConnect(ctx) {
         const authorization = ctx.connectionParams?.authorization;
+        let session: ConnectionAuth;
         try {
-          viewers.set(ctx, await tokens.verify(typeof authorization === 'string' ? authorization : undefined));
-          return true;
+          const viewer = await tokens.verify(typeof authorization === 'string' ? authorization : undefined);
+          session = new ConnectionAuth(viewer, tokens, () => close(ctx, CloseCode.Unauthorized, 'Unauthorized: token expired'));
         } catch (error) {
           if (!(error instanceof TokenError)) throw error;
-          const code = error.kind === 'forbidden' ? CloseCode.Forbidden : CloseCode.Unauthorized;
-          ctx.extra.socket.close(code, limitCloseReason(`${code === CloseCode.Forbidden ? 'Forbidden' : 'Unauthorized'}: ${error.message}`));
+          const forbidden = error.kind === 'forbidden';
+          close(ctx, forbidden ? CloseCode.Forbidden : CloseCode.Unauthorized, `${forbidden ? 'Forbidden' : 'Unauthorized'}: ${error.message}`);
           return false;
         }
+        const open = connectionsPerUser.get(session.viewer.id) ?? 0;
+        if (open >= maxConnectionsPerUser) {
+          session.dispose();
+          close(ctx, CloseCode.TooManyRequests, `Too many connections for this user (limit ${maxConnectionsPerUser})`);
+          return false;
+        }
+        connectionsPerUser.set(session.viewer.id, open + 1);
+        sessions.set(ctx, session);
+        return true;
+      },
+      onClose(ctx) {
+        const session = sessions.get(ctx);
+        if (!session) return;
+        session.dispose();
+        sessions.delete(ctx);
+        const left = (connectionsPerUser.get(session.viewer.id) ?? 1) - 1;
+        if (left > 0) connectionsPerUser.set(session.viewer.id, left);
+        else connectionsPerUser.delete(session.viewer.id);
       },
       onError(ctx, _id, _payload, errors) {
         // A reliable subscription fell too far behind: close the whole connection (4008) so the client
         // reconnects and resumes by cursor. A peer that does not read would not take the close frame
         // either, so it is cut after a grace period and its buffers are freed.
         if (!errors.some((error) => error.extensions?.code === 'SLOW_CONSUMER')) return;
-        const { socket } = ctx.extra;
-        socket.close(CloseCode.SlowConsumer, 'Slow consumer: resume after your last cursor');
-        setTimeout(() => socket.terminate(), slowCloseTimeoutMs).unref();
+        close(ctx, CloseCode.SlowConsumer, 'Slow consumer: resume after your last cursor');
+        setTimeout(() => ctx.extra.socket.terminate(), slowCloseTimeoutMs).unref();
       },
       async onSubscribe(ctx, _id, params) {
+        if (Object.keys(ctx.subscriptions).length > maxOperationsPerConnection) {
+          return [
+            new GraphQLError(`Too many operations open on this connection (limit ${maxOperationsPerConnection})`, {
+              extensions: { code: 'LIMIT_EXCEEDED' },
+            }),
+          ];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
-          viewer: viewers.get(ctx),
+          session: sessions.get(ctx),
         });
         let document;
         try {
@@ -105,4 +164,3 @@ export function attachWebSocketTransport(
     },
   };
 }
-

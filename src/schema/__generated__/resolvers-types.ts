@@ -83,6 +83,15 @@ export type Mutation = {
   publishPrice: PriceTick;
   /** Publishes a signal of a known strategy. Role `publisher` only. */
   publishSignal: Signal;
+  /**
+   * Replaces the token of this WebSocket connection without dropping its subscriptions: they go on
+   * under the new token and are re-authorized with it (a backtest no longer visible ends with
+   * FORBIDDEN; signals of strategies no longer entitled stop). The new token must have the same
+   * subject. Over HTTP, send the new token with each request instead (this mutation answers
+   * BAD_USER_INPUT there). Send it before the old token expires: at expiry the server closes the
+   * connection with 4401.
+   */
+  renewToken: TokenRenewal;
   /** Runs a strategy over a deterministic historical bar series; follow it with `backtestProgress`. */
   startBacktest: Backtest;
 };
@@ -100,6 +109,11 @@ export type MutationPublishPriceArgs = {
 
 export type MutationPublishSignalArgs = {
   input: SignalInput;
+};
+
+
+export type MutationRenewTokenArgs = {
+  token: Scalars['String']['input'];
 };
 
 
@@ -282,6 +296,15 @@ export type SubscriptionSignalArgs = {
   symbols?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** The identity a connection now runs under. */
+export type TokenRenewal = {
+  __typename?: 'TokenRenewal';
+  /** When the new token expires; null if it does not. */
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  roles: Array<Scalars['String']['output']>;
+  subject: Scalars['ID']['output'];
+};
+
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -379,6 +402,7 @@ export type ResolversTypes = ResolversObject<{
   Strategy: ResolverTypeWrapper<StrategyModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  TokenRenewal: ResolverTypeWrapper<TokenRenewal>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -404,6 +428,7 @@ export type ResolversParentTypes = ResolversObject<{
   Strategy: StrategyModel;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+  TokenRenewal: TokenRenewal;
 }>;
 
 export type BacktestResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Backtest'] = ResolversParentTypes['Backtest']> = ResolversObject<{
@@ -453,6 +478,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   cancelBacktest?: Resolver<ResolversTypes['Backtest'], ParentType, ContextType, RequireFields<MutationCancelBacktestArgs, 'id'>>;
   publishPrice?: Resolver<ResolversTypes['PriceTick'], ParentType, ContextType, RequireFields<MutationPublishPriceArgs, 'input'>>;
   publishSignal?: Resolver<ResolversTypes['Signal'], ParentType, ContextType, RequireFields<MutationPublishSignalArgs, 'input'>>;
+  renewToken?: Resolver<ResolversTypes['TokenRenewal'], ParentType, ContextType, RequireFields<MutationRenewTokenArgs, 'token'>>;
   startBacktest?: Resolver<ResolversTypes['Backtest'], ParentType, ContextType, RequireFields<MutationStartBacktestArgs, 'input'>>;
 }>;
 
@@ -511,6 +537,12 @@ export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType exten
   signal?: SubscriptionResolver<ResolversTypes['Signal'], "signal", ParentType, ContextType, Partial<SubscriptionSignalArgs>>;
 }>;
 
+export type TokenRenewalResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenRenewal'] = ResolversParentTypes['TokenRenewal']> = ResolversObject<{
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  roles?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Backtest?: BacktestResolvers<ContextType>;
   BacktestProgress?: BacktestProgressResolvers<ContextType>;
@@ -525,5 +557,6 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   SignalSnapshot?: SignalSnapshotResolvers<ContextType>;
   Strategy?: StrategyResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  TokenRenewal?: TokenRenewalResolvers<ContextType>;
 }>;
 

@@ -1,4 +1,5 @@
 import { requireRole, visibleBacktest } from '../../auth/authorization.js';
+import { badUserInput } from '../../auth/errors.js';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import { asUserInput, checkRange, checkStrategyIds, checkSymbols } from '../arguments.js';
 import { toPriceTick, toSignal } from '../event-fields.js';
@@ -6,26 +7,38 @@ import { toPriceTick, toSignal } from '../event-fields.js';
 export const DEFAULT_BACKTEST_BARS = 50_000;
 
 export const Mutation: MutationResolvers = {
-  async startBacktest(_parent, { input }, { viewer, services }) {
-    requireRole(viewer, 'trader', 'admin');
+  async startBacktest(_parent, { input }, { session, services }) {
+    requireRole(session.viewer, 'trader', 'admin');
     const [strategyId = ''] = checkStrategyIds('input.strategyId', [input.strategyId]);
     const [symbol = ''] = checkSymbols('input.symbol', [input.symbol], 1);
     const bars = checkRange('input.bars', input.bars ?? DEFAULT_BACKTEST_BARS, 100, 1_000_000);
-    return services.backtests.startBacktest(viewer.id, { strategyId, symbol, bars });
+    return services.backtests.startBacktest(session.viewer.id, { strategyId, symbol, bars });
   },
 
-  async cancelBacktest(_parent, { id }, { viewer, services }) {
-    const record = visibleBacktest(viewer, await services.backtestStore.get(id), id);
+  async cancelBacktest(_parent, { id }, { session, services }) {
+    const record = visibleBacktest(session.viewer, await services.backtestStore.get(id), id);
     return services.backtests.cancel(record);
   },
 
-  async publishPrice(_parent, { input }, { viewer, services }) {
-    requireRole(viewer, 'publisher');
+  async publishPrice(_parent, { input }, { session, services }) {
+    requireRole(session.viewer, 'publisher');
     return toPriceTick(await asUserInput(() => services.publisher.publishPrice(input)));
   },
 
-  async publishSignal(_parent, { input }, { viewer, services }) {
-    requireRole(viewer, 'publisher');
+  async publishSignal(_parent, { input }, { session, services }) {
+    requireRole(session.viewer, 'publisher');
     return toSignal(await asUserInput(() => services.publisher.publishSignal(input)));
+  },
+
+  async renewToken(_parent, { token }, { session }) {
+    if (!session.renew) {
+      throw badUserInput('renewToken works on a WebSocket connection only; over HTTP, send the new token with each request');
+    }
+    const viewer = await session.renew(token);
+    return {
+      subject: viewer.id,
+      roles: [...viewer.roles],
+      expiresAt: viewer.expiresAt === null ? null : new Date(viewer.expiresAt).toISOString(),
+    };
   },
 };

@@ -1,6 +1,7 @@
-import { canSeeBacktest } from '../../auth/authorization.js';
-import { encodeCursor } from '../../bus/cursor.js';
+import { canSeeBacktest, entitledStrategies } from '../../auth/authorization.js';
+import type { Viewer } from '../../auth/viewer.js';
 import { STRATEGIES } from '../../domain/strategies.js';
+import { encodeCursor } from '../../bus/cursor.js';
 import type { PriceSnapshot, QueryResolvers, SignalSnapshot } from '../__generated__/resolvers-types.js';
 import type { Services } from '../context.js';
 import { checkRange, checkStrategyIds, checkSymbols } from '../arguments.js';
@@ -26,9 +27,9 @@ interface SignalFilter {
   last?: number | null;
 }
 
-async function signalSnapshot(services: Services, filter: SignalFilter): Promise<SignalSnapshot> {
+async function signalSnapshot(services: Services, viewer: Viewer, filter: SignalFilter): Promise<SignalSnapshot> {
   const last = checkRange('last', filter.last ?? 50, 1, MAX_SIGNALS);
-  const strategyIds = filter.strategyId ? checkStrategyIds('strategyId', [filter.strategyId]) : STRATEGIES.map((s) => s.id);
+  const strategyIds = entitledStrategies(viewer, filter.strategyId ? checkStrategyIds('strategyId', [filter.strategyId]) : null);
   const symbol = filter.symbol ? checkSymbols('symbol', [filter.symbol], 1)[0] : undefined;
   // With a symbol filter, look further back so `last` matching signals can still be found.
   const depth = symbol ? MAX_SIGNALS * 4 : last;
@@ -49,16 +50,16 @@ export const Query: QueryResolvers = {
 
   priceSnapshot: (_parent, args, { services }) => priceSnapshot(services, args.symbols),
 
-  signals: async (_parent, args, { services }) => (await signalSnapshot(services, args)).signals,
+  signals: async (_parent, args, { session, services }) => (await signalSnapshot(services, session.viewer, args)).signals,
 
-  signalSnapshot: (_parent, args, { services }) => signalSnapshot(services, args),
+  signalSnapshot: (_parent, args, { session, services }) => signalSnapshot(services, session.viewer, args),
 
   strategies: () => [...STRATEGIES],
 
-  async backtest(_parent, { id }, { viewer, services }) {
+  async backtest(_parent, { id }, { session, services }) {
     const record = await services.backtestStore.get(id);
-    return record && canSeeBacktest(viewer, record) ? record : null;
+    return record && canSeeBacktest(session.viewer, record) ? record : null;
   },
 
-  backtests: (_parent, _args, { viewer, services }) => services.backtestStore.listByOwner(viewer.id),
+  backtests: (_parent, _args, { session, services }) => services.backtestStore.listByOwner(session.viewer.id),
 };

@@ -1,16 +1,13 @@
-import { visibleBacktest } from '../../auth/authorization.js';
-import { badUserInput } from '../../auth/errors.js';
+import { canSeeBacktest, canSeeStrategy, entitledStrategies, visibleBacktest } from '../../auth/authorization.js';
+import { badUserInput, forbidden } from '../../auth/errors.js';
 import { decodeCursor } from '../../bus/cursor.js';
 import type { Envelope, StreamPosition } from '../../bus/event-bus.js';
 import { listen } from '../../bus/listen.js';
 import { TERMINAL_BACKTEST_STATUSES } from '../../domain/events.js';
-import { STRATEGIES } from '../../domain/strategies.js';
 import type { SubscriptionResolvers } from '../__generated__/resolvers-types.js';
 import { checkStrategyIds, checkSymbols } from '../arguments.js';
 import { toBacktestProgress, toPriceTick, toSignal } from '../event-fields.js';
 import { withTypedErrors } from '../stream-errors.js';
-
-const MAX_SYMBOLS_PER_SUBSCRIPTION = 50;
 
 const isTerminal = (envelope: Envelope<'backtestProgress'>) => TERMINAL_BACKTEST_STATUSES.has(envelope.payload.status);
 
@@ -22,7 +19,7 @@ function resumePoint(after: string | null | undefined): StreamPosition | null {
 export const Subscription: SubscriptionResolvers = {
   price: {
     async subscribe(_parent, args, { services }) {
-      const symbols = checkSymbols('symbols', args.symbols, MAX_SYMBOLS_PER_SUBSCRIPTION);
+      const symbols = checkSymbols('symbols', args.symbols, services.symbolsPerSubscription);
       if (symbols.length === 0) throw badUserInput('symbols must name at least one symbol');
       const stream = await listen(services.bus, 'price', symbols, {
         after: resumePoint(args.after),
@@ -36,14 +33,15 @@ export const Subscription: SubscriptionResolvers = {
   },
 
   signal: {
-    async subscribe(_parent, args, { services }) {
-      const strategyIds = args.strategyIds
-        ? checkStrategyIds('strategyIds', args.strategyIds)
-        : STRATEGIES.map((strategy) => strategy.id);
-      const symbols = args.symbols ? new Set(checkSymbols('symbols', args.symbols, MAX_SYMBOLS_PER_SUBSCRIPTION)) : null;
+    async subscribe(_parent, args, { session, services }) {
+      const requested = args.strategyIds ? checkStrategyIds('strategyIds', args.strategyIds) : null;
+      const strategyIds = entitledStrategies(session.viewer, requested);
+      const symbols = args.symbols ? new Set(checkSymbols('symbols', args.symbols, services.symbolsPerSubscription)) : null;
       const stream = await listen(services.bus, 'signal', strategyIds, {
         after: resumePoint(args.after),
-        accept: symbols ? (envelope) => symbols.has(envelope.payload.symbol) : undefined,
+        // Checked per event (replayed or live) against the current token, so a renewal applies at once.
+        accept: ({ payload }) =>
+          canSeeStrategy(session.viewer, payload.strategyId) && (symbols === null || symbols.has(payload.symbol)),
         capacity: services.subscriptionQueueLimit,
         overflow: { kind: 'disconnect' },
       });
@@ -53,8 +51,8 @@ export const Subscription: SubscriptionResolvers = {
   },
 
   backtestProgress: {
-    async subscribe(_parent, { id, after }, { viewer, services }) {
-      visibleBacktest(viewer, await services.backtestStore.get(id), id);
+    async subscribe(_parent, { id, after }, { session, services }) {
+      const record = visibleBacktest(session.viewer, await services.backtestStore.get(id), id);
       let from = resumePoint(after);
       if (!from) {
         // Start with the current state: resume just before the latest progress event.
@@ -64,6 +62,10 @@ export const Subscription: SubscriptionResolvers = {
       }
       const stream = await listen(services.bus, 'backtestProgress', [id], {
         after: from,
+        accept: () => {
+          if (!canSeeBacktest(session.viewer, record)) throw forbidden('your renewed token may not see this backtest');
+          return true;
+        },
         isLast: isTerminal,
         capacity: services.subscriptionQueueLimit,
         overflow: { kind: 'disconnect' },
