@@ -46,12 +46,10 @@ export class RedisIngest {
     const redis = new Redis(url, { maxRetriesPerRequest: null, connectionName: 'titan-ingest' });
     redis.on('error', onError);
     try {
-      await redis.xgroup('CREATE', ingestStream(prefix), GROUP, '$', 'MKSTREAM');
+      await createGroup(redis, ingestStream(prefix));
     } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) {
-        redis.disconnect();
-        throw error;
-      }
+      redis.disconnect();
+      throw error;
     }
     const consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     return new RedisIngest(redis, { prefix, rejectedMaxLen, claimIdleMs, publisher, onError }, consumer);
@@ -74,6 +72,11 @@ export class RedisIngest {
         for (const [, entries] of reply ?? []) await this.handleAll(stream, entries);
       } catch (error) {
         if (!this.running) return;
+        // A Redis that lost its data lost the group too: make it again and go on.
+        if (error instanceof Error && error.message.startsWith('NOGROUP')) {
+          await createGroup(this.redis, stream).catch(this.options.onError);
+          continue;
+        }
         this.options.onError(error);
         await new Promise((resolve) => setTimeout(resolve, BLOCK_MS));
       }
@@ -124,6 +127,15 @@ export class RedisIngest {
       this.options.onError(error);
       return undefined;
     }
+  }
+}
+
+/** Creates the consumer group (and the stream) unless it exists. */
+async function createGroup(redis: Redis, stream: string): Promise<void> {
+  try {
+    await redis.xgroup('CREATE', stream, GROUP, '$', 'MKSTREAM');
+  } catch (error) {
+    if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
   }
 }
 
