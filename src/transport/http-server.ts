@@ -76,6 +76,5 @@ export class HttpServer {
     if (left > 0) this.inFlight.set(socket, left);
     else this.inFlight.delete(socket);
     if (this.inFlight.size === 0) this.idle?.();
-    if (!all && left === 0) this.server.closeIdleConnections();
   }
 }

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolClient, execute } from '../support/protocol-client.js';
-import { startServer, tokenFor, tokens, type TestServer } from '../support/start-server.js';
+import { startProcess, tokenFor, tokens, type ServerProcess } from '../support/start-server.js';
 
 /** A trader cannot see another trader's backtest, nor an unentitled strategy's signals, by any transport. */
-let server: TestServer;
+let server: ServerProcess;
 let alice: string;
 let bob: string;
 let backtestId: string;
@@ -11,7 +11,7 @@ let cursor: string;
 const clients: ProtocolClient[] = [];
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startProcess('main.ts');
   [alice, bob] = await Promise.all([tokenFor('alice', ['trader']), tokenFor('bob', ['trader'])]);
   const started = await execute<{ startBacktest: { id: string } }>(
     server.graphqlUrl,

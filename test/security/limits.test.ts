@@ -2,15 +2,15 @@ import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolClient, execute } from '../support/protocol-client.js';
-import { startServer, tokenFor, type TestServer } from '../support/start-server.js';
+import { startProcess, tokenFor, type ServerProcess } from '../support/start-server.js';
 
 /** Every limit with a small value, as an attacker would meet it: each refused clearly, the server fine. */
-let server: TestServer;
+let server: ServerProcess;
 let trader: string;
 const clients: ProtocolClient[] = [];
 
 beforeAll(async () => {
-  server = await startServer({
+  server = await startProcess('main.ts', {
     WS_MAX_PAYLOAD_BYTES: '4096',
     HTTP_MAX_BODY_BYTES: '4096',
     WS_INIT_TIMEOUT_MS: '300',

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolClient, execute, type NextPayload, type ProtocolMessage } from '../support/protocol-client.js';
-import { startServer, tokenFor, tokens, type TestServer } from '../support/start-server.js';
+import { startProcess, tokenFor, tokens, type ServerProcess } from '../support/start-server.js';
 
 /** Token lifetime on a live WebSocket: expiry, in-band renewal, re-authorization, entitlements. */
-let server: TestServer;
+let server: ServerProcess;
 let publisher: string;
 const clients: ProtocolClient[] = [];
 
 beforeAll(async () => {
-  server = await startServer({ BACKTEST_BARS_PER_SECOND: '2000', JWT_CLOCK_SKEW_S: '0' });
+  server = await startProcess('main.ts', { BACKTEST_BARS_PER_SECOND: '2000', JWT_CLOCK_SKEW_S: '0' });
   publisher = await tokenFor('svc', ['publisher']);
 });
 
