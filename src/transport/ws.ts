@@ -115,7 +115,8 @@ export function attachWebSocketTransport(
         // reconnects and resumes by cursor. A peer that does not read would not take the close frame
         // either, so it is cut after a grace period and its buffers are freed.
         if (!errors.some((error) => error.extensions?.code === 'SLOW_CONSUMER')) return;
-        close(ctx, CloseCode.SlowConsumer, 'Slow consumer: resume after your last cursor');
+        // After graphql-ws has queued the error message for this operation, so it goes out first.
+        setImmediate(() => close(ctx, CloseCode.SlowConsumer, 'Slow consumer: resume after your last cursor'));
         setTimeout(() => ctx.extra.socket.terminate(), slowCloseTimeoutMs).unref();
       },
       async onSubscribe(ctx, _id, params) {

@@ -158,3 +158,46 @@ export async function execute<T = Record<string, unknown>>(
   const body = (await response.json()) as Omit<GraphQLResponse<T>, 'status'>;
   return { status: response.status, ...body };
 }
+
+export interface ResumingFollowOptions<T> {
+  wsUrl: string;
+  token: string;
+  query: string;
+  variables: Record<string, unknown>;
+  /** The cursor to resume after. */
+  after: string;
+  cursorOf: (payload: NextPayload<T>) => string;
+  /** Stops once this returns true for everything received so far. */
+  done: (received: NextPayload<T>[]) => boolean;
+  timeoutMs?: number;
+}
+
+/**
+ * What a well-behaved client does: subscribe after a cursor and, whenever the server closes the
+ * connection (4008 slow consumer, 1001 going away), reconnect and resume after the last cursor.
+ */
+export async function followWithResume<T>(options: ResumingFollowOptions<T>): Promise<NextPayload<T>[]> {
+  const { wsUrl, token, query, variables, cursorOf, done, timeoutMs = 45_000 } = options;
+  const deadline = Date.now() + timeoutMs;
+  const received: NextPayload<T>[] = [];
+  let after = options.after;
+  while (!done(received)) {
+    if (Date.now() > deadline) throw new Error(`followWithResume timed out with ${received.length} events`);
+    const client = await ProtocolClient.connect(wsUrl, token);
+    try {
+      client.subscribe('f', query, { ...variables, after });
+      while (!done(received)) {
+        const message = await client.waitFor((m) => m.id === 'f', Math.max(1, deadline - Date.now())).catch(() => null);
+        if (!message) break;
+        if (message.type !== 'next') break;
+        const payload = message.payload as NextPayload<T>;
+        if (payload.errors) throw new Error(`subscription failed: ${JSON.stringify(payload.errors)}`);
+        received.push(payload);
+        after = cursorOf(payload);
+      }
+    } finally {
+      client.close();
+    }
+  }
+  return received;
+}

@@ -16,7 +16,8 @@ let b: ServerProcess;
 let publisher: ConnectedPublisher;
 let trader: string;
 const clients: ProtocolClient[] = [];
-const env = () => ({ REDIS_URL: redis.url, BACKTEST_BARS_PER_SECOND: '4000' });
+// A roomy queue: these stories are about replay and live racing, not about slow consumers (4008).
+const env = () => ({ REDIS_URL: redis.url, BACKTEST_BARS_PER_SECOND: '4000', SUBSCRIPTION_QUEUE_LIMIT: '5000' });
 
 beforeAll(async () => {
   redis = await startRedis();
