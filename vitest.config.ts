@@ -5,7 +5,7 @@ export default defineConfig({
   // code under test use that same copy, or `instanceof GraphQLError` checks fail between the two.
   resolve: { alias: { graphql: 'graphql/index.js' } },
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.{ts,tsx}'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Test files start their own servers and redis-servers on free ports; two at a time fits 2 cores.
