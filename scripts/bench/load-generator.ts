@@ -1,0 +1,123 @@
+/**
+ * The load generator: N plain `ws` clients speaking graphql-transport-ws, each subscribed to the
+ * prices of some symbols. It parses as little as it can (the publish time and the sequence number
+ * sit at known places in each frame) so that it measures the server, not itself. Driven over IPC
+ * by run.ts: `connect` → `connected`, `measure` → (after `stop`) `report`.
+ */
+import WebSocket from 'ws';
+
+export interface ConnectCommand {
+  type: 'connect';
+  url: string;
+  token: string;
+  /** Per client, the symbols it subscribes to. */
+  subscriptions: string[][];
+  query: string;
+}
+
+export interface LoadReport {
+  deliveries: number;
+  /** Latencies in ms, publish → receipt (sampled). */
+  latencies: number[];
+  /** Per symbol, out-of-order or duplicate deliveries seen (should be 0). */
+  disorder: number;
+  cpuMicros: number;
+  wallMs: number;
+  closed: number;
+}
+
+const MAX_SAMPLES = 2_000_000;
+let sockets: WebSocket[] = [];
+let measuring = false;
+let deliveries = 0;
+let disorder = 0;
+let closed = 0;
+let latencies = new Float64Array(MAX_SAMPLES);
+let samples = 0;
+
+function onFrame(data: WebSocket.RawData, last: Map<string, number>): void {
+  if (!measuring) return;
+  const text = data.toString();
+  // {"id":"1","type":"next","payload":{"data":{"price":{"symbol":"S","price":123,"timestamp":"..."}}}}
+  const t = text.indexOf('"timestamp":"');
+  if (t < 0) return;
+  deliveries += 1;
+  const published = Date.parse(text.slice(t + 13, t + 37));
+  if (samples < MAX_SAMPLES) latencies[samples++] = Date.now() - published;
+  const s = text.indexOf('"symbol":"');
+  const symbol = text.slice(s + 10, text.indexOf('"', s + 10));
+  const p = text.indexOf('"price":');
+  const seq = Number.parseFloat(text.slice(p + 8, text.indexOf(',', p + 8)));
+  const previous = last.get(symbol) ?? 0;
+  if (seq <= previous) disorder += 1;
+  last.set(symbol, seq);
+}
+
+async function connect({ url, token, subscriptions, query }: ConnectCommand): Promise<void> {
+  let acknowledged = 0;
+  let next = 0;
+  await new Promise<void>((resolve, reject) => {
+    // A window of connections in flight, so the server's accept queue is not flooded.
+    const openNext = () => {
+      const symbols = subscriptions[next];
+      next += 1;
+      if (!symbols) return;
+      const socket = new WebSocket(url, 'graphql-transport-ws', { perMessageDeflate: false });
+      const last = new Map<string, number>();
+      let ready = false;
+      sockets.push(socket);
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+      socket.on('message', (data) => {
+        if (!ready) {
+          ready = true;
+          socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables: { symbols } } }));
+          acknowledged += 1;
+          if (acknowledged === subscriptions.length) resolve();
+          openNext();
+          return;
+        }
+        onFrame(data, last);
+      });
+      socket.on('close', () => (closed += 1));
+      socket.on('error', reject);
+    };
+    for (let i = 0; i < 200; i += 1) openNext();
+  });
+}
+
+process.on('message', async (message: { type: string } & Partial<ConnectCommand>) => {
+  if (message.type === 'connect') {
+    try {
+      await connect(message as ConnectCommand);
+      // Give the server a moment to start every subscription before measuring.
+      setTimeout(() => process.send?.({ type: 'connected' }), 1000);
+    } catch (error) {
+      process.send?.({ type: 'error', message: String(error) });
+    }
+  } else if (message.type === 'measure') {
+    deliveries = 0;
+    disorder = 0;
+    samples = 0;
+    latencies = new Float64Array(MAX_SAMPLES);
+    measuring = true;
+    const cpu = process.cpuUsage();
+    const started = Date.now();
+    process.once('message', () => {
+      measuring = false;
+      const used = process.cpuUsage(cpu);
+      const report: LoadReport = {
+        deliveries,
+        latencies: Array.from(latencies.subarray(0, samples)),
+        disorder,
+        cpuMicros: used.user + used.system,
+        wallMs: Date.now() - started,
+        closed,
+      };
+      process.send?.({ type: 'report', report });
+    });
+  } else if (message.type === 'close') {
+    for (const socket of sockets) socket.terminate();
+    sockets = [];
+    process.exit(0);
+  }
+});

@@ -1,0 +1,283 @@
+/**
+ * `npm run bench`: fan-out figures of TITAN Realtime against a raw `ws` broadcast on this machine.
+ *
+ * For each cell (N clients × R events/s for T s) and each target (titan, raw): start redis-server,
+ * the target server pinned to CPU 0 (taskset, when present), the load generator and the publisher
+ * pinned to CPU 1; connect and subscribe N clients; publish; then report deliveries/s, lost,
+ * latency p50/p99/max (publish → client), server CPU µs per delivery, RSS per idle subscribed
+ * connection and peak, whether the load generator saturated, and the ratios to raw.
+ *
+ * Flags: --cells=1000x10,1000x100,5000x10,10000x5,mix (default: all) | --clients=N --rate=R
+ *        --seconds=T (default 10) --symbols=K (symbols in all) --per-client=M (symbols per client)
+ *        --targets=titan,raw --out=bench-results/bench.json
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { TokenService } from '../../src/auth/tokens.js';
+import type { ConnectCommand, LoadReport } from './load-generator.js';
+import { cpuMicros, memory, resetPeak } from './proc-stats.js';
+
+interface Cell {
+  name: string;
+  clients: number;
+  rate: number;
+  symbols: number;
+  perClient: number;
+}
+
+interface Result {
+  cell: string;
+  target: string;
+  clients: number;
+  ratePerSecond: number;
+  seconds: number;
+  published: number;
+  expected: number;
+  deliveries: number;
+  deliveriesPerSecond: number;
+  lost: number;
+  disorder: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  serverCpuMicrosPerDelivery: number;
+  serverCpuShare: number;
+  rssPerIdleConnectionKB: number;
+  peakRssMB: number;
+  loadGeneratorCpuShare: number;
+  loadGeneratorSaturated: boolean;
+  closedConnections: number;
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
+const QUERY = 'subscription ($symbols: [String!]!) { price(symbols: $symbols) { symbol price timestamp } }';
+
+const { values: flags } = parseArgs({
+  options: {
+    cells: { type: 'string' },
+    clients: { type: 'string' },
+    rate: { type: 'string' },
+    seconds: { type: 'string', default: '10' },
+    symbols: { type: 'string', default: '1' },
+    'per-client': { type: 'string', default: '1' },
+    targets: { type: 'string', default: 'titan,raw' },
+    out: { type: 'string', default: 'bench-results/bench.json' },
+  },
+});
+
+const NAMED: Record<string, Cell> = {
+  '1000x10': { name: '1000x10', clients: 1000, rate: 10, symbols: 1, perClient: 1 },
+  '1000x100': { name: '1000x100', clients: 1000, rate: 100, symbols: 1, perClient: 1 },
+  '5000x10': { name: '5000x10', clients: 5000, rate: 10, symbols: 1, perClient: 1 },
+  '10000x5': { name: '10000x5', clients: 10000, rate: 5, symbols: 1, perClient: 1 },
+  // 1,000 clients each on 5 of 50 symbols, 500 ticks/s in all (10 per symbol).
+  mix: { name: 'mix', clients: 1000, rate: 500, symbols: 50, perClient: 5 },
+};
+
+function cellsFromFlags(): Cell[] {
+  if (flags.clients && flags.rate) {
+    const cell = { clients: Number(flags.clients), rate: Number(flags.rate), symbols: Number(flags.symbols), perClient: Number(flags['per-client']) };
+    return [{ name: `${cell.clients}x${cell.rate}`, ...cell }];
+  }
+  const names = flags.cells ? flags.cells.split(',') : Object.keys(NAMED);
+  return names.map((name) => {
+    const cell = NAMED[name];
+    if (!cell) throw new Error(`unknown cell ${name}; known: ${Object.keys(NAMED).join(', ')}`);
+    return cell;
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const hasTaskset = await new Promise<boolean>((resolve) => spawn('taskset', ['-V']).on('error', () => resolve(false)).on('exit', (code) => resolve(code === 0)));
+
+/** Spawns a Node script (TypeScript through tsx), pinned to a CPU when taskset exists. */
+function node(script: string, env: Record<string, string>, cpu: number, ipc = false): ChildProcess {
+  const args = ['--import', 'tsx', script];
+  const [command, argv] = hasTaskset ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
+  return spawn(command as string, argv as string[], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ipc ? ['ignore', 'pipe', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+function waitForLine(child: ChildProcess, marker: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const line = buffer.split('\n').find((l) => l.includes(marker));
+      if (line) resolve(line);
+    });
+    child.once('exit', (code) => reject(new Error(`process exited (${code}) before "${marker}"`)));
+  });
+}
+
+function message<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (received: { type: string; message?: string } & T) => {
+      if (received.type === 'error') reject(new Error(received.message));
+      if (received.type !== type) return;
+      child.off('message', onMessage);
+      resolve(received);
+    };
+    child.on('message', onMessage);
+  });
+}
+
+function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+/** The server's pid: the node process itself, or taskset's child once taskset has exec'd. */
+const pidOf = (child: ChildProcess) => child.pid ?? 0;
+
+async function runCell(cell: Cell, target: 'titan' | 'raw', seconds: number): Promise<Result> {
+  const redisPort = await freePort();
+  const redis = spawn('redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await waitForLine(redis, 'Ready to accept connections');
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const serverEnv = {
+    REDIS_URL: redisUrl,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JWT_SECRET: SECRET,
+    DEMO_FEED: '0',
+    LOG_LEVEL: 'info',
+    MAX_CONNECTIONS_PER_USER: '100000',
+    WS_CONNECTS_PER_MINUTE: '1000000',
+  };
+  const server = target === 'titan' ? node('src/main.ts', serverEnv, 0) : node('scripts/bench/raw-ws-server.ts', serverEnv, 0);
+  let loadGenerator: ChildProcess | undefined;
+  let publisher: ChildProcess | undefined;
+  try {
+    const line = await waitForLine(server, target === 'titan' ? 'TITAN Realtime listening' : 'raw ws listening');
+    const url = (JSON.parse(line) as { url: string }).url.replace(/^http/, 'ws');
+    const serverPid = pidOf(server);
+    const idleBefore = memory(serverPid).rss;
+
+    const symbols = Array.from({ length: cell.symbols }, (_, i) => (cell.symbols === 1 ? 'BENCH' : `S${String(i).padStart(2, '0')}`));
+    const subscriptions = Array.from({ length: cell.clients }, (_, client) =>
+      Array.from({ length: cell.perClient }, (_, k) => symbols[(client * cell.perClient + k) % symbols.length] as string),
+    );
+    loadGenerator = node('scripts/bench/load-generator.ts', {}, 1, true);
+    const token = await new TokenService({ secret: SECRET }).issue('bench', ['trader'], '2h');
+    const connected = message(loadGenerator, 'connected');
+    loadGenerator.send({ type: 'connect', url, token, subscriptions, query: QUERY } satisfies ConnectCommand);
+    await connected;
+    const idleAfter = memory(serverPid).rss;
+    resetPeak(serverPid);
+
+    publisher = node('scripts/bench/publisher.ts', { REDIS_URL: redisUrl, RATE: String(cell.rate), SECONDS: String(seconds), SYMBOLS: symbols.join(',') }, 1, true);
+    const cpuBefore = cpuMicros(serverPid);
+    const wallBefore = Date.now();
+    loadGenerator.send({ type: 'measure' });
+    const published = await message<{ sent: number; failed: number }>(publisher, 'published');
+    // Let what is in flight arrive before stopping the count.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const reporting = message<{ report: LoadReport }>(loadGenerator, 'report');
+    loadGenerator.send({ type: 'stop' });
+    const { report } = await reporting;
+    const serverCpu = cpuMicros(serverPid) - cpuBefore;
+    const wall = Date.now() - wallBefore;
+    const peak = memory(serverPid).peak;
+
+    const perSymbolEvents = published.sent / symbols.length;
+    const expected = Math.round(subscriptions.reduce((sum, subscribed) => sum + subscribed.length * perSymbolEvents, 0));
+    const sorted = Float64Array.from(report.latencies).sort();
+    const loadShare = report.cpuMicros / (report.wallMs * 1000);
+    return {
+      cell: cell.name,
+      target,
+      clients: cell.clients,
+      ratePerSecond: cell.rate,
+      seconds,
+      published: published.sent,
+      expected,
+      deliveries: report.deliveries,
+      deliveriesPerSecond: Math.round(report.deliveries / seconds),
+      lost: Math.max(0, expected - report.deliveries),
+      disorder: report.disorder,
+      latencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0 },
+      serverCpuMicrosPerDelivery: report.deliveries > 0 ? Number((serverCpu / report.deliveries).toFixed(2)) : 0,
+      serverCpuShare: Number((serverCpu / (wall * 1000)).toFixed(2)),
+      rssPerIdleConnectionKB: Number(((idleAfter - idleBefore) / cell.clients / 1024).toFixed(1)),
+      peakRssMB: Math.round(peak / 2 ** 20),
+      loadGeneratorCpuShare: Number(loadShare.toFixed(2)),
+      loadGeneratorSaturated: loadShare >= 0.85,
+      closedConnections: report.closed,
+    };
+  } finally {
+    loadGenerator?.send({ type: 'close' });
+    await Promise.all([stop(loadGenerator), stop(publisher), stop(server)]);
+    await stop(redis);
+  }
+}
+
+const seconds = Number(flags.seconds);
+const targets = (flags.targets ?? 'titan,raw').split(',') as ('titan' | 'raw')[];
+const results: Result[] = [];
+console.log(`bench: ${hasTaskset ? 'servers on CPU 0, load generator and publisher on CPU 1' : 'taskset not found: processes are not pinned'}`);
+for (const cell of cellsFromFlags()) {
+  for (const target of targets) {
+    process.stdout.write(`${cell.name} ${target} … `);
+    const result = await runCell(cell, target, seconds);
+    results.push(result);
+    console.log(
+      `${result.deliveriesPerSecond} deliveries/s, lost ${result.lost}, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
+        `max ${result.latencyMs.max} ms, ${result.serverCpuMicrosPerDelivery} µs CPU/delivery, ${result.rssPerIdleConnectionKB} KB/idle conn, ` +
+        `peak ${result.peakRssMB} MB${result.loadGeneratorSaturated ? ', LOAD GENERATOR SATURATED' : ''}`,
+    );
+  }
+}
+
+const ratios = results
+  .filter((r) => r.target === 'titan')
+  .map((titan) => {
+    const raw = results.find((r) => r.target === 'raw' && r.cell === titan.cell);
+    return {
+      cell: titan.cell,
+      cpuPerDeliveryVsRaw: raw && raw.serverCpuMicrosPerDelivery > 0 ? Number((titan.serverCpuMicrosPerDelivery / raw.serverCpuMicrosPerDelivery).toFixed(2)) : null,
+      p99VsRaw: raw && raw.latencyMs.p99 > 0 ? Number((titan.latencyMs.p99 / raw.latencyMs.p99).toFixed(2)) : null,
+    };
+  });
+console.table(
+  results.map((r) => ({
+    cell: r.cell,
+    target: r.target,
+    'deliv/s': r.deliveriesPerSecond,
+    lost: r.lost,
+    'p50 ms': r.latencyMs.p50,
+    'p99 ms': r.latencyMs.p99,
+    'max ms': r.latencyMs.max,
+    'µs/deliv': r.serverCpuMicrosPerDelivery,
+    'KB/idle conn': r.rssPerIdleConnectionKB,
+    'peak MB': r.peakRssMB,
+    'loadgen sat.': r.loadGeneratorSaturated,
+  })),
+);
+console.table(ratios);
+const out = join(ROOT, flags.out ?? 'bench-results/bench.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify({ machine: { cpus: 2, node: process.version }, results, ratios }, null, 2));
+console.log(`written: ${flags.out}`);
