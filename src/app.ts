@@ -15,6 +15,7 @@ import { RedisBacktestStore } from './store/redis-backtest-store.js';
 import { createGraphQLHandler } from './transport/graphql-handler.js';
 import { createHttpRoutes } from './transport/http.js';
 import { HttpServer } from './transport/http-server.js';
+import { PriceFanout } from './transport/price-fanout.js';
 import { attachWebSocketTransport } from './transport/ws.js';
 
 export interface DevTokens {
@@ -31,7 +32,7 @@ export interface App {
   /** Ready-made tokens when the secret was generated for this run (development), else null. */
   readonly devTokens: DevTokens | null;
   /** What the process holds open, to check that nothing leaks. */
-  stats(): { bus: { channels: number; listeners: number } };
+  stats(): { bus: { channels: number; listeners: number }; priceFanout: { groups: number; members: number } };
 }
 
 const CLIENT_DIR = fileURLToPath(new URL('../client/dist', import.meta.url));
@@ -105,6 +106,11 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
       response.end();
     });
   });
+  const priceFanout = new PriceFanout({
+    bus,
+    maxSymbols: config.limits.symbolsPerSubscription,
+    maxBufferedBytes: config.limits.wsMaxBufferedBytes,
+  });
   const ws = attachWebSocketTransport(http.server, graphql, tokens, {
     keepAliveMs: config.wsKeepAliveMs,
     maxPayloadBytes: config.limits.wsMaxPayloadBytes,
@@ -113,6 +119,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     maxConnectionsPerUser: config.limits.connectionsPerUser,
     connectsPerMinute: config.limits.connectsPerMinute,
     allowedOrigins: config.allowedOrigins,
+    priceFanout,
   });
   const market = config.demoFeed
     ? await startDemoMarket({ bus, publisher, symbols: config.feedSymbols, ticksPerSecond: config.feedTicksPerSecond, onError })
@@ -131,7 +138,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
       return url;
     },
     stats() {
-      return { bus: bus.stats() };
+      return { bus: bus.stats(), priceFanout: priceFanout.stats() };
     },
     stop() {
       // Order matters: stop producing and accepting, close clients (1001: they resume elsewhere, and

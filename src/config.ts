@@ -105,6 +105,11 @@ export interface Limits {
   publishesPerSecond: number;
   /** `WS_CONNECTS_PER_MINUTE`: WebSocket connection attempts per client IP (429 above). @default 120 */
   connectsPerMinute: number;
+  /**
+   * `WS_MAX_BUFFERED_BYTES`: bytes that may wait in one WebSocket's send buffer on the shared price
+   * path; past it the socket gets the newest tick per symbol until it drains. @default 1048576
+   */
+  wsMaxBufferedBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -185,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
       mutationsPerSecond: read.number('MUTATIONS_PER_SECOND', 10, 0.01, 1_000_000),
       publishesPerSecond: read.number('PUBLISHES_PER_SECOND', 1000, 0.01, 1_000_000),
       connectsPerMinute: read.integer('WS_CONNECTS_PER_MINUTE', 120, 1, 1_000_000),
+      wsMaxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 1_048_576, 16_384, 1024 * 2 ** 20),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

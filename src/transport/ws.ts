@@ -9,6 +9,7 @@ import { CloseCode, limitCloseReason } from './close-codes.js';
 import { ConnectionAuth } from './connection-auth.js';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql-handler.js';
 import { isAllowedOrigin } from './origin-policy.js';
+import type { PriceFanout } from './price-fanout.js';
 
 export interface WebSocketTransportOptions {
   /** Largest accepted message in bytes; a larger one closes the socket with 1009. @default 65536 */
@@ -27,6 +28,8 @@ export interface WebSocketTransportOptions {
   connectsPerMinute?: number;
   /** Browser origins allowed besides the page's own (`*` for any). @default [] */
   allowedOrigins?: readonly string[];
+  /** The shared path for live price subscriptions; without it every operation runs per subscriber. */
+  priceFanout?: PriceFanout;
 }
 
 type ExecutionRoots = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
@@ -52,6 +55,7 @@ export function attachWebSocketTransport(
     maxConnectionsPerUser = 20,
     connectsPerMinute = 120,
     allowedOrigins = [],
+    priceFanout,
   } = options;
   const attempts = new RateLimiter({ perSecond: connectsPerMinute / 60, burst: connectsPerMinute });
   const sessions = new WeakMap<ConnectionContext, ConnectionAuth>();
@@ -119,7 +123,7 @@ export function attachWebSocketTransport(
         setImmediate(() => close(ctx, CloseCode.SlowConsumer, 'Slow consumer: resume after your last cursor'));
         setTimeout(() => ctx.extra.socket.terminate(), slowCloseTimeoutMs).unref();
       },
-      async onSubscribe(ctx, _id, params) {
+      async onSubscribe(ctx, id, params) {
         if (Object.keys(ctx.subscriptions).length > maxOperationsPerConnection) {
           return [
             new GraphQLError(`Too many operations open on this connection (limit ${maxOperationsPerConnection})`, {
@@ -144,13 +148,18 @@ export function attachWebSocketTransport(
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return [...errors];
+        const symbols = priceFanout?.match(schema, document, params.operationName, params.variables) ?? null;
+        const socket = ctx.extra.socket;
         return {
           schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe } satisfies ExecutionRoots,
+          rootValue: {
+            execute,
+            subscribe: symbols && priceFanout ? (args) => priceFanout.join(socket, id, symbols, args) : subscribe,
+          } satisfies ExecutionRoots,
         };
       },
     },
