@@ -120,6 +120,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     connectsPerMinute: config.limits.connectsPerMinute,
     allowedOrigins: config.allowedOrigins,
     priceFanout,
+    onInternalError: onError,
   });
   const market = config.demoFeed
     ? await startDemoMarket({ bus, publisher, symbols: config.feedSymbols, ticksPerSecond: config.feedTicksPerSecond, onError })

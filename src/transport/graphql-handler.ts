@@ -1,5 +1,5 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { NoSchemaIntrospectionCustomRule, parse, type ValidationRule } from 'graphql';
+import { NoSchemaIntrospectionCustomRule, parse, type DocumentNode, type ValidationRule } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { forbidden, unauthenticated } from '../auth/errors.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
@@ -90,13 +90,23 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
 export type GraphQLHandler = ReturnType<typeof createGraphQLHandler>;
 
 /**
- * Parses with a token budget: graphql's recursive parser would overflow the stack on a document
- * nested thousands deep before any validation rule could refuse it.
+ * Parses with a token budget (graphql's recursive parser would overflow the stack on a document
+ * nested thousands deep before any rule could refuse it) and shares one parsed document per source
+ * text, so ten thousand subscribers of the same operation hold one AST, not ten thousand.
  */
-function useParserLimits(maxTokens: number): Plugin {
+function useParserLimits(maxTokens: number, cacheSize = 1000): Plugin {
+  const cache = new Map<string, DocumentNode>();
   return {
     onParse({ setParseFn }) {
-      setParseFn((source) => parse(source, { maxTokens }));
+      setParseFn((source) => {
+        const text = typeof source === 'string' ? source : source.body;
+        const cached = cache.get(text);
+        if (cached) return cached;
+        const document = parse(text, { maxTokens });
+        if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
+        cache.set(text, document);
+        return document;
+      });
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { Context } from 'graphql-ws';
-import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { serveGraphQLWs, type SocketExtra } from './ws-adapter.js';
 import { WebSocketServer } from 'ws';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
@@ -30,10 +30,12 @@ export interface WebSocketTransportOptions {
   allowedOrigins?: readonly string[];
   /** The shared path for live price subscriptions; without it every operation runs per subscriber. */
   priceFanout?: PriceFanout;
+  /** Errors of the socket layer (they close the socket with 4500, never the process). */
+  onInternalError?: (error: unknown) => void;
 }
 
 type ExecutionRoots = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
-type ConnectionContext = Context<Record<string, unknown> | undefined, Extra>;
+type ConnectionContext = Context<Record<string, unknown> | undefined, SocketExtra>;
 
 /**
  * graphql-ws (`graphql-transport-ws`) on `/graphql`, sharing the HTTP server's port. Upgrades are
@@ -56,6 +58,7 @@ export function attachWebSocketTransport(
     connectsPerMinute = 120,
     allowedOrigins = [],
     priceFanout,
+    onInternalError = (error: unknown) => console.error('websocket transport:', error),
   } = options;
   const attempts = new RateLimiter({ perSecond: connectsPerMinute / 60, burst: connectsPerMinute });
   const sessions = new WeakMap<ConnectionContext, ConnectionAuth>();
@@ -78,7 +81,8 @@ export function attachWebSocketTransport(
 
   const close = (ctx: ConnectionContext, code: CloseCode, reason: string) => ctx.extra.socket.close(code, limitCloseReason(reason));
 
-  const disposable = useServer(
+  const disposable = serveGraphQLWs<Record<string, unknown> | undefined>(
+    wsServer,
     {
       connectionInitWaitTimeout: connectionInitWaitTimeoutMs,
       execute: (args) => (args.rootValue as ExecutionRoots).execute(args) as never,
@@ -132,9 +136,6 @@ export function attachWebSocketTransport(
           ];
         }
         const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
           params,
           session: sessions.get(ctx),
         });
@@ -163,8 +164,7 @@ export function attachWebSocketTransport(
         };
       },
     },
-    wsServer,
-    keepAliveMs,
+    { keepAliveMs, onInternalError },
   );
 
   return {
