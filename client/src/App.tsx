@@ -1,53 +1,34 @@
-import { useCallback, useEffect, useState } from 'react';
-import { clearStoredToken, resolveStartupToken, storeToken } from './auth-token.js';
-import { ConnectionStatusLine } from './components/ConnectionStatusLine.js';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 import { LiveSession } from './components/LiveSession.js';
 import { TokenForm } from './components/TokenForm.js';
+import { createTokenStore, type TokenStore } from './live/token-store.js';
+import type { TitanClientOptions } from './urql-client.js';
 
-type AuthState =
-  | { readonly phase: 'starting' }
-  | { readonly phase: 'needs-token'; readonly code?: number; readonly reason?: string; readonly rejected: boolean }
-  | { readonly phase: 'ready'; readonly token: string };
+export interface AppProps {
+  /** The page's token store; tests pass their own. @default a store on `/dev/token` and sessionStorage */
+  tokens?: TokenStore;
+  /** Connection options for the session (tests: a fake WebSocket). */
+  sessionOptions?: Omit<TitanClientOptions, 'tokens'>;
+}
 
-/** Token first (dev token, stored token or the form), then the live session built on it. */
-export function App() {
-  const [auth, setAuth] = useState<AuthState>({ phase: 'starting' });
+/**
+ * Token first (the dev token, a token kept for this tab, or the form), then the live session, which
+ * stays mounted for the rest of the page: a later refusal asks for a new token inside the session,
+ * and its subscriptions resume where they stopped.
+ */
+export function App({ tokens: given, sessionOptions }: AppProps) {
+  const [tokens] = useState(() => given ?? createTokenStore());
+  const { token, request } = useSyncExternalStore(tokens.subscribe, tokens.getSnapshot);
 
   useEffect(() => {
-    const controller = new AbortController();
-    resolveStartupToken(controller.signal).then(
-      (token) => setAuth(token ? { phase: 'ready', token } : { phase: 'needs-token', rejected: false }),
-      () => {}, // aborted by unmount
-    );
-    return () => controller.abort();
-  }, []);
+    void tokens.acquire();
+  }, [tokens]);
 
-  const handleToken = useCallback((token: string) => {
-    storeToken(token);
-    setAuth({ phase: 'ready', token });
-  }, []);
-
-  const handleAuthFailure = useCallback((code?: number, reason?: string) => {
-    clearStoredToken();
-    setAuth({ phase: 'needs-token', code, reason, rejected: true });
-  }, []);
-
+  if (token !== null) return <LiveSession tokens={tokens} options={sessionOptions} />;
   return (
-    <main>
+    <main className="app-start">
       <h1>TITAN Realtime</h1>
-      {auth.phase === 'starting' && <p role="status">Starting…</p>}
-      {auth.phase === 'needs-token' && (
-        <>
-          <ConnectionStatusLine status={{ state: 'auth-needed', code: auth.code, reason: auth.reason }} />
-          <TokenForm
-            onSubmit={handleToken}
-            notice={auth.rejected ? 'The server refused the token. Please enter another one.' : undefined}
-          />
-        </>
-      )}
-      {auth.phase === 'ready' && (
-        <LiveSession key={auth.token} token={auth.token} onAuthFailure={handleAuthFailure} />
-      )}
+      {request ? <TokenForm onSubmit={tokens.supply} /> : <p role="status">Starting…</p>}
     </main>
   );
 }

@@ -1,6 +1,7 @@
 /**
  * Where the client's JWT comes from: the development server's `GET /dev/token`, else a token the
- * user typed earlier in this tab (kept in `sessionStorage`), else the token form.
+ * user typed earlier in this tab (kept in `sessionStorage`), else the token form. The session's
+ * token state (who has which token, who is waiting for one) is `live/token-store.ts`.
  */
 
 const STORAGE_KEY = 'titan.token';
@@ -54,7 +55,25 @@ export function normalizeToken(input: string): string {
   return input.trim().replace(/^bearer\s+/i, '');
 }
 
-/** The token to start with: the dev token in development, else the stored one, else `null` (ask). */
-export async function resolveStartupToken(signal?: AbortSignal): Promise<string | null> {
-  return (await fetchDevToken(signal)) ?? readStoredToken();
+/**
+ * When a JWT expires (its `exp` claim, in ms epoch), or null when it has none or is not a JWT we can
+ * read. Only for scheduling: the server is the judge of validity.
+ */
+export function tokenExpiry(token: string): number | null {
+  const part = token.split('.')[1];
+  if (!part) return null;
+  try {
+    const base64 = part.replace(/-/g, '+').replace(/_/g, '/');
+    const json = atob(base64.padEnd(base64.length + ((4 - (base64.length % 4)) % 4), '='));
+    const exp = (JSON.parse(json) as { exp?: unknown } | null)?.exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when `token` has an `exp` at or before `now` (ms epoch). */
+export function isExpired(token: string, now: number = Date.now()): boolean {
+  const expiry = tokenExpiry(token);
+  return expiry !== null && expiry <= now;
 }

@@ -1,7 +1,8 @@
 /**
  * Reconnect delays for the WebSocket client: exponential growth with full jitter, so that many
  * clients dropped at the same moment (a deploy, a network blip) do not come back in lockstep.
- * Pure apart from the injected `random`; the sleeping half is {@link createRetryWait}.
+ * Pure apart from the injected `random`; the session (`live/live-connection.ts`) sleeps the delay
+ * and shows when the retry will happen.
  */
 
 /** Exponents above this would overflow any sensible `max` anyway (2^31 · min). */
@@ -33,33 +34,4 @@ export function backoff(
   const exponent = Math.min(MAX_STEP, Math.max(0, Math.floor(step) || 0));
   const window = Math.min(max, min * 2 ** exponent);
   return Math.min(max, Math.floor(min + random() * window));
-}
-
-/** Options of {@link createRetryWait}. */
-export interface RetryWaitOptions {
-  /**
-   * Smallest delay before a reconnect, in ms.
-   * @default 500
-   */
-  minDelayMs?: number;
-  /**
-   * Largest delay before a reconnect, in ms.
-   * @default 20000
-   */
-  maxDelayMs?: number;
-  /**
-   * Uniform random source in [0, 1).
-   * @default Math.random
-   */
-  random?: () => number;
-}
-
-/** Builds graphql-ws's `retryWait(retries)`: resolves after {@link backoff}`(retries, min, max)` ms. */
-export function createRetryWait(options: RetryWaitOptions = {}): (retries: number) => Promise<void> {
-  const { minDelayMs = 500, maxDelayMs = 20_000, random = Math.random } = options;
-  backoff(0, minDelayMs, maxDelayMs, random); // fail at start-up on bad bounds, not on the first drop
-  return (retries) =>
-    new Promise((resolve) => {
-      setTimeout(resolve, backoff(retries, minDelayMs, maxDelayMs, random));
-    });
 }

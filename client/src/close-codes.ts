@@ -1,6 +1,36 @@
-import { CloseCode } from 'graphql-ws';
+/**
+ * WebSocket close codes as the client sees them, and the one function that decides what each one
+ * means for reconnecting (README, "Errors and close codes"). The SSE transport reports an HTTP 401
+ * as a 4401-shaped close so that both transports share this policy.
+ */
 
-/** The subset of a WebSocket `CloseEvent` that graphql-ws hands to `closed` listeners and `shouldRetry`. */
+/** Close codes the TITAN client acts on. The 44xx codes follow graphql-ws. */
+export enum CloseCode {
+  /** Normal closure: the client closed the socket itself (dispose, no subscriptions left). */
+  Normal = 1000,
+  /** The server is shutting down or restarting: reconnect promptly (to any instance) and resume. */
+  GoingAway = 1001,
+  /** The connection dropped without a close frame (network, proxy, killed server): retry with backoff. */
+  Abnormal = 1006,
+  /** A reliable subscription fell too far behind: reconnect promptly and resume after the last cursor. */
+  SlowConsumer = 4008,
+  /** Malformed protocol message: a client bug, retrying cannot help. */
+  BadRequest = 4400,
+  /** No token, or a malformed, forged or expired one: get a fresh token, then reconnect. */
+  Unauthorized = 4401,
+  /** A valid token without any known role: ask for another token, never retry this one. */
+  Forbidden = 4403,
+  /** No `connection_init` in time (e.g. a stalled tab): retry. */
+  ConnectionInitialisationTimeout = 4408,
+  /** Duplicate operation id: a client bug. */
+  SubscriberAlreadyExists = 4409,
+  /** Too many connections for this user, or a second `connection_init`. */
+  TooManyRequests = 4429,
+  /** Closed by the client because the socket stopped answering pings (graphql-ws `terminate()`). */
+  Terminated = 4499,
+}
+
+/** The subset of a WebSocket `CloseEvent` that graphql-ws hands to `closed` listeners and sinks. */
 export interface CloseLike {
   code: number;
   reason: string;
@@ -17,25 +47,62 @@ export function isCloseLike(value: unknown): value is CloseLike {
 }
 
 /**
- * The server refused our credentials: 4401 (missing/invalid/expired token) or 4403 (valid token,
- * roles not allowed). Reconnecting with the same token cannot help; ask for a new one.
+ * What a close (or connection error) asks of the client:
+ * - `auth`: the token is no good (4401): get a fresh one (dev endpoint, else the user) and reconnect.
+ * - `forbidden`: the token is valid but may not connect (4403): ask the user for another one.
+ * - `prompt`: the server went away (1001) or we were too slow (4008): reconnect after a short jitter.
+ * - `fatal`: no retry can help (a client bug, or too many connections): stop and say so.
+ * - `retry`: everything else, with exponential backoff.
  */
-export function isAuthClose(value: unknown): value is CloseLike {
-  return isCloseLike(value) && (value.code === CloseCode.Unauthorized || value.code === CloseCode.Forbidden);
+export type CloseClass = 'auth' | 'forbidden' | 'prompt' | 'fatal' | 'retry';
+
+/**
+ * Codes graphql-ws itself never retries, whatever `shouldRetry` says (client.js,
+ * `shouldRetryConnectOrThrow`). 4429 is among them: for TITAN it means "too many connections for
+ * this user", which another tab may free, but graphql-ws gives up, so we report it as `fatal`.
+ */
+const FATAL = new Set<number>([4400, 4406, 4409, 4429, 4500, 4004, 4005]);
+
+/** Codes in 1000–1999 that graphql-ws retries; the rest of that range is fatal to it. */
+const RETRYABLE_1XXX = new Set<number>([1000, 1001, 1005, 1006, 1012, 1013, 1014]);
+
+/**
+ * The one place that classifies closes on the client.
+ *
+ * Borderline cases:
+ * - A value that is not a close (a DOM `Event` from `onerror`, an `Error`): `retry`. Browsers fire
+ *   `error` before `close` when the server is unreachable; giving up there would end the session.
+ * - 4408 (init timeout) and 4499 (terminated after a missed pong): `retry`, the next socket may do
+ *   better.
+ * - 1000 while subscriptions are still open (a proxy closing idle sockets "normally"): `retry`.
+ */
+export function classifyClose(errOrCloseEvent: unknown): CloseClass {
+  if (!isCloseLike(errOrCloseEvent)) return 'retry';
+  const { code } = errOrCloseEvent;
+  if (code === CloseCode.Unauthorized) return 'auth';
+  if (code === CloseCode.Forbidden) return 'forbidden';
+  if (code === CloseCode.GoingAway || code === CloseCode.SlowConsumer) return 'prompt';
+  if (FATAL.has(code)) return 'fatal';
+  if (code >= 1000 && code <= 1999 && !RETRYABLE_1XXX.has(code)) return 'fatal';
+  return 'retry';
 }
 
 /**
- * graphql-ws `shouldRetry`: the one place that decides fatal vs retryable on the client.
- *
- * - 4401 / 4403 → fatal (see {@link isAuthClose}). graphql-ws already treats 4401 as fatal but
- *   retries 4403 ("might grant access after retry"); with a fixed token it never will.
- * - Any other close (1006 abnormal, 1001 going away, 1012 restart, 4499 terminated, TITAN's own
- *   retryable codes) → retry with backoff. graphql-ws still refuses to retry its built-in fatal
- *   codes (4400, 4406, 4409, 4429, 4500, …) whatever this returns.
- * - A non-close value → retry. Browsers fire `error` (a plain `Event`) before `close` when the
- *   server is unreachable, and graphql-ws reports that first; the library default (retry only
- *   `CloseEvent`s) would give up for good on the first failed connect.
+ * graphql-ws `shouldRetry`: retry everything except auth refusals (handled by getting a new token
+ * and a new client) and the fatal codes (graphql-ws throws on most of those before asking).
  */
 export function shouldRetry(errOrCloseEvent: unknown): boolean {
-  return !isAuthClose(errOrCloseEvent);
+  const kind = classifyClose(errOrCloseEvent);
+  return kind === 'retry' || kind === 'prompt';
+}
+
+/** A close-shaped error, e.g. the SSE transport's HTTP 401 (as 4401). */
+export class CloseError extends Error implements CloseLike {
+  override readonly name = 'CloseError';
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+  ) {
+    super(`${code}: ${reason}`);
+  }
 }

@@ -1,32 +1,39 @@
-import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import { Client, fetchExchange, mapExchange, subscriptionExchange, type CombinedError } from 'urql';
-import { createRetryWait } from './backoff.js';
-import { isAuthClose, isCloseLike, shouldRetry } from './close-codes.js';
-import { createConnectionStatus, type ConnectionStatusStore } from './connection-status.js';
+import {
+  Client,
+  fetchExchange,
+  makeOperation,
+  mapExchange,
+  subscriptionExchange,
+  type CombinedError,
+  type Operation,
+} from 'urql';
+import { createLiveConnection, type LiveConnection, type LiveConnectionOptions } from './live/live-connection.js';
+import { declaresAfter } from './live/resumable-subscription.js';
+import { startTokenRenewal } from './live/token-renewal.js';
+import type { TokenStore } from './live/token-store.js';
 
 /** Options of {@link createTitanClient}. */
-export interface TitanClientOptions {
-  /** The JWT sent as `Authorization: Bearer …` (HTTP) and `connectionParams.authorization` (WebSocket). */
-  token: string;
-  /**
-   * Called at most once per session when the server refuses the token: socket closed with
-   * 4401/4403, HTTP 401, or a GraphQL error with `extensions.code` `UNAUTHENTICATED`. `code` and
-   * `reason` come from the close frame, or only `reason` (the error message) over HTTP.
-   */
-  onAuthFailure: (code?: number, reason?: string) => void;
+export interface TitanClientOptions extends Partial<Omit<LiveConnectionOptions, 'tokens'>> {
+  /** The page's token: sent as `Authorization: Bearer …` (HTTP, SSE) and `connectionParams.authorization` (WebSocket). */
+  tokens: TokenStore;
   /**
    * The page location that the endpoints are derived from.
    * @default globalThis.location
    */
   location?: Pick<Location, 'protocol' | 'host'>;
+  /**
+   * How long before a token's `exp` to renew it over the WebSocket (when a fresh one can be had
+   * without the user).
+   * @default 60000
+   */
+  renewLeadMs?: number;
 }
 
-/** One authenticated session: the urql client, the graphql-ws client under it, and its status. */
+/** One page's urql client and the live connection under its subscriptions. */
 export interface TitanSession {
   readonly client: Client;
-  readonly wsClient: WsClient;
-  readonly status: ConnectionStatusStore;
-  /** Closes the socket; later events no longer touch `status` or call `onAuthFailure`. */
+  readonly connection: LiveConnection;
+  /** Closes the connection and stops token renewal. */
   dispose(): void;
 }
 
@@ -49,93 +56,87 @@ function isHttpAuthError(error: CombinedError): boolean {
   return status === 401 || error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED');
 }
 
-/** Builds the graphql-ws client and the urql client over it for one token. */
-export function createTitanClient(options: TitanClientOptions): TitanSession {
-  const { token, onAuthFailure, location: loc = globalThis.location } = options;
-  const authorization = `Bearer ${token}`;
-  const status = createConnectionStatus('connecting');
-  let disposed = false;
-  let authFailed = false;
+/** The bearer token an operation was sent with (stamped by {@link withToken}). */
+function tokenOf(operation: Operation): string | null {
+  const { fetchOptions } = operation.context;
+  const headers = (typeof fetchOptions === 'function' ? fetchOptions() : fetchOptions)?.headers as
+    | Record<string, string>
+    | undefined;
+  return headers?.authorization?.replace(/^Bearer /, '') ?? null;
+}
 
-  const authFailure = (code?: number, reason?: string) => {
-    if (disposed || authFailed) return;
-    authFailed = true;
-    status.setState('auth-needed', code, reason);
-    onAuthFailure(code, reason);
-  };
-
-  const wsClient = createWsClient({
-    url: graphqlWsUrl(loc),
-    connectionParams: () => ({ authorization }),
-    // Connect now, not on the first subscription: the status line then tells the truth from the start.
-    lazy: false,
-    retryAttempts: Infinity,
-    retryWait: createRetryWait({ minDelayMs: 500, maxDelayMs: 20_000 }),
-    shouldRetry,
-    onNonLazyError(errOrCloseEvent) {
-      // graphql-ws stopped retrying. Auth closes were already handled in `closed`.
-      if (disposed || isAuthClose(errOrCloseEvent)) return;
-      if (isCloseLike(errOrCloseEvent)) {
-        status.setState('failed', errOrCloseEvent.code, errOrCloseEvent.reason);
-      } else {
-        status.setState('failed', undefined, errOrCloseEvent instanceof Error ? errOrCloseEvent.message : 'connection error');
-      }
-    },
-    on: {
-      connecting: (isRetry) => {
-        if (disposed) return;
-        // A retry keeps showing the close code that caused it.
-        const { code, reason } = status.getSnapshot();
-        if (isRetry) status.setState('reconnecting', code, reason);
-        else status.setState('connecting');
-      },
-      connected: () => {
-        if (!disposed) status.setState('connected');
-      },
-      closed: (event) => {
-        if (disposed) return;
-        if (isAuthClose(event)) return authFailure(event.code, event.reason);
-        // Retryable or not, the socket is gone; a fatal close is reported by `onNonLazyError` next.
-        if (isCloseLike(event)) status.setState('reconnecting', event.code, event.reason);
-        else status.setState('reconnecting');
-      },
-    },
+/** The operation with the current token in its headers, so a refusal can tell which token it refused. */
+function withToken(operation: Operation, token: string | null): Operation {
+  if (token === null || operation.kind === 'subscription') return operation;
+  const { fetchOptions } = operation.context;
+  const base = (typeof fetchOptions === 'function' ? fetchOptions() : fetchOptions) ?? {};
+  return makeOperation(operation.kind, operation, {
+    ...operation.context,
+    fetchOptions: { ...base, headers: { ...(base.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } },
   });
+}
 
-  const client = new Client({
+/**
+ * Builds the urql client over one live connection: queries and mutations over `fetch`, every
+ * subscription through the connection (resumed by cursor across reconnects, SSE fallback and new
+ * tokens). A query refused for its token is run again once a new token is in.
+ */
+export function createTitanClient(options: TitanClientOptions): TitanSession {
+  const { tokens, location: loc = globalThis.location, renewLeadMs, ...liveOptions } = options;
+  const connection = createLiveConnection({
+    wsUrl: graphqlWsUrl(loc),
+    httpUrl: graphqlHttpUrl(loc),
+    ...liveOptions,
+    tokens,
+  });
+  const stopRenewal = startTokenRenewal({
+    tokens,
+    renew: (token) => connection.renewToken(token),
+    ...(renewLeadMs !== undefined && { leadMs: renewLeadMs }),
+  });
+  let disposed = false;
+
+  const client: Client = new Client({
     url: graphqlHttpUrl(loc),
     // No cacheExchange: every screen here is live, a cached snapshot would only be stale.
     exchanges: [
       mapExchange({
-        onError(error) {
-          if (isHttpAuthError(error)) authFailure(undefined, error.message);
+        onOperation: (operation) => withToken(operation, tokens.current()),
+        onError(error, operation) {
+          if (disposed || operation.kind === 'subscription' || !isHttpAuthError(error)) return;
+          tokens.refresh(tokenOf(operation), { code: 401, message: error.message }).then(
+            () => {
+              // A query runs again and its hook gets the new result. A mutation does not: its caller
+              // already has the error, and a silent second run could do what nobody sees.
+              if (!disposed && operation.kind === 'query') client.reexecuteOperation(operation);
+            },
+            () => {},
+          );
         },
       }),
       fetchExchange,
       subscriptionExchange({
-        forwardSubscription(request) {
-          const input = { ...request, query: request.query || '' };
+        forwardSubscription(request, operation) {
+          const payload = { ...request, query: request.query || '' };
+          const resumable = declaresAfter(operation.query);
           return {
             subscribe(sink) {
-              const unsubscribe = wsClient.subscribe(input, sink);
-              return { unsubscribe };
+              return { unsubscribe: connection.subscribe(payload, sink, { resumable }) };
             },
           };
         },
       }),
     ],
-    fetchOptions: () => ({ headers: { authorization } }),
   });
 
   return {
     client,
-    wsClient,
-    status,
+    connection,
     dispose() {
       if (disposed) return;
       disposed = true;
-      // Rejects when disposed while still (re)connecting to a server that is down: nothing to do then.
-      Promise.resolve(wsClient.dispose()).catch(() => {});
+      stopRenewal();
+      connection.dispose();
     },
   };
 }

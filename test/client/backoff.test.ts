@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { backoff, createRetryWait } from '../../client/src/backoff.js';
+import { describe, expect, it } from 'vitest';
+import { backoff } from '../../client/src/backoff.js';
 
 /** A `random` that always returns `value` (use 0.999… for "the top of the window"). */
 const fixed = (value: number) => () => value;
@@ -52,45 +52,5 @@ describe('backoff(step, min, max, random)', () => {
     expect(() => backoff(0, 2_000, 1_000)).toThrow(RangeError);
     expect(() => backoff(0, -1, 1_000)).toThrow(/min=-1/);
     expect(() => backoff(0, Number.NaN, 1_000)).toThrow(RangeError);
-  });
-});
-
-describe('createRetryWait(options)', () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
-  it('resolves after backoff(retries, min, max) ms', async () => {
-    vi.useFakeTimers();
-    const retryWait = createRetryWait({ minDelayMs: 100, maxDelayMs: 1_000, random: fixed(0.5) });
-    let resolved = false;
-    const waiting = retryWait(2).then(() => {
-      resolved = true;
-    }); // 100 + 0.5 · 400 = 300 ms
-
-    await vi.advanceTimersByTimeAsync(299);
-    expect(resolved).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    await waiting;
-    expect(resolved).toBe(true);
-  });
-
-  it('uses 500 ms to 20 s by default', async () => {
-    vi.useFakeTimers();
-    const retryWait = createRetryWait({ random: fixed(TOP) });
-    let resolved = false;
-    const waiting = retryWait(100).then(() => {
-      resolved = true;
-    });
-
-    await vi.advanceTimersByTimeAsync(19_999);
-    expect(resolved).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    await waiting;
-    expect(resolved).toBe(true);
-  });
-
-  it('fails when created with bad bounds, not at the first reconnect', () => {
-    expect(() => createRetryWait({ minDelayMs: 5_000, maxDelayMs: 1_000 })).toThrow(RangeError);
   });
 });

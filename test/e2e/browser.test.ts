@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser.js';
 import { startServer, type TestServer } from '../support/start-server.js';
 
-/** A newcomer's first minute, in a real browser: the demo server with dev tokens and the live feed. */
+/** GraphiQL in a real browser against the demo server (the dashboard has its own suite in dashboard.test.ts). */
 let server: TestServer;
 let browser: Browser;
 const ARTIFACTS = 'test-artifacts';
@@ -23,21 +23,6 @@ afterAll(async () => {
 });
 
 describe('in a browser', () => {
-  it('the web client shows every demo symbol with a ticking price', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${server.url}/`);
-    const row = page.locator('tr', { hasText: 'BTC-USD' });
-    await row.waitFor({ timeout: 10_000 });
-    for (const symbol of ['ETH-USD', 'SOL-USD', 'AAPL', 'MSFT']) {
-      await page.locator('tr', { hasText: symbol }).waitFor();
-    }
-    const first = await row.textContent();
-    await expect.poll(() => row.textContent(), { timeout: 5000 }).not.toBe(first);
-    await expect.poll(() => page.getByRole('status').textContent()).toContain('Connected');
-    await page.screenshot({ path: `${ARTIFACTS}/client-prices.png` });
-    await page.close();
-  });
-
   it('GraphiQL runs the prefilled BTC subscription with the dev token and streams ticks', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
     await page.goto(server.graphqlUrl);

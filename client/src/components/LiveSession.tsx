@@ -1,30 +1,48 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 import { Provider } from 'urql';
-import { createTitanClient, type TitanSession } from '../urql-client.js';
-import { LiveConnectionStatus } from './ConnectionStatusLine.js';
-import { PriceBoard } from './PriceBoard.js';
+import { ConnectionStatusProvider } from '../live/connection-status.js';
+import type { TokenRequest, TokenStore } from '../live/token-store.js';
+import { createTitanClient, type TitanClientOptions, type TitanSession } from '../urql-client.js';
+import { Dashboard } from './Dashboard.js';
+import { TokenForm } from './TokenForm.js';
 
 export interface LiveSessionProps {
-  token: string;
-  /** The server refused `token`; `code`/`reason` come from the close frame when there was one. */
-  onAuthFailure(code?: number, reason?: string): void;
+  /** The page's token; the session reads it at every (re)connect and asks through it for a new one. */
+  tokens: TokenStore;
+  /** Connection options (tests: a fake WebSocket, short timeouts). Read once, on mount. */
+  options?: Omit<TitanClientOptions, 'tokens'>;
 }
 
-/** Owns one authenticated urql + graphql-ws client pair for `token`; closes it on unmount. */
-export function LiveSession({ token, onAuthFailure }: LiveSessionProps) {
+function notice(request: TokenRequest): string | undefined {
+  if (request.reason !== 'refused') return undefined;
+  const detail = [request.code, request.message].filter((part) => part !== undefined && part !== '').join(' ');
+  return `The server refused the token${detail ? ` (${detail})` : ''}. Enter another one: live updates resume where they stopped.`;
+}
+
+/**
+ * Owns the page's urql client and live connection (closed on unmount) and provides both, plus the
+ * connection status, to the dashboard. When the server refuses the token and no new one can be had
+ * without the user, the token form shows above the dashboard, which stays as it is meanwhile.
+ */
+export function LiveSession({ tokens, options }: LiveSessionProps) {
   const [session, setSession] = useState<TitanSession | null>(null);
+  const { request } = useSyncExternalStore(tokens.subscribe, tokens.getSnapshot);
 
   useEffect(() => {
-    const created = createTitanClient({ token, onAuthFailure });
+    const created = createTitanClient({ ...options, tokens });
     setSession(created);
     return () => created.dispose();
-  }, [token, onAuthFailure]);
+    // `options` is read on mount only: a new object each render must not reconnect.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [tokens]);
 
   if (!session) return null;
   return (
-    <Provider value={session.client}>
-      <LiveConnectionStatus store={session.status} />
-      <PriceBoard />
-    </Provider>
+    <ConnectionStatusProvider store={session.connection.status}>
+      <Provider value={session.client}>
+        {request && <TokenForm onSubmit={tokens.supply} notice={notice(request)} />}
+        <Dashboard />
+      </Provider>
+    </ConnectionStatusProvider>
   );
 }

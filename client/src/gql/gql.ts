@@ -14,14 +14,34 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    volume\n    timestamp\n    cursor\n  }\n": typeof types.PriceRowFragmentDoc,
+    "\n  mutation StartBacktest($input: StartBacktestInput!) {\n    startBacktest(input: $input) {\n      ...BacktestCard\n    }\n  }\n": typeof types.StartBacktestDocument,
+    "\n  fragment BacktestResultFields on BacktestResult {\n    totalReturn\n    maxDrawdown\n    trades\n    winRate\n    sharpe\n    equityCurve\n  }\n": typeof types.BacktestResultFieldsFragmentDoc,
+    "\n  fragment BacktestCard on Backtest {\n    id\n    strategyId\n    symbol\n    status\n    progress\n    totalBars\n    message\n    createdAt\n    cursor\n    result {\n      ...BacktestResultFields\n    }\n  }\n": typeof types.BacktestCardFragmentDoc,
+    "\n  subscription BacktestProgressUpdates($id: ID!, $after: Cursor) {\n    backtestProgress(id: $id, after: $after) {\n      backtestId\n      status\n      progress\n      processedBars\n      totalBars\n      equity\n      message\n      timestamp\n      cursor\n      result {\n        ...BacktestResultFields\n      }\n    }\n  }\n": typeof types.BacktestProgressUpdatesDocument,
+    "\n  mutation CancelBacktest($id: ID!) {\n    cancelBacktest(id: $id) {\n      ...BacktestCard\n    }\n  }\n": typeof types.CancelBacktestDocument,
+    "\n  query BacktestList {\n    backtests {\n      ...BacktestCard\n    }\n  }\n": typeof types.BacktestListDocument,
+    "\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    timestamp\n    cursor\n  }\n": typeof types.PriceRowFragmentDoc,
     "\n  query PriceBoardSnapshot {\n    priceSnapshot {\n      ticks {\n        ...PriceRow\n      }\n      cursor\n    }\n  }\n": typeof types.PriceBoardSnapshotDocument,
-    "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      ...PriceRow\n    }\n  }\n": typeof types.PriceBoardTicksDocument,
+    "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      cursor\n      ...PriceRow\n    }\n  }\n": typeof types.PriceBoardTicksDocument,
+    "\n  fragment SignalRow on Signal {\n    id\n    strategyId\n    symbol\n    side\n    price\n    confidence\n    reason\n    timestamp\n    cursor\n  }\n": typeof types.SignalRowFragmentDoc,
+    "\n  query SignalsSnapshot($strategyId: ID, $symbol: String, $last: Int) {\n    signalSnapshot(strategyId: $strategyId, symbol: $symbol, last: $last) {\n      signals {\n        ...SignalRow\n      }\n      cursor\n    }\n  }\n": typeof types.SignalsSnapshotDocument,
+    "\n  subscription SignalsLive($strategyIds: [ID!], $symbols: [String!], $after: Cursor) {\n    signal(strategyIds: $strategyIds, symbols: $symbols, after: $after) {\n      cursor\n      ...SignalRow\n    }\n  }\n": typeof types.SignalsLiveDocument,
+    "\n  query DashboardChoices {\n    strategies {\n      id\n      name\n      description\n    }\n    symbols\n  }\n": typeof types.DashboardChoicesDocument,
 };
 const documents: Documents = {
-    "\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    volume\n    timestamp\n    cursor\n  }\n": types.PriceRowFragmentDoc,
+    "\n  mutation StartBacktest($input: StartBacktestInput!) {\n    startBacktest(input: $input) {\n      ...BacktestCard\n    }\n  }\n": types.StartBacktestDocument,
+    "\n  fragment BacktestResultFields on BacktestResult {\n    totalReturn\n    maxDrawdown\n    trades\n    winRate\n    sharpe\n    equityCurve\n  }\n": types.BacktestResultFieldsFragmentDoc,
+    "\n  fragment BacktestCard on Backtest {\n    id\n    strategyId\n    symbol\n    status\n    progress\n    totalBars\n    message\n    createdAt\n    cursor\n    result {\n      ...BacktestResultFields\n    }\n  }\n": types.BacktestCardFragmentDoc,
+    "\n  subscription BacktestProgressUpdates($id: ID!, $after: Cursor) {\n    backtestProgress(id: $id, after: $after) {\n      backtestId\n      status\n      progress\n      processedBars\n      totalBars\n      equity\n      message\n      timestamp\n      cursor\n      result {\n        ...BacktestResultFields\n      }\n    }\n  }\n": types.BacktestProgressUpdatesDocument,
+    "\n  mutation CancelBacktest($id: ID!) {\n    cancelBacktest(id: $id) {\n      ...BacktestCard\n    }\n  }\n": types.CancelBacktestDocument,
+    "\n  query BacktestList {\n    backtests {\n      ...BacktestCard\n    }\n  }\n": types.BacktestListDocument,
+    "\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    timestamp\n    cursor\n  }\n": types.PriceRowFragmentDoc,
     "\n  query PriceBoardSnapshot {\n    priceSnapshot {\n      ticks {\n        ...PriceRow\n      }\n      cursor\n    }\n  }\n": types.PriceBoardSnapshotDocument,
-    "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      ...PriceRow\n    }\n  }\n": types.PriceBoardTicksDocument,
+    "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      cursor\n      ...PriceRow\n    }\n  }\n": types.PriceBoardTicksDocument,
+    "\n  fragment SignalRow on Signal {\n    id\n    strategyId\n    symbol\n    side\n    price\n    confidence\n    reason\n    timestamp\n    cursor\n  }\n": types.SignalRowFragmentDoc,
+    "\n  query SignalsSnapshot($strategyId: ID, $symbol: String, $last: Int) {\n    signalSnapshot(strategyId: $strategyId, symbol: $symbol, last: $last) {\n      signals {\n        ...SignalRow\n      }\n      cursor\n    }\n  }\n": types.SignalsSnapshotDocument,
+    "\n  subscription SignalsLive($strategyIds: [ID!], $symbols: [String!], $after: Cursor) {\n    signal(strategyIds: $strategyIds, symbols: $symbols, after: $after) {\n      cursor\n      ...SignalRow\n    }\n  }\n": types.SignalsLiveDocument,
+    "\n  query DashboardChoices {\n    strategies {\n      id\n      name\n      description\n    }\n    symbols\n  }\n": types.DashboardChoicesDocument,
 };
 
 /**
@@ -41,7 +61,31 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    volume\n    timestamp\n    cursor\n  }\n"): (typeof documents)["\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    volume\n    timestamp\n    cursor\n  }\n"];
+export function graphql(source: "\n  mutation StartBacktest($input: StartBacktestInput!) {\n    startBacktest(input: $input) {\n      ...BacktestCard\n    }\n  }\n"): (typeof documents)["\n  mutation StartBacktest($input: StartBacktestInput!) {\n    startBacktest(input: $input) {\n      ...BacktestCard\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment BacktestResultFields on BacktestResult {\n    totalReturn\n    maxDrawdown\n    trades\n    winRate\n    sharpe\n    equityCurve\n  }\n"): (typeof documents)["\n  fragment BacktestResultFields on BacktestResult {\n    totalReturn\n    maxDrawdown\n    trades\n    winRate\n    sharpe\n    equityCurve\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment BacktestCard on Backtest {\n    id\n    strategyId\n    symbol\n    status\n    progress\n    totalBars\n    message\n    createdAt\n    cursor\n    result {\n      ...BacktestResultFields\n    }\n  }\n"): (typeof documents)["\n  fragment BacktestCard on Backtest {\n    id\n    strategyId\n    symbol\n    status\n    progress\n    totalBars\n    message\n    createdAt\n    cursor\n    result {\n      ...BacktestResultFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription BacktestProgressUpdates($id: ID!, $after: Cursor) {\n    backtestProgress(id: $id, after: $after) {\n      backtestId\n      status\n      progress\n      processedBars\n      totalBars\n      equity\n      message\n      timestamp\n      cursor\n      result {\n        ...BacktestResultFields\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription BacktestProgressUpdates($id: ID!, $after: Cursor) {\n    backtestProgress(id: $id, after: $after) {\n      backtestId\n      status\n      progress\n      processedBars\n      totalBars\n      equity\n      message\n      timestamp\n      cursor\n      result {\n        ...BacktestResultFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelBacktest($id: ID!) {\n    cancelBacktest(id: $id) {\n      ...BacktestCard\n    }\n  }\n"): (typeof documents)["\n  mutation CancelBacktest($id: ID!) {\n    cancelBacktest(id: $id) {\n      ...BacktestCard\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BacktestList {\n    backtests {\n      ...BacktestCard\n    }\n  }\n"): (typeof documents)["\n  query BacktestList {\n    backtests {\n      ...BacktestCard\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    timestamp\n    cursor\n  }\n"): (typeof documents)["\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    timestamp\n    cursor\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -49,7 +93,23 @@ export function graphql(source: "\n  query PriceBoardSnapshot {\n    priceSnapsh
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      ...PriceRow\n    }\n  }\n"): (typeof documents)["\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      ...PriceRow\n    }\n  }\n"];
+export function graphql(source: "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      cursor\n      ...PriceRow\n    }\n  }\n"): (typeof documents)["\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      cursor\n      ...PriceRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment SignalRow on Signal {\n    id\n    strategyId\n    symbol\n    side\n    price\n    confidence\n    reason\n    timestamp\n    cursor\n  }\n"): (typeof documents)["\n  fragment SignalRow on Signal {\n    id\n    strategyId\n    symbol\n    side\n    price\n    confidence\n    reason\n    timestamp\n    cursor\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SignalsSnapshot($strategyId: ID, $symbol: String, $last: Int) {\n    signalSnapshot(strategyId: $strategyId, symbol: $symbol, last: $last) {\n      signals {\n        ...SignalRow\n      }\n      cursor\n    }\n  }\n"): (typeof documents)["\n  query SignalsSnapshot($strategyId: ID, $symbol: String, $last: Int) {\n    signalSnapshot(strategyId: $strategyId, symbol: $symbol, last: $last) {\n      signals {\n        ...SignalRow\n      }\n      cursor\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription SignalsLive($strategyIds: [ID!], $symbols: [String!], $after: Cursor) {\n    signal(strategyIds: $strategyIds, symbols: $symbols, after: $after) {\n      cursor\n      ...SignalRow\n    }\n  }\n"): (typeof documents)["\n  subscription SignalsLive($strategyIds: [ID!], $symbols: [String!], $after: Cursor) {\n    signal(strategyIds: $strategyIds, symbols: $symbols, after: $after) {\n      cursor\n      ...SignalRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardChoices {\n    strategies {\n      id\n      name\n      description\n    }\n    symbols\n  }\n"): (typeof documents)["\n  query DashboardChoices {\n    strategies {\n      id\n      name\n      description\n    }\n    symbols\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -1,0 +1,148 @@
+import { createContext, createElement, useContext, useSyncExternalStore, type ReactNode } from 'react';
+
+/**
+ * The live connection as an explicit state machine. The session (`live-connection.ts`) drives it
+ * from graphql-ws / SSE events; the status badge reads it with {@link useConnectionStatus}.
+ *
+ * ```
+ *  connecting ──► connected ◄──────────────┐
+ *      │              │                    │
+ *      ▼              ▼                    │
+ *  reconnecting ◄──► offline ──────────────┤   (any of these) ──► auth-needed ──► reconnecting …
+ *      └───────────────────────────────────┘   (any of these) ──► failed (terminal)
+ * ```
+ */
+export type ConnectionState =
+  /** The first connection of this page is being made. */
+  | 'connecting'
+  /** The server acknowledged the connection (WebSocket `connection_ack`, or an SSE stream is open). */
+  | 'connected'
+  /** The connection dropped for a retryable reason; waiting until `retryAt`, or trying now when `retryAt` is null. */
+  | 'reconnecting'
+  /** The browser reports no network (`navigator.onLine` is false) and the connection is down; retries go on. */
+  | 'offline'
+  /** The server refused the token (4401 / 4403 / HTTP 401) and the user has to enter another one. */
+  | 'auth-needed'
+  /** A close that no retry can fix (e.g. 4400 malformed message, 4429 too many connections); reload the page. */
+  | 'failed';
+
+export interface ConnectionStatus {
+  readonly state: ConnectionState;
+  /** How subscriptions travel: graphql-ws over a WebSocket, or SSE when WebSockets cannot connect. */
+  readonly transport: 'websocket' | 'sse';
+  /** When the next retry happens (ms epoch), while reconnecting (or offline); null otherwise. */
+  readonly retryAt: number | null;
+  /** The close code that led to this state, if any (e.g. 1006, 1001, 4008, 4401). */
+  readonly code?: number;
+  /** The close reason or error message that led to this state, if any. */
+  readonly reason?: string;
+}
+
+/** Emitted on every change, including same-state changes of `retryAt` or `transport`. */
+export interface ConnectionStatusChange {
+  readonly oldState: ConnectionState;
+  readonly newState: ConnectionState;
+  readonly code?: number;
+  readonly reason?: string;
+  /** The status after the change. */
+  readonly status: ConnectionStatus;
+}
+
+/** What may accompany a new state; anything left out is cleared, except `transport` (kept). */
+export interface ConnectionStatusDetail {
+  readonly code?: number;
+  readonly reason?: string;
+  readonly retryAt?: number | null;
+  readonly transport?: ConnectionStatus['transport'];
+}
+
+export interface ConnectionStatusStore {
+  /** Current status; the same object until the next change (safe for `useSyncExternalStore`). */
+  getSnapshot(): ConnectionStatus;
+  /** Listens to changes; returns the unsubscribe function. */
+  subscribe(listener: (change: ConnectionStatusChange) => void): () => void;
+  /**
+   * The one way to change state. Returns false, and changes nothing, for a transition the machine
+   * does not allow (see {@link canTransition}) or when nothing would change.
+   */
+  setState(newState: ConnectionState, detail?: ConnectionStatusDetail): boolean;
+}
+
+/**
+ * Allowed transitions. `failed` is terminal. A dropped connection is `reconnecting`, never
+ * `connecting` again (that name is kept for the page's first connection; switching to SSE before
+ * any connection succeeded is the one way back to it). Same-state moves update details (`retryAt`,
+ * `transport`, code/reason).
+ */
+const TRANSITIONS: Readonly<Record<ConnectionState, readonly ConnectionState[]>> = {
+  connecting: ['connecting', 'connected', 'reconnecting', 'offline', 'auth-needed', 'failed'],
+  connected: ['connected', 'reconnecting', 'offline', 'auth-needed', 'failed'],
+  reconnecting: ['reconnecting', 'connecting', 'connected', 'offline', 'auth-needed', 'failed'],
+  offline: ['offline', 'connecting', 'reconnecting', 'connected', 'auth-needed', 'failed'],
+  'auth-needed': ['auth-needed', 'connecting', 'reconnecting', 'connected', 'offline', 'failed'],
+  failed: [],
+};
+
+export function canTransition(from: ConnectionState, to: ConnectionState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+function sameStatus(a: ConnectionStatus, b: ConnectionStatus): boolean {
+  return (
+    a.state === b.state &&
+    a.transport === b.transport &&
+    a.retryAt === b.retryAt &&
+    a.code === b.code &&
+    a.reason === b.reason
+  );
+}
+
+export function createConnectionStatusStore(
+  initial: Partial<ConnectionStatus> = {},
+): ConnectionStatusStore {
+  let current: ConnectionStatus = { state: 'connecting', transport: 'websocket', retryAt: null, ...initial };
+  const listeners = new Set<(change: ConnectionStatusChange) => void>();
+
+  return {
+    getSnapshot: () => current,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    setState(newState, detail = {}) {
+      const oldState = current.state;
+      if (!canTransition(oldState, newState)) return false;
+      const next: ConnectionStatus = {
+        state: newState,
+        transport: detail.transport ?? current.transport,
+        retryAt: detail.retryAt ?? null,
+        ...(detail.code !== undefined && { code: detail.code }),
+        ...(detail.reason !== undefined && detail.reason !== '' && { reason: detail.reason }),
+      };
+      if (sameStatus(current, next)) return false;
+      current = next;
+      const change: ConnectionStatusChange = { oldState, newState, code: next.code, reason: next.reason, status: next };
+      for (const listener of [...listeners]) listener(change);
+      return true;
+    },
+  };
+}
+
+/** Used when no session provides a store (a component rendered on its own, e.g. in a test). */
+const DETACHED = createConnectionStatusStore();
+
+/** Provided by `LiveSession`; tests can provide a store of their own. */
+export const ConnectionStatusContext = createContext<ConnectionStatusStore>(DETACHED);
+
+/** Provides `store` to {@link useConnectionStatus} below it. */
+export function ConnectionStatusProvider({ store, children }: { store: ConnectionStatusStore; children?: ReactNode }) {
+  return createElement(ConnectionStatusContext.Provider, { value: store }, children);
+}
+
+/** The live connection's status; re-renders on every change. */
+export function useConnectionStatus(): ConnectionStatus {
+  const store = useContext(ConnectionStatusContext);
+  return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+}

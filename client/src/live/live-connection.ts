@@ -1,0 +1,351 @@
+import { backoff } from '../backoff.js';
+import { classifyClose, isCloseLike, type CloseClass } from '../close-codes.js';
+import { createConnectionStatusStore, type ConnectionStatusStore } from './connection-status.js';
+import { createResumableSubscription, type ResultSink, type ResumableSubscription, type SubscriptionPayload } from './resumable-subscription.js';
+import { createSseTransport } from './sse-transport.js';
+import type { TokenStore } from './token-store.js';
+import type { Transport, TransportEvents } from './transport.js';
+import { createWakeableSleep } from './wakeable-sleep.js';
+import { createWsTransport, type WsTransport, type WsTransportOptions } from './ws-transport.js';
+
+/**
+ * One page's live connection: the transport under every subscription (graphql-ws, or SSE when
+ * WebSockets cannot connect), the status machine it drives, resume by cursor across transports and
+ * tokens, and the way out of an auth refusal (a fresh token, then a new connection).
+ */
+export interface LiveConnectionOptions {
+  /** `ws(s)://host/graphql`. */
+  wsUrl: string;
+  /** `http(s)://host/graphql` (SSE). */
+  httpUrl: string;
+  tokens: TokenStore;
+  /** @default 'websocket' */
+  transport?: 'websocket' | 'sse';
+  /**
+   * Smallest backoff delay before a reconnect, in ms.
+   * @default 500
+   */
+  minRetryDelayMs?: number;
+  /**
+   * Largest backoff delay before a reconnect, in ms.
+   * @default 20000
+   */
+  maxRetryDelayMs?: number;
+  /**
+   * After 1001 (server going away) or 4008 (slow consumer), the first retry waits a random delay
+   * below this, not the backoff.
+   * @default 250
+   */
+  promptRetryMaxMs?: number;
+  /**
+   * WebSockets that close without ever opening, before any connection succeeded, after which
+   * subscriptions switch to SSE for the rest of the page.
+   * @default 3
+   */
+  fallbackAfterFailures?: number;
+  /** graphql-ws watchdogs and WebSocket class (tests). */
+  ws?: Pick<WsTransportOptions, 'keepAliveMs' | 'pongTimeoutMs' | 'openTimeoutMs' | 'webSocketImpl'>;
+  /** For SSE. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** @default the browser's `navigator.onLine` and `online`/`offline` events */
+  network?: NetworkMonitor;
+  /** @default Math.random */
+  random?: () => number;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/** Whether the browser believes it has a network. */
+export interface NetworkMonitor {
+  isOnline(): boolean;
+  subscribe(listener: (online: boolean) => void): () => void;
+}
+
+export interface LiveConnection {
+  readonly status: ConnectionStatusStore;
+  /**
+   * Starts a subscription that survives reconnects, transport switches and new tokens, resuming
+   * after its last cursor when `resumable` (the operation declares `$after`).
+   */
+  subscribe(request: SubscriptionPayload, sink: ResultSink, options?: { resumable?: boolean }): () => void;
+  /** Runs `renewToken(token)` on the WebSocket; false when not connected over one, or refused. */
+  renewToken(token: string): Promise<boolean>;
+  dispose(): void;
+}
+
+const RENEW_TOKEN = 'mutation RenewToken($token: String!) { renewToken(token: $token) { subject expiresAt } }';
+
+export function browserNetwork(): NetworkMonitor {
+  return {
+    isOnline: () => typeof navigator === 'undefined' || navigator.onLine !== false,
+    subscribe(listener) {
+      if (typeof window === 'undefined') return () => {};
+      const online = () => listener(true);
+      const offline = () => listener(false);
+      window.addEventListener('online', online);
+      window.addEventListener('offline', offline);
+      return () => {
+        window.removeEventListener('online', online);
+        window.removeEventListener('offline', offline);
+      };
+    },
+  };
+}
+
+/** Code and reason of a close event, or the message of an error. */
+function describe(event: unknown): { code?: number; reason?: string } {
+  if (isCloseLike(event)) return { code: event.code, reason: event.reason };
+  if (event instanceof Error) return { reason: event.message };
+  return { reason: 'connection error' };
+}
+
+export function createLiveConnection(options: LiveConnectionOptions): LiveConnection {
+  const {
+    wsUrl,
+    httpUrl,
+    tokens,
+    transport: initialKind = 'websocket',
+    minRetryDelayMs = 500,
+    maxRetryDelayMs = 20_000,
+    promptRetryMaxMs = 250,
+    fallbackAfterFailures = 3,
+    ws: wsOptions = {},
+    fetch: fetchImpl,
+    network = browserNetwork(),
+    random = Math.random,
+    now = Date.now,
+  } = options;
+  backoff(0, minRetryDelayMs, maxRetryDelayMs); // fail now on bad bounds
+
+  const status = createConnectionStatusStore({ transport: initialKind });
+  const sleeper = createWakeableSleep();
+  const subscriptions = new Set<ResumableSubscription>();
+  let disposed = false;
+  let generation = 0; // events of a replaced transport are ignored
+  let everConnected = false;
+  let everOpened = false; // a WebSocket opened at least once: WebSockets work here
+  let openedThisAttempt = false;
+  let failuresBeforeOpen = 0;
+  let lastClose: CloseClass = 'retry';
+  let authFailures = 0;
+  let recovering: Promise<void> | null = null;
+  let fatal: unknown = null;
+
+  /** Keeps the code and reason of the close that caused the wait. */
+  const setDown = (detail: { code?: number; reason?: string; retryAt?: number | null }) =>
+    status.setState(network.isOnline() ? 'reconnecting' : 'offline', detail);
+
+  function retryWait(retries: number): Promise<void> {
+    const delay =
+      lastClose === 'prompt' && retries === 0
+        ? Math.floor(random() * promptRetryMaxMs)
+        : backoff(retries, minRetryDelayMs, maxRetryDelayMs, random);
+    lastClose = 'retry';
+    const { code, reason, state } = status.getSnapshot();
+    if (state !== 'auth-needed' && state !== 'failed') setDown({ code, reason, retryAt: now() + delay });
+    return sleeper.sleep(delay);
+  }
+
+  function events(kind: Transport['kind'], mine: number): TransportEvents {
+    const current = () => mine === generation && !disposed;
+    return {
+      connecting(isRetry) {
+        if (!current()) return;
+        openedThisAttempt = false;
+        const { state, code, reason } = status.getSnapshot();
+        if (state === 'auth-needed' || state === 'offline') return;
+        if (!isRetry && !everConnected) status.setState('connecting');
+        else status.setState('reconnecting', { code, reason });
+      },
+      opened() {
+        if (!current()) return;
+        openedThisAttempt = true;
+        everOpened = true;
+      },
+      connected() {
+        if (!current()) return;
+        everConnected = true;
+        authFailures = 0;
+        failuresBeforeOpen = 0;
+        status.setState('connected');
+      },
+      closed(event) {
+        if (!current()) return;
+        const detail = describe(event);
+        if (kind === 'websocket' && !everOpened && !openedThisAttempt) {
+          failuresBeforeOpen += 1;
+          if (failuresBeforeOpen >= fallbackAfterFailures) return switchToSse(detail);
+        }
+        const kindOfClose = classifyClose(event);
+        if (kindOfClose === 'auth' || kindOfClose === 'forbidden') return recoverAuth(event);
+        if (kindOfClose === 'fatal') {
+          // graphql-ws has given up and ends every subscription with this close; later ones fail at once.
+          fatal = event;
+          status.setState('failed', detail);
+          return;
+        }
+        lastClose = kindOfClose;
+        setDown(detail);
+      },
+    };
+  }
+
+  function createTransport(kind: Transport['kind']): Transport {
+    generation += 1;
+    const mine = generation;
+    const on = events(kind, mine);
+    if (kind === 'websocket') {
+      try {
+        return createWsTransport({
+          ...wsOptions,
+          url: wsUrl,
+          connectionParams: () => ({ authorization: `Bearer ${tokens.current() ?? ''}` }),
+          retryWait,
+          on,
+          onConstructorError(error) {
+            // WebSockets cannot work here: move to SSE now, outside graphql-ws's call stack.
+            queueMicrotask(() => {
+              if (mine === generation && !disposed) switchToSse(describe(error));
+            });
+          },
+        });
+      } catch (error) {
+        status.setState(status.getSnapshot().state, { ...describe(error), transport: 'sse' });
+        return createTransport('sse');
+      }
+    }
+    const token = () => tokens.current();
+    return createSseTransport({
+      url: httpUrl,
+      headers: (): Record<string, string> => {
+        const value = token();
+        return value ? { authorization: `Bearer ${value}` } : {};
+      },
+      retryWait: (retries) => retryWait(retries),
+      on,
+      ...(fetchImpl && { fetch: fetchImpl }),
+    });
+  }
+
+  let transport = createTransport(initialKind);
+
+  /** Moves every subscription to a new transport of `kind`, each resuming after its cursor. */
+  function replaceTransport(kind: Transport['kind']): void {
+    const old = transport;
+    transport = createTransport(kind);
+    for (const subscription of subscriptions) subscription.restart();
+    old.dispose();
+  }
+
+  function switchToSse(detail: { code?: number; reason?: string }): void {
+    if (transport.kind === 'sse' || disposed) return;
+    status.setState(everConnected ? 'reconnecting' : 'connecting', { ...detail, transport: 'sse' });
+    replaceTransport('sse');
+  }
+
+  /** 4401 / 4403 / HTTP 401: get another token (silently or from the user), then a new connection. */
+  function recoverAuth(event: unknown): void {
+    if (recovering || disposed) return;
+    const refused = tokens.current();
+    const detail = describe(event);
+    setDown(detail);
+    recovering = (async () => {
+      // A token that keeps being refused (clock skew, a misconfigured server) is not retried in a loop.
+      if (authFailures > 0) await sleeper.sleep(backoff(authFailures - 1, minRetryDelayMs, maxRetryDelayMs, random));
+      authFailures += 1;
+      await tokens.refresh(refused, { code: detail.code, message: detail.reason });
+      if (disposed) return;
+      status.setState(everConnected ? 'reconnecting' : 'connecting');
+      replaceTransport(transport.kind);
+    })().finally(() => {
+      recovering = null;
+    });
+  }
+
+  let asking = false;
+  const stopWatchingTokens = tokens.subscribe(() => {
+    if (disposed) return;
+    const { request } = tokens.getSnapshot();
+    if (request?.reason === 'refused') {
+      asking = true;
+      status.setState('auth-needed', { code: request.code, reason: request.message });
+    } else if (request === null && asking) {
+      asking = false;
+      // Asked because of an HTTP 401 rather than a close: the connection still runs on the refused
+      // token and will be cut soon; move it to the new one now (subscriptions resume by cursor).
+      if (!recovering && status.getSnapshot().state === 'auth-needed') {
+        status.setState(everConnected ? 'reconnecting' : 'connecting');
+        replaceTransport(transport.kind);
+      }
+    }
+  });
+
+  const stopWatchingNetwork = network.subscribe((online) => {
+    if (disposed) return;
+    const { state, code, reason, retryAt } = status.getSnapshot();
+    if (online) {
+      sleeper.wakeAll(); // retry now
+      if (state === 'offline') status.setState('reconnecting', { code, reason });
+    } else if (state === 'reconnecting' || state === 'connecting') {
+      status.setState('offline', { code, reason, retryAt });
+    }
+  });
+
+  return {
+    status,
+    subscribe(request, sink, { resumable = true } = {}) {
+      if (fatal !== null || disposed) {
+        const error = fatal ?? new Error('connection closed');
+        queueMicrotask(() => sink.error(error));
+        return () => {};
+      }
+      const forget = () => subscriptions.delete(subscription);
+      const subscription: ResumableSubscription = createResumableSubscription({
+        request,
+        resumable,
+        subscribe: (payload, inner) => transport.subscribe(payload, inner),
+        onTransportFailure(error) {
+          const kind = classifyClose(error);
+          if (disposed || (kind !== 'auth' && kind !== 'forbidden')) return false;
+          recoverAuth(error);
+          return true;
+        },
+        sink: {
+          next: (result) => sink.next(result),
+          error(error) {
+            forget();
+            sink.error(error);
+          },
+          complete() {
+            forget();
+            sink.complete();
+          },
+        },
+      });
+      subscriptions.add(subscription);
+      return () => {
+        forget();
+        subscription.unsubscribe();
+      };
+    },
+    async renewToken(token) {
+      const current = transport;
+      if (current.kind !== 'websocket' || status.getSnapshot().state !== 'connected') return false;
+      try {
+        const result = await (current as WsTransport).execute(RENEW_TOKEN, { token });
+        return !result.errors?.length;
+      } catch {
+        return false;
+      }
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      stopWatchingTokens();
+      stopWatchingNetwork();
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      subscriptions.clear();
+      transport.dispose();
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectPublisher, type ConnectedPublisher } from '../../src/publish/index.js';
+import { launchBrowser } from '../support/browser.js';
+import { freePort, startRedis, type TestRedis } from '../support/redis.js';
+import { startProcess, type ServerProcess } from '../support/start-server.js';
+
+/**
+ * The trader's dashboard in a real browser against a real server process on real Redis, in
+ * development mode (the page gets its token from /dev/token), with the demo market running.
+ */
+const ARTIFACTS = 'test-artifacts';
+let redis: TestRedis;
+let server: ServerProcess;
+let publisher: ConnectedPublisher;
+let browser: Browser;
+let page: Page;
+let port: number;
+
+const serverEnv = () => ({
+  REDIS_URL: redis.url,
+  PORT: String(port),
+  JWT_SECRET: '',
+  DEMO_FEED: '1',
+  FEED_TICKS_PER_SECOND: '12',
+  BACKTEST_BARS_PER_SECOND: '6000',
+});
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  redis = await startRedis();
+  port = await freePort();
+  [server, browser, publisher] = await Promise.all([
+    startProcess('main.ts', serverEnv()),
+    launchBrowser(),
+    connectPublisher({ redisUrl: redis.url }),
+  ]);
+  page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  await page.goto(`${server.url}/`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await publisher?.close();
+  await server?.stop();
+  await redis?.stop();
+});
+
+function signal(reason: string) {
+  return publisher.publishSignal({ strategyId: 'ma-crossover', symbol: 'BTC-USD', side: 'BUY', price: 65000, confidence: 0.73, reason });
+}
+
+const board = () => page.getByRole('table', { name: /live prices/i });
+
+describe('the dashboard', () => {
+  it('shows every demo symbol with ticking prices', async () => {
+    for (const symbol of ['BTC-USD', 'ETH-USD', 'SOL-USD', 'AAPL', 'MSFT']) {
+      await board().getByRole('row', { name: new RegExp(symbol) }).waitFor({ timeout: 15_000 });
+    }
+    const row = board().getByRole('row', { name: /BTC-USD/ });
+    const before = await row.textContent();
+    await expect.poll(() => row.textContent(), { timeout: 5000 }).not.toBe(before);
+    await expect.poll(() => page.getByRole('status').first().textContent()).toMatch(/connected/i);
+  });
+
+  it('renders at most once per animation frame under 50+ price updates a second', async () => {
+    await board().getByRole('row', { name: /MSFT/ }).waitFor({ timeout: 15_000 });
+    const figures = await page.evaluate(async () => {
+      const table = document.querySelector('table');
+      if (!table) throw new Error('no price table');
+      let frames = 0;
+      let framesWithChanges = 0;
+      let changedThisFrame = false;
+      // One callback per task that changed the table: per tick if the page rendered every tick.
+      let renders = 0;
+      const observer = new MutationObserver(() => {
+        renders += 1;
+        changedThisFrame = true;
+      });
+      observer.observe(table, { subtree: true, childList: true, characterData: true, attributes: true });
+      const longTasks: number[] = [];
+      const longTaskObserver = new PerformanceObserver((list) => list.getEntries().forEach((entry) => longTasks.push(entry.duration)));
+      longTaskObserver.observe({ entryTypes: ['longtask'] });
+      const end = performance.now() + 3000;
+      await new Promise<void>((resolve) => {
+        const frame = () => {
+          frames += 1;
+          if (changedThisFrame) framesWithChanges += 1;
+          changedThisFrame = false;
+          if (performance.now() < end) requestAnimationFrame(frame);
+          else resolve();
+        };
+        requestAnimationFrame(frame);
+      });
+      observer.disconnect();
+      longTaskObserver.disconnect();
+      return { frames, framesWithChanges, renders, longestTaskMs: Math.max(0, ...longTasks) };
+    });
+    console.info('dashboard under 60 ticks/s for 3 s:', JSON.stringify(figures));
+    expect(figures.framesWithChanges).toBeGreaterThan(10);
+    // 60 ticks a second arrive as separate messages; batching renders them at most once per frame.
+    expect(figures.renders).toBeLessThanOrEqual(figures.frames);
+    expect(figures.longestTaskMs).toBeLessThan(500);
+  });
+
+  it('shows a published signal in the feed', async () => {
+    await signal('E2E first signal');
+    await page.getByText('E2E first signal').waitFor({ timeout: 10_000 });
+  });
+
+  it('runs a backtest started from the form to 100% with results and an equity curve', async () => {
+    await page.getByLabel('Strategy').selectOption('rsi-reversion');
+    await page.getByLabel('Symbol').selectOption('ETH-USD');
+    await page.getByLabel('Bars').fill('6000');
+    await page.getByRole('button', { name: 'Start backtest' }).click();
+    const backtests = page.getByRole('region', { name: /backtests/i }).or(page.locator('section', { has: page.getByRole('heading', { name: 'Backtests' }) }));
+    await backtests.getByText('COMPLETED').first().waitFor({ timeout: 20_000 });
+    const card = backtests.locator('[data-testid^="backtest-"]').first();
+    await expect.poll(() => card.textContent()).toMatch(/win rate/i);
+    expect(await card.locator('svg').count()).toBeGreaterThan(0);
+    expect(await card.locator('progress').first().getAttribute('value').catch(() => null)).not.toBe('0');
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-desktop.png`, fullPage: true });
+  });
+
+  it('reconnects after the server is killed and restarted, and shows the signals published meanwhile', async () => {
+    await signal('E2E before the restart');
+    await page.getByText('E2E before the restart').waitFor({ timeout: 10_000 });
+    await server.kill();
+    await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 15_000 }).toMatch(/reconnecting|offline|connecting/i);
+    for (const n of [1, 2, 3]) await signal(`E2E while down #${n}`);
+    server = await startProcess('main.ts', serverEnv());
+    for (const n of [1, 2, 3]) await page.getByText(`E2E while down #${n}`).waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByRole('status').first().textContent(), { timeout: 15_000 }).toMatch(/connected/i);
+    await signal('E2E after the restart');
+    await page.getByText('E2E after the restart').waitFor({ timeout: 10_000 });
+    // Each signal once: the resume neither lost nor doubled one.
+    for (const text of ['E2E before the restart', 'E2E while down #1', 'E2E while down #2', 'E2E while down #3']) {
+      expect(await page.getByText(text, { exact: true }).count(), text).toBe(1);
+    }
+  });
+
+  it('works at phone width', async () => {
+    const phone = await browser.newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    await phone.goto(`${server.url}/`);
+    await phone.getByRole('table', { name: /live prices/i }).getByRole('row', { name: /BTC-USD/ }).waitFor({ timeout: 15_000 });
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(1);
+    await phone.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png`, fullPage: true });
+    await phone.close();
+  });
+});
