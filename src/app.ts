@@ -7,6 +7,7 @@ import { BacktestRunner } from './domain/backtest-runner.js';
 import { startDemoMarket } from './domain/demo-market.js';
 import { findStrategy } from './domain/strategies.js';
 import type { Logger } from './logger.js';
+import { createMetrics } from './observability/metrics.js';
 import { MarketPublisher } from './publish/market-publisher.js';
 import { RedisIngest } from './publish/redis-ingest.js';
 import type { Services } from './schema/context.js';
@@ -15,6 +16,7 @@ import { RedisBacktestStore } from './store/redis-backtest-store.js';
 import { createGraphQLHandler } from './transport/graphql-handler.js';
 import { createHttpRoutes } from './transport/http.js';
 import { HttpServer } from './transport/http-server.js';
+import { logRequests } from './transport/request-log.js';
 import { PriceFanout } from './transport/price-fanout.js';
 import { attachWebSocketTransport } from './transport/ws.js';
 
@@ -40,7 +42,13 @@ const CLIENT_DIR = fileURLToPath(new URL('../client/dist', import.meta.url));
 /** Wires config into a ready-to-start server; connects to Redis if configured, listens on `start`. */
 export async function buildApp(config: Config, logger: Logger): Promise<App> {
   const onError = (error: unknown) => logger.error({ err: error }, 'background error');
-  const bus = await connectBus({ redisUrl: config.redisUrl, historyMaxLen: config.historyMaxLen, onError });
+  const metrics = createMetrics();
+  const bus = await connectBus({
+    redisUrl: config.redisUrl,
+    historyMaxLen: config.historyMaxLen,
+    onError,
+    onPublished: metrics.published,
+  });
   const backtestStore: BacktestStore = config.redisUrl
     ? new RedisBacktestStore({ url: config.redisUrl, onError })
     : new MemoryBacktestStore();
@@ -62,6 +70,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     feedSymbols: config.feedSymbols,
     subscriptionQueueLimit: config.subscriptionQueueLimit,
     symbolsPerSubscription: config.limits.symbolsPerSubscription,
+    deliveryMeters: metrics.deliveryMeters,
   };
   const tokens = new TokenService({
     secret: config.jwtSecret,
@@ -98,14 +107,10 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     isReady: () => bus.isHealthy(),
     maxBodyBytes: config.limits.httpMaxBodyBytes,
     allowedOrigins: config.allowedOrigins,
+    metrics: metrics.registry,
+    metricsToken: config.metricsToken ?? null,
   });
-  const http = new HttpServer((request, response) => {
-    routes(request, response).catch((error: unknown) => {
-      logger.error({ err: error, url: request.url }, 'request failed');
-      if (!response.headersSent) response.writeHead(500);
-      response.end();
-    });
-  });
+  const http = new HttpServer(logRequests(logger, routes));
   const priceFanout = new PriceFanout({
     bus,
     maxSymbols: config.limits.symbolsPerSubscription,
@@ -121,6 +126,14 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     allowedOrigins: config.allowedOrigins,
     priceFanout,
     onInternalError: onError,
+    logger,
+    onSlowDisconnect: metrics.slowDisconnect,
+  });
+  metrics.watch({
+    wsConnections: ws.connections,
+    sseStreams: () => http.eventStreamCount,
+    priceFanout: () => priceFanout.stats(),
+    redisUp: config.redisUrl ? () => bus.isHealthy() : null,
   });
   const market = config.demoFeed
     ? await startDemoMarket({ bus, publisher, symbols: config.feedSymbols, ticksPerSecond: config.feedTicksPerSecond, onError })

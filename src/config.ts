@@ -76,6 +76,11 @@ export interface Config {
   wsKeepAliveMs: number;
   /** `SHUTDOWN_TIMEOUT_MS`: on SIGTERM, how long in-flight work may take before the process exits. @default 10000 */
   shutdownTimeoutMs: number;
+  /**
+   * `METRICS_TOKEN`: when set, `/metrics` requires `Authorization: Bearer <METRICS_TOKEN>`; at least
+   * 16 characters, no spaces. Unset: `/metrics` is open (keep it off the public network).
+   */
+  metricsToken: string | undefined;
 }
 
 export interface Limits {
@@ -142,6 +147,11 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) {
+    problems.push(`METRICS_TOKEN must be at least 16 printable characters without spaces (got ${metricsToken.length} characters)`);
+  }
+
   const redisUrl = env.REDIS_URL || undefined;
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
     problems.push(`REDIS_URL must start with redis:// or rediss:// (got "${redactUrl(redisUrl)}")`);
@@ -176,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     subscriptionQueueLimit: read.integer('SUBSCRIPTION_QUEUE_LIMIT', 500, 10, 1_000_000),
     wsKeepAliveMs: read.integer('WS_KEEPALIVE_MS', 12_000, 100, 600_000),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    metricsToken,
     limits: {
       wsMaxPayloadBytes: read.integer('WS_MAX_PAYLOAD_BYTES', 65_536, 1024, 100 * 2 ** 20),
       httpMaxBodyBytes: read.integer('HTTP_MAX_BODY_BYTES', 262_144, 1024, 100 * 2 ** 20),

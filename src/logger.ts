@@ -1,18 +1,40 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
- * Structured JSON logs on stdout. `LOG_LEVEL` picks the level (default `info`); tokens and secrets
- * are never passed to the logger, and `authorization` fields are redacted in case one slips through.
+ * Fields that could carry a secret. Tokens and secrets are never passed to the logger on purpose;
+ * these are redacted in case one slips through (e.g. a logged error that carries its request, or
+ * an ioredis error whose failed command is AUTH with the password as argument).
  */
-export function createLogger(level: string | undefined = process.env.LOG_LEVEL): Logger {
+const REDACT = [
+  'authorization',
+  '*.authorization',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  'token',
+  '*.token',
+  'connectionParams',
+  '*.connectionParams',
+  'password',
+  '*.password',
+  'jwtSecret',
+  '*.jwtSecret',
+  'metricsToken',
+  '*.metricsToken',
+  'redisUrl',
+  '*.redisUrl',
+  'err.command.args',
+];
+
+/**
+ * Structured JSON logs on stdout (or `destination`, for tests). `LOG_LEVEL` picks the level (default
+ * `info`). HTTP request lines carry `reqId`, WebSocket lines `connId`.
+ */
+export function createLogger(level: string | undefined = process.env.LOG_LEVEL, destination?: DestinationStream): Logger {
   const chosen = level && (LEVELS as readonly string[]).includes(level) ? level : 'info';
-  return pino({
-    level: chosen,
-    base: { service: 'titan-realtime', pid: process.pid },
-    redact: ['authorization', '*.authorization', 'token', '*.token', 'jwtSecret'],
-  });
+  const options = { level: chosen, base: { service: 'titan-realtime', pid: process.pid }, redact: REDACT };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -147,6 +147,19 @@ describe('loadConfig refusals name the variable and the bad value', () => {
     expect(loadConfig({ JWT_SECRET: 'x'.repeat(32) }).jwtSecret).toBe('x'.repeat(32));
   });
 
+  it('METRICS_TOKEN: unset leaves /metrics open; set needs 16 printable characters, never echoed', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: '' }).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'scrape-token-0123' }).metricsToken).toBe('scrape-token-0123');
+    for (const bad of ['too-short-token', 'has a space in it, long enough']) {
+      const error = configError({ METRICS_TOKEN: bad });
+      expect(error.problems).toEqual([
+        `METRICS_TOKEN must be at least 16 printable characters without spaces (got ${bad.length} characters)`,
+      ]);
+      expect(error.message).not.toContain(bad);
+    }
+  });
+
   it('reports every bad value at once, in one ConfigError', () => {
     const error = configError({
       PORT: 'abc',

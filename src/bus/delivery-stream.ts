@@ -19,6 +19,25 @@ export type OverflowPolicy<T extends Topic> =
   | { kind: 'disconnect' }
   | { kind: 'conflate'; keyOf: (envelope: Envelope<T>) => string };
 
+/**
+ * What a stream reports for metrics. Every call is on the delivery path, so an implementation must
+ * be as cheap as a counter increment.
+ */
+export interface DeliveryMeter {
+  /** The stream started: it counts as an active subscription until `closed`. */
+  opened(): void;
+  /** The stream ended, for any reason (called once). */
+  closed(): void;
+  /** An event was handed to the reader, i.e. to the transport. */
+  delivered(envelope: Envelope): void;
+  /** An event read from history for a resume was queued for the reader. */
+  replayed(): void;
+  /** `count` waiting events were dropped because newer ones of the same key superseded them. */
+  conflated(count: number): void;
+  /** The stream ended with `SlowConsumerError`. */
+  slowConsumer(): void;
+}
+
 export interface DeliveryStreamOptions<T extends Topic> {
   /** Live events that may wait for the reader. */
   capacity: number;
@@ -33,6 +52,8 @@ export interface DeliveryStreamOptions<T extends Topic> {
   after?: { epoch: string; offset: number };
   /** Releases what feeds the stream; called once, when the stream ends for any reason. */
   onClose: () => void;
+  /** Counts what the stream does; without it nothing is counted. */
+  meter?: DeliveryMeter;
 }
 
 /**
@@ -57,6 +78,7 @@ export class DeliveryStream<T extends Topic> implements AsyncIterableIterator<En
     this.replay = options.replay ?? null;
     this.epoch = options.after?.epoch ?? null;
     this.lastOffset = options.after?.offset ?? 0;
+    options.meter?.opened();
   }
 
   /** A live event from the bus. */
@@ -89,7 +111,10 @@ export class DeliveryStream<T extends Topic> implements AsyncIterableIterator<En
   async next(): Promise<IteratorResult<Envelope<T>>> {
     for (;;) {
       const value = this.queue.shift();
-      if (value) return { value, done: false };
+      if (value) {
+        this.options.meter?.delivered(value);
+        return { value, done: false };
+      }
       if (this.failure !== null) {
         const error = this.failure;
         this.failure = null;
@@ -152,6 +177,7 @@ export class DeliveryStream<T extends Topic> implements AsyncIterableIterator<En
       return;
     }
     this.queue.push(envelope);
+    if (!live) this.options.meter?.replayed();
     // Replayed pages are pulled by the reader, so only live arrivals can overflow.
     if (live && this.queue.length > this.options.capacity) {
       const kept = this.bounded(this.queue);
@@ -172,8 +198,12 @@ export class DeliveryStream<T extends Topic> implements AsyncIterableIterator<En
         newest.delete(key);
         newest.set(key, envelope);
       }
-      if (newest.size <= capacity) return [...newest.values()];
+      if (newest.size <= capacity) {
+        this.options.meter?.conflated(list.length - newest.size);
+        return [...newest.values()];
+      }
     }
+    this.options.meter?.slowConsumer();
     this.fail(new SlowConsumerError(capacity));
     return [];
   }
@@ -184,6 +214,7 @@ export class DeliveryStream<T extends Topic> implements AsyncIterableIterator<En
     const value = this.queue.shift();
     if (value) {
       this.waiting = null;
+      this.options.meter?.delivered(value);
       waiting.resolve({ value, done: false });
     } else if (this.failure !== null) {
       this.waiting = null;
@@ -199,6 +230,7 @@ export class DeliveryStream<T extends Topic> implements AsyncIterableIterator<En
   private release(): void {
     if (this.closed) return;
     this.closed = true;
+    this.options.meter?.closed();
     this.options.onClose();
   }
 }

@@ -1,4 +1,4 @@
-import { DeliveryStream, type OverflowPolicy } from './delivery-stream.js';
+import { DeliveryStream, type DeliveryMeter, type OverflowPolicy } from './delivery-stream.js';
 import type { EventBus, Envelope, StreamPosition, Topic, Unsubscribe } from './event-bus.js';
 
 export interface ListenOptions<T extends Topic> {
@@ -13,6 +13,8 @@ export interface ListenOptions<T extends Topic> {
   overflow: OverflowPolicy<T>;
   /** Events read from history per key and page while replaying. @default 500 */
   pageSize?: number;
+  /** Counts deliveries, replays, conflation and slow consumers of the stream (metrics). */
+  meter?: DeliveryMeter;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function listen<T extends Topic>(
   keys: readonly string[],
   options: ListenOptions<T>,
 ): Promise<DeliveryStream<T>> {
-  const { after, accept, isLast, capacity, overflow, pageSize = 500 } = options;
+  const { after, accept, isLast, capacity, overflow, pageSize = 500, meter } = options;
   const unsubscribes: Unsubscribe[] = [];
   let released = false;
   const release = () => {
@@ -42,6 +44,7 @@ export async function listen<T extends Topic>(
     after: after ?? undefined,
     replay: after ? historyPages(bus, topic, keys, after, pageSize) : undefined,
     onClose: release,
+    meter,
   });
   const onEvent = (envelope: Envelope<T>) => stream.push(envelope);
   const onLost = (error: Error) => stream.fail(error);

@@ -19,6 +19,8 @@ export interface MemoryEventBusOptions {
   historyMaxLen?: number;
   /** Called when a listener throws; the other listeners still receive the event. @default console.error */
   onListenerError?: (error: unknown) => void;
+  /** Called after each event is stored and fanned out (metrics). */
+  onPublished?: (topic: Topic) => void;
 }
 
 interface Stream {
@@ -38,13 +40,18 @@ export class MemoryEventBus implements EventBus {
   private readonly streams = new Map<string, Stream>();
   private readonly historyMaxLen: number;
   private readonly onListenerError: (error: unknown) => void;
+  private readonly onPublished: ((topic: Topic) => void) | undefined;
   private closed = false;
 
   constructor(options: MemoryEventBusOptions = {}) {
-    const { historyMaxLen = 1000, onListenerError = (error) => console.error('event listener failed', error) } =
-      options;
+    const {
+      historyMaxLen = 1000,
+      onListenerError = (error) => console.error('event listener failed', error),
+      onPublished,
+    } = options;
     this.historyMaxLen = historyMaxLen;
     this.onListenerError = onListenerError;
+    this.onPublished = onPublished;
   }
 
   async publish<T extends Topic>(topic: T, key: string, payload: Topics[T]): Promise<Envelope<T>> {
@@ -64,6 +71,7 @@ export class MemoryEventBus implements EventBus {
         this.onListenerError(error);
       }
     }
+    this.onPublished?.(topic);
     return envelope;
   }
 

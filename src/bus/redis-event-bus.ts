@@ -41,6 +41,8 @@ export interface RedisEventBusOptions {
   connectTimeoutMs?: number;
   /** Connection errors, malformed messages and listener failures; the bus keeps running and reconnects. */
   onError?: (error: unknown) => void;
+  /** Called after each event this process published was stored and fanned out (metrics). */
+  onPublished?: (topic: Topic) => void;
 }
 
 /** What travels on a channel: the position the publish script assigned and the payload. */
@@ -88,6 +90,7 @@ export class RedisEventBus implements EventBus {
     private readonly names: RedisKeys,
     private readonly historyMaxLen: number,
     private readonly onError: (error: unknown) => void,
+    private readonly onPublished: ((topic: Topic) => void) | undefined,
   ) {
     subscriber.on('close', () => {
       this.disconnected = true;
@@ -107,6 +110,7 @@ export class RedisEventBus implements EventBus {
       historyMaxLen = 1000,
       connectTimeoutMs = 10_000,
       onError = (error: unknown) => console.error('redis event bus:', error),
+      onPublished,
     } = options;
     const base: RedisOptions = {
       connectionName: 'titan-realtime',
@@ -131,7 +135,7 @@ export class RedisEventBus implements EventBus {
     commands.defineCommand('titanHistory', { lua: HISTORY_SCRIPT });
     commands.defineCommand('titanSnapshot', { lua: SNAPSHOT_SCRIPT });
     const pubsub = new RedisPubSub({ publisher: commands, subscriber });
-    return new RedisEventBus(commands, subscriber, pubsub, new RedisKeys(prefix), historyMaxLen, onError);
+    return new RedisEventBus(commands, subscriber, pubsub, new RedisKeys(prefix), historyMaxLen, onError, onPublished);
   }
 
   async publish<T extends Topic>(topic: T, key: string, payload: Topics[T]): Promise<Envelope<T>> {
@@ -147,6 +151,7 @@ export class RedisEventBus implements EventBus {
       key,
       newEpoch(),
     );
+    this.onPublished?.(topic);
     return { topic, key, position: { epoch, offset: Number(offset) }, payload };
   }
 

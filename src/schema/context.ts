@@ -2,6 +2,7 @@ import type { Viewer } from '../auth/viewer.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { BacktestStore } from '../domain/backtest.js';
 import type { BacktestRunner } from '../domain/backtest-runner.js';
+import type { DeliveryMeters } from '../observability/metrics.js';
 import type { MarketPublisher } from '../publish/market-publisher.js';
 
 /** What resolvers may use; built once per app and shared by every operation. */
@@ -16,6 +17,8 @@ export interface Services {
   subscriptionQueueLimit: number;
   /** Symbols one subscription may name (`MAX_SYMBOLS_PER_SUBSCRIPTION`). */
   symbolsPerSubscription: number;
+  /** Counts what subscription streams deliver, replay, conflate and drop, per field (metrics). */
+  deliveryMeters: DeliveryMeters;
 }
 
 /** The authenticated identity behind an operation. */

@@ -39,6 +39,11 @@ export class HttpServer {
     });
   }
 
+  /** Open SSE responses. */
+  get eventStreamCount(): number {
+    return this.eventStreams.size;
+  }
+
   /** Resolves with the bound port. */
   listen(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {

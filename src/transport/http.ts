@@ -1,7 +1,9 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import type { Registry } from 'prom-client';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql-handler.js';
 import { isAllowedOrigin } from './origin-policy.js';
 
@@ -17,6 +19,10 @@ export interface HttpRoutesOptions {
   maxBodyBytes: number;
   /** Browser origins allowed besides the page's own (`*` for any). */
   allowedOrigins: readonly string[];
+  /** The app's metrics, served in Prometheus text format on `/metrics`. */
+  metrics: Registry;
+  /** When set, `/metrics` requires `Authorization: Bearer <token>`; null leaves it open. */
+  metricsToken: string | null;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -29,9 +35,9 @@ const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** Routes a plain HTTP request: GraphQL (and SSE, GraphiQL) on `/graphql`, health, the dev token, the client. */
+/** Routes a plain HTTP request: GraphQL (and SSE, GraphiQL) on `/graphql`, health, metrics, the dev token, the client. */
 export function createHttpRoutes(options: HttpRoutesOptions) {
-  const { graphql, clientDir, devToken, isReady, maxBodyBytes, allowedOrigins } = options;
+  const { graphql, clientDir, devToken, isReady, maxBodyBytes, allowedOrigins, metrics, metricsToken } = options;
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     if (path === GRAPHQL_PATH || path.startsWith(`${GRAPHQL_PATH}/`)) {
@@ -45,6 +51,17 @@ export function createHttpRoutes(options: HttpRoutesOptions) {
       const ready = isReady();
       response.writeHead(ready ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       response.end(JSON.stringify(ready ? { status: 'ready' } : { status: 'degraded', reason: 'event bus (Redis) unreachable' }));
+      return;
+    }
+    if (path === '/metrics') {
+      if (metricsToken !== null && !isBearer(request.headers.authorization, metricsToken)) {
+        response.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer' });
+        response.end('Unauthorized: /metrics needs Authorization: Bearer <METRICS_TOKEN>');
+        return;
+      }
+      const body = await metrics.metrics();
+      response.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+      response.end(body);
       return;
     }
     if (path === '/dev/token') {
@@ -96,6 +113,12 @@ function refuseRequest(request: IncomingMessage, maxBodyBytes: number, allowedOr
   if (length === undefined) return [411, 'LENGTH_REQUIRED', 'POST requests to /graphql need a Content-Length header'];
   if (Number(length) > maxBodyBytes) return [413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodyBytes} bytes`];
   return null;
+}
+
+/** Compares in constant time (over digests, so the length does not leak either). */
+function isBearer(authorization: string | undefined, token: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(authorization ?? ''), digest(`Bearer ${token}`));
 }
 
 function sendError(response: ServerResponse, status: number, code: string, message: string): void {

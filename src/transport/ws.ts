@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { serveGraphQLWs, type SocketExtra } from './ws-adapter.js';
-import { WebSocketServer } from 'ws';
+import { pino } from 'pino';
+import { WebSocket, WebSocketServer } from 'ws';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
+import type { Logger } from '../logger.js';
 import { CloseCode, limitCloseReason } from './close-codes.js';
 import { ConnectionAuth } from './connection-auth.js';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql-handler.js';
@@ -32,6 +35,10 @@ export interface WebSocketTransportOptions {
   priceFanout?: PriceFanout;
   /** Errors of the socket layer (they close the socket with 4500, never the process). */
   onInternalError?: (error: unknown) => void;
+  /** Connection lines (connected, closed, slow consumer), each with the connection's `connId`. @default silent */
+  logger?: Logger;
+  /** Called once per connection closed with 4008 (metrics). */
+  onSlowDisconnect?: () => void;
 }
 
 type ExecutionRoots = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
@@ -59,6 +66,8 @@ export function attachWebSocketTransport(
     allowedOrigins = [],
     priceFanout,
     onInternalError = (error: unknown) => console.error('websocket transport:', error),
+    logger = pino({ level: 'silent' }),
+    onSlowDisconnect,
   } = options;
   const attempts = new RateLimiter({ perSecond: connectsPerMinute / 60, burst: connectsPerMinute });
   const sessions = new WeakMap<ConnectionContext, ConnectionAuth>();
@@ -80,6 +89,12 @@ export function attachWebSocketTransport(
   });
 
   const close = (ctx: ConnectionContext, code: CloseCode, reason: string) => ctx.extra.socket.close(code, limitCloseReason(reason));
+
+  // One child logger per socket, so every line of a connection can be found by its connId; it lives
+  // as long as the socket (about 0.25 KB each).
+  const connectionLogs = new WeakMap<WebSocket, Logger>();
+  wsServer.on('connection', (socket: WebSocket) => connectionLogs.set(socket, logger.child({ connId: randomBytes(6).toString('base64url') })));
+  const log = (ctx: ConnectionContext) => connectionLogs.get(ctx.extra.socket) ?? logger;
 
   const disposable = serveGraphQLWs<Record<string, unknown> | undefined>(
     wsServer,
@@ -107,10 +122,12 @@ export function attachWebSocketTransport(
         }
         connectionsPerUser.set(session.viewer.id, open + 1);
         sessions.set(ctx, session);
+        log(ctx).info({ user: session.viewer.id, remoteAddress: ctx.extra.remoteAddress }, 'websocket connected');
         return true;
       },
-      onClose(ctx) {
+      onClose(ctx, code, reason) {
         const session = sessions.get(ctx);
+        log(ctx).info({ code, reason, user: session?.viewer.id }, 'websocket closed');
         if (!session) return;
         session.dispose();
         sessions.delete(ctx);
@@ -118,13 +135,19 @@ export function attachWebSocketTransport(
         if (left > 0) connectionsPerUser.set(session.viewer.id, left);
         else connectionsPerUser.delete(session.viewer.id);
       },
-      onError(ctx, _id, _payload, errors) {
+      onError(ctx, id, _payload, errors) {
         // A reliable subscription fell too far behind: close the whole connection (4008) so the client
         // reconnects and resumes by cursor. A peer that does not read would not take the close frame
         // either, so it is cut after a grace period and its buffers are freed.
         if (!errors.some((error) => error.extensions?.code === 'SLOW_CONSUMER')) return;
         // After graphql-ws has queued the error message for this operation, so it goes out first.
-        setImmediate(() => close(ctx, CloseCode.SlowConsumer, 'Slow consumer: resume after your last cursor'));
+        setImmediate(() => {
+          // Several operations of one connection may overflow together: the connection counts once.
+          if (ctx.extra.socket.readyState !== WebSocket.OPEN) return;
+          log(ctx).warn({ operationId: id }, 'slow consumer: closing with 4008');
+          onSlowDisconnect?.();
+          close(ctx, CloseCode.SlowConsumer, 'Slow consumer: resume after your last cursor');
+        });
         setTimeout(() => ctx.extra.socket.terminate(), slowCloseTimeoutMs).unref();
       },
       async onSubscribe(ctx, id, params) {
@@ -168,6 +191,8 @@ export function attachWebSocketTransport(
   );
 
   return {
+    /** Open sockets, authenticated or not yet. */
+    connections: (): number => wsServer.clients.size,
     /** Closes every socket with 1001 (going away) and stops accepting. */
     dispose: async (): Promise<void> => {
       await disposable.dispose();

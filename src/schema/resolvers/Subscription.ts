@@ -26,6 +26,7 @@ export const Subscription: SubscriptionResolvers = {
         capacity: services.subscriptionQueueLimit,
         // A price screen needs the latest tick, not every tick: a slow reader gets the newest per symbol.
         overflow: { kind: 'conflate', keyOf: (envelope) => envelope.key },
+        meter: services.deliveryMeters.price,
       });
       return withTypedErrors(stream);
     },
@@ -44,6 +45,7 @@ export const Subscription: SubscriptionResolvers = {
           canSeeStrategy(session.viewer, payload.strategyId) && (symbols === null || symbols.has(payload.symbol)),
         capacity: services.subscriptionQueueLimit,
         overflow: { kind: 'disconnect' },
+        meter: services.deliveryMeters.signal,
       });
       return withTypedErrors(stream);
     },
@@ -69,6 +71,7 @@ export const Subscription: SubscriptionResolvers = {
         isLast: isTerminal,
         capacity: services.subscriptionQueueLimit,
         overflow: { kind: 'disconnect' },
+        meter: services.deliveryMeters.backtestProgress,
       });
       return withTypedErrors(stream);
     },

@@ -1,0 +1,226 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DeliveryMeter } from '../bus/delivery-stream.js';
+import type { Topic } from '../bus/event-bus.js';
+
+/** The subscription fields, each served by a stream of the topic of the same name. */
+export type SubscriptionField = 'price' | 'signal' | 'backtestProgress';
+
+/** One meter per subscription field, for the streams of the ordinary (per-subscriber) path. */
+export type DeliveryMeters = { readonly [F in SubscriptionField]: DeliveryMeter };
+
+/**
+ * Cumulative counts of the shared price path (`PriceFanout.stats()`). The counters are optional so
+ * that a fan-out that does not report them yet is still read for its gauges.
+ */
+export interface FanoutStats {
+  groups: number;
+  members: number;
+  framesSent?: number;
+  conflated?: number;
+  slowDisconnects?: number;
+}
+
+/** What is read at scrape time instead of being counted on a hot path. */
+export interface MetricSources {
+  /** Open WebSocket connections (authenticated or not yet). */
+  wsConnections: () => number;
+  /** Open SSE responses. */
+  sseStreams: () => number;
+  priceFanout: () => FanoutStats;
+  /** Whether the event bus reaches Redis; null for the in-memory bus (no gauge then). */
+  redisUp: (() => boolean) | null;
+}
+
+export interface Metrics {
+  /** This app's own registry: several apps in one process never share a metric. */
+  readonly registry: Registry;
+  readonly deliveryMeters: DeliveryMeters;
+  /** Counts an event this process published through the bus. */
+  published(topic: Topic): void;
+  /** Counts a WebSocket closed with 4008 on the ordinary path. */
+  slowDisconnect(): void;
+  /** Connects the scrape-time readings; until called they read as zero. */
+  watch(sources: MetricSources): void;
+}
+
+const FIELDS: readonly SubscriptionField[] = ['price', 'signal', 'backtestProgress'];
+const TOPICS: readonly Topic[] = [...FIELDS, 'backtestCancel'];
+/** From 1 ms (same host, idle) to 10 s (a backlog an operator must look at). */
+const LAG_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Builds the metrics of one app on a registry of its own, with Node's process and event-loop metrics. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  let sources: MetricSources = { wsConnections: () => 0, sseStreams: () => 0, priceFanout: () => ({ groups: 0, members: 0 }), redisUp: null };
+  // What happens per event or per subscribe is kept in plain numbers, read into the metrics on scrape:
+  // a prom-client `inc` costs about 0.2 µs, a delivery should not pay that.
+  const streams = Object.fromEntries(FIELDS.map((field) => [field, { open: 0, delivered: 0, replayed: 0 }])) as Record<
+    SubscriptionField,
+    { open: number; delivered: number; replayed: number }
+  >;
+
+  new Gauge({
+    name: 'titan_ws_connections',
+    help: 'Open WebSocket connections, including those not yet authenticated.',
+    registers,
+    collect() {
+      this.set(sources.wsConnections());
+    },
+  });
+  new Gauge({
+    name: 'titan_sse_streams',
+    help: 'Open SSE (text/event-stream) responses.',
+    registers,
+    collect() {
+      this.set(sources.sseStreams());
+    },
+  });
+  new Gauge({
+    name: 'titan_subscriptions_active',
+    help: 'Active subscriptions by field, over WebSocket and SSE.',
+    labelNames: ['field'],
+    registers,
+    collect() {
+      const { members } = sources.priceFanout();
+      for (const field of FIELDS) this.set({ field }, streams[field].open + (field === 'price' ? members : 0));
+    },
+  });
+  new Gauge({
+    name: 'titan_price_fanout_groups',
+    help: 'Groups of the shared price path: distinct live price operations, each executed once per tick.',
+    registers,
+    collect() {
+      this.set(sources.priceFanout().groups);
+    },
+  });
+  new Gauge({
+    name: 'titan_redis_up',
+    help: 'Whether the Redis connections of a role are ready (1) or not (0). Absent with the in-memory bus.',
+    labelNames: ['role'],
+    registers,
+    collect() {
+      if (sources.redisUp) this.set({ role: 'bus' }, sources.redisUp() ? 1 : 0);
+    },
+  });
+
+  const published = new Counter({
+    name: 'titan_events_published_total',
+    help: 'Events this process published through the bus, by topic.',
+    labelNames: ['topic'],
+    registers,
+  });
+  const delivered = new Counter({
+    name: 'titan_events_delivered_total',
+    help: 'Events handed to the transport, by topic and path (stream: per subscriber; fanout: shared price frames).',
+    labelNames: ['topic', 'path'],
+    registers,
+    collect() {
+      fanoutDelivered(sources.priceFanout().framesSent);
+      for (const field of FIELDS) streamDelivered[field](streams[field].delivered);
+    },
+  });
+  const lag = new Histogram({
+    name: 'titan_delivery_lag_seconds',
+    help: "Time from an event's timestamp (set at publish) to its hand-over to the transport, per-subscriber path.",
+    labelNames: ['topic'],
+    buckets: LAG_BUCKETS,
+    registers,
+  });
+  const replayed = new Counter({
+    name: 'titan_events_replayed_total',
+    help: 'Events read from history for resuming subscriptions, by topic.',
+    labelNames: ['topic'],
+    registers,
+    collect() {
+      for (const field of FIELDS) streamReplayed[field](streams[field].replayed);
+    },
+  });
+  const conflated = new Counter({
+    name: 'titan_events_conflated_total',
+    help: 'Events dropped for a slow reader because a newer one of the same key superseded them, by topic and path.',
+    labelNames: ['topic', 'path'],
+    registers,
+    collect() {
+      fanoutConflated(sources.priceFanout().conflated);
+    },
+  });
+  const slowConsumers = new Counter({
+    name: 'titan_slow_consumer_streams_total',
+    help: 'Subscriptions ended with SLOW_CONSUMER: more than SUBSCRIPTION_QUEUE_LIMIT events waited, by topic.',
+    labelNames: ['topic'],
+    registers,
+  });
+  const slowDisconnects = new Counter({
+    name: 'titan_ws_slow_disconnects_total',
+    help: 'WebSocket connections closed for reading too slowly, by path (stream: 4008; fanout: shared price path).',
+    labelNames: ['path'],
+    registers,
+    collect() {
+      fanoutSlowDisconnects(sources.priceFanout().slowDisconnects);
+    },
+  });
+
+  // Label children are bound once: on the hot path a count is one `inc`, without label lookups.
+  const publishedBy = Object.fromEntries(TOPICS.map((topic) => [topic, published.labels(topic)])) as Record<Topic, Counter.Internal>;
+  const streamSlowDisconnects = slowDisconnects.labels('stream');
+  const fanoutDelivered = cumulative(delivered.labels('price', 'fanout'));
+  const fanoutConflated = cumulative(conflated.labels('price', 'fanout'));
+  const fanoutSlowDisconnects = cumulative(slowDisconnects.labels('fanout'));
+  const perField = (make: (field: SubscriptionField) => Counter.Internal) =>
+    Object.fromEntries(FIELDS.map((field) => [field, cumulative(make(field))])) as Record<SubscriptionField, (total: number) => void>;
+  const streamDelivered = perField((field) => delivered.labels(field, 'stream'));
+  const streamReplayed = perField((field) => replayed.labels(field));
+
+  const meter = (field: SubscriptionField): DeliveryMeter => {
+    const counts = streams[field];
+    const lagHere = lag.labels(field);
+    const conflatedHere = conflated.labels(field, 'stream');
+    const slowHere = slowConsumers.labels(field);
+    // Subscribers of one event are served one after another with the same payload: its timestamp is
+    // parsed once, not once per subscriber.
+    let stamp = '';
+    let publishedAt = Number.NaN;
+    return {
+      opened: () => void (counts.open += 1),
+      closed: () => void (counts.open -= 1),
+      delivered({ payload }) {
+        counts.delivered += 1;
+        if (!('timestamp' in payload)) return;
+        if (payload.timestamp !== stamp) {
+          stamp = payload.timestamp;
+          publishedAt = Date.parse(stamp);
+        }
+        // A publisher's clock may run ahead of ours: that lag is counted as none, not negative.
+        const seconds = (Date.now() - publishedAt) / 1000;
+        if (Number.isFinite(seconds)) lagHere.observe(Math.max(0, seconds));
+      },
+      replayed: () => void (counts.replayed += 1),
+      conflated: (count) => conflatedHere.inc(count),
+      slowConsumer: () => slowHere.inc(),
+    };
+  };
+  return {
+    registry,
+    deliveryMeters: { price: meter('price'), signal: meter('signal'), backtestProgress: meter('backtestProgress') },
+    published: (topic) => publishedBy[topic].inc(),
+    slowDisconnect: () => streamSlowDisconnects.inc(),
+    watch(next) {
+      sources = next;
+    },
+  };
+}
+
+/**
+ * A counter fed from a cumulative number read at scrape time: adds what it grew by since the last
+ * scrape. An absent reading (a source that does not count it) adds nothing.
+ */
+function cumulative(counter: Counter.Internal): (total: number | undefined) => void {
+  let seen = 0;
+  return (total) => {
+    if (total === undefined || total <= seen) return;
+    counter.inc(total - seen);
+    seen = total;
+  };
+}
