@@ -1,3 +1,5 @@
+import { parseSentinelUrl, RedisUrlError } from './bus/redis-connection.js';
+
 /**
  * Configuration from the environment, parsed and validated once at start-up. Every knob is listed
  * in the README's "Configuration" table; a bad value stops the process with a message naming the
@@ -48,7 +50,11 @@ export interface Config {
   introspection: boolean;
   /** Limits on what one client may send or hold; see `Limits`. */
   limits: Limits;
-  /** `REDIS_URL` (`redis://` or `rediss://`): use Redis as the event bus. Unset: in-memory bus. */
+  /**
+   * `REDIS_URL`: use Redis as the event bus. `redis://` or `rediss://` for one server,
+   * `redis+sentinel://host:port[,host:port…]/<master name>` to follow the master that Redis Sentinel
+   * names (see `bus/redis-connection.ts`). Unset: in-memory bus.
+   */
   redisUrl: string | undefined;
   /** `DEMO_FEED`: run the simulated market feed and the signal engine in this process. @default true */
   demoFeed: boolean;
@@ -153,8 +159,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const redisUrl = env.REDIS_URL || undefined;
-  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
-    problems.push(`REDIS_URL must start with redis:// or rediss:// (got "${redactUrl(redisUrl)}")`);
+  if (redisUrl !== undefined) {
+    const problem = redisUrlProblem(redisUrl);
+    if (problem) problems.push(`REDIS_URL ${problem} (got "${redactUrl(redisUrl)}")`);
   }
 
   const feedSymbols = read.list('FEED_SYMBOLS', [...DEFAULT_SYMBOLS]);
@@ -208,9 +215,21 @@ export function loadConfig(env: Env = process.env): Config {
   return config;
 }
 
-/** The URL without its password, for messages and logs. */
+/** The URL without its passwords (the server's and a Sentinel's), for messages and logs. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@').replace(/([?&]sentinelPassword=)[^&#]*/, '$1***');
+}
+
+/** What is wrong with a `REDIS_URL`, or undefined when it is usable. */
+function redisUrlProblem(url: string): string | undefined {
+  if (/\s/.test(url)) return 'must not contain spaces';
+  try {
+    if (parseSentinelUrl(url)) return undefined;
+  } catch (error) {
+    if (error instanceof RedisUrlError) return `is malformed: ${error.message}`;
+    throw error;
+  }
+  return /^rediss?:\/\/.+$/.test(url) ? undefined : 'must start with redis://, rediss:// or redis+sentinel://';
 }
 
 function randomSecret(): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { parseSentinelUrl } from '../src/bus/redis-connection.js';
 import { ConfigError, DEFAULT_SYMBOLS, loadConfig } from '../src/config.js';
 
 const SECRET = 'a-production-secret-of-at-least-32-characters';
@@ -104,6 +105,26 @@ describe('loadConfig accepted values', () => {
     expect(loadConfig({ PORT: '0' }).port).toBe(0);
     expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
   });
+
+  it('accepts a redis+sentinel:// REDIS_URL and reads the Sentinels, master name and credentials from it', () => {
+    const url = 'redis+sentinel://app:p%40ss@s1.internal:26380,[::1],10.0.0.3:26381/titan-master/2?sentinelPassword=s3cret';
+    expect(loadConfig({ REDIS_URL: url }).redisUrl).toBe(url);
+    expect(parseSentinelUrl(url)).toEqual({
+      sentinels: [
+        { host: 's1.internal', port: 26380 },
+        { host: '::1', port: 26379 },
+        { host: '10.0.0.3', port: 26381 },
+      ],
+      name: 'titan-master',
+      username: 'app',
+      password: 'p@ss',
+      db: 2,
+      sentinelUsername: undefined,
+      sentinelPassword: 's3cret',
+      failoverDetector: true,
+    });
+    expect(parseSentinelUrl('redis://localhost:6379')).toBeNull();
+  });
 });
 
 describe('loadConfig refusals name the variable and the bad value', () => {
@@ -117,8 +138,14 @@ describe('loadConfig refusals name the variable and the bad value', () => {
     ['FEED_TICKS_PER_SECOND', '0', 'FEED_TICKS_PER_SECOND must be a number from 0.1 to 1000'],
     ['FEED_TICKS_PER_SECOND', '1001', 'FEED_TICKS_PER_SECOND must be a number from 0.1 to 1000'],
     ['BACKTEST_CONCURRENCY', '0', 'BACKTEST_CONCURRENCY must be a number from 1 to 64'],
-    ['REDIS_URL', 'http://x', 'REDIS_URL must start with redis:// or rediss://'],
-    ['REDIS_URL', 'redis://', 'REDIS_URL must start with redis:// or rediss://'],
+    ['REDIS_URL', 'http://x', 'REDIS_URL must start with redis://, rediss:// or redis+sentinel://'],
+    ['REDIS_URL', 'redis://', 'REDIS_URL must start with redis://, rediss:// or redis+sentinel://'],
+    ['REDIS_URL', 'redis://a b:6379', 'REDIS_URL must not contain spaces'],
+    ['REDIS_URL', 'redis+sentinel://s1:26379', 'REDIS_URL is malformed: a Sentinel URL is redis+sentinel://'],
+    ['REDIS_URL', 'redis+sentinel://s1:26379,s2:abc/mymaster', 'REDIS_URL is malformed: "s2:abc" is not a Sentinel host[:port]'],
+    ['REDIS_URL', 'redis+sentinel://s1:99999/mymaster', 'REDIS_URL is malformed: "s1:99999" is not a Sentinel host[:port]'],
+    ['REDIS_URL', 'redis+sentinel://s1/mymaster/x', 'REDIS_URL is malformed: the database after the master name must be a number'],
+    ['REDIS_URL', 'redis+sentinel://s1/mymaster?password=x', 'REDIS_URL is malformed: unknown parameter "password"'],
     ['HISTORY_MAX_LEN', '0', 'HISTORY_MAX_LEN must be a number from 1 to'],
     ['HISTORY_MAX_LEN', '10.5', 'HISTORY_MAX_LEN must be a whole number'],
   ])('%s=%s', (name, raw, reason) => {
@@ -135,6 +162,13 @@ describe('loadConfig refusals name the variable and the bad value', () => {
     expect(error.problems).toEqual([`FEED_SYMBOLS has a malformed symbol "${bad}"`]);
     expect(error.message).toContain('FEED_SYMBOLS');
     expect(error.message).toContain(`"${bad}"`);
+  });
+
+  it('never echoes a REDIS_URL password, the server\'s or a Sentinel\'s', () => {
+    const error = configError({ REDIS_URL: 'redis+sentinel://:master-pw@s1:26379/mymaster/x?sentinelPassword=sentinel-pw' });
+    expect(error.problems).toEqual([
+      'REDIS_URL is malformed: the database after the master name must be a number (got "redis+sentinel://:***@s1:26379/mymaster/x?sentinelPassword=***")',
+    ]);
   });
 
   it('JWT_SECRET too short: names the variable and the length, never the secret itself', () => {

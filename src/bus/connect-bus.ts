@@ -3,7 +3,7 @@ import { MemoryEventBus } from './memory-event-bus.js';
 import { RedisEventBus } from './redis-event-bus.js';
 
 export interface BusSettings {
-  /** Redis URL; without one the bus is in-memory. */
+  /** Redis URL (`redis://`, `rediss://` or `redis+sentinel://`); without one the bus is in-memory. */
   redisUrl?: string | undefined;
   historyMaxLen: number;
   onError: (error: unknown) => void;

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions, type Result } from 'ioredis';
+import type { Redis, RedisOptions, Result } from 'ioredis';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { redactUrl } from '../config.js';
 import {
@@ -16,6 +16,7 @@ import {
   type Unsubscribe,
 } from './event-bus.js';
 import { newEpoch } from './epoch.js';
+import { createRedisClient } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
 
@@ -31,7 +32,7 @@ declare module 'ioredis' {
 }
 
 export interface RedisEventBusOptions {
-  /** `redis://` or `rediss://` URL of the Redis server. */
+  /** Where Redis is: `redis://`, `rediss://` or `redis+sentinel://` (see `redis-connection.ts`). */
   url: string;
   /** Prefix of every key and channel, so several systems can share one Redis. @default "titan" */
   prefix?: string;
@@ -119,10 +120,10 @@ export class RedisEventBus implements EventBus {
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
     };
-    const commands = new Redis(url, base);
+    const commands = createRedisClient(url, base);
     // The subscriber skips the ready check: a SUBSCRIBE racing the INFO handshake is otherwise lost
     // under load (ioredis#2037). It keeps an offline queue so resubscribing after a reconnect works.
-    const subscriber = new Redis(url, { ...base, enableReadyCheck: false, enableOfflineQueue: true });
+    const subscriber = createRedisClient(url, { ...base, enableReadyCheck: false, enableOfflineQueue: true });
     for (const client of [commands, subscriber]) client.on('error', onError);
     try {
       await Promise.all([waitReady(commands, url, connectTimeoutMs), waitReady(subscriber, url, connectTimeoutMs)]);

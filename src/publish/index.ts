@@ -17,7 +17,7 @@ export { ValidationError, type PriceInput, type SignalInput } from './validation
 export type { Envelope } from '../bus/event-bus.js';
 
 export interface PublisherOptions {
-  /** `redis://` URL of the Redis the TITAN Realtime servers use. */
+  /** The `REDIS_URL` of the TITAN Realtime servers: `redis://`, `rediss://` or `redis+sentinel://`. */
   redisUrl: string;
   /** Must match the servers' history length so both trim alike. @default 1000 */
   historyMaxLen?: number;

@@ -1,9 +1,11 @@
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisClient } from '../bus/redis-connection.js';
 import type { MarketPublisher } from './market-publisher.js';
 import { ValidationError, type PriceInput, type SignalInput } from './validation.js';
 
 export interface RedisIngestOptions {
+  /** Where Redis is: `redis://`, `rediss://` or `redis+sentinel://` (see `redis-connection.ts`). */
   url: string;
   publisher: MarketPublisher;
   /** @default "titan" */
@@ -43,7 +45,7 @@ export class RedisIngest {
 
   static async start(options: RedisIngestOptions): Promise<RedisIngest> {
     const { url, prefix = 'titan', rejectedMaxLen = 1000, claimIdleMs = 30_000, publisher, onError } = options;
-    const redis = new Redis(url, { maxRetriesPerRequest: null, connectionName: 'titan-ingest' });
+    const redis = createRedisClient(url, { maxRetriesPerRequest: null, connectionName: 'titan-ingest' });
     redis.on('error', onError);
     try {
       await createGroup(redis, ingestStream(prefix));

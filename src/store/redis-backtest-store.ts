@@ -1,7 +1,9 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisClient } from '../bus/redis-connection.js';
 import type { BacktestRecord, BacktestStore } from '../domain/backtest.js';
 
 export interface RedisBacktestStoreOptions {
+  /** Where Redis is: `redis://`, `rediss://` or `redis+sentinel://` (see `redis-connection.ts`). */
   url: string;
   /** @default "titan" */
   prefix?: string;
@@ -20,7 +22,7 @@ export class RedisBacktestStore implements BacktestStore {
   private readonly ttlSeconds: number;
 
   constructor({ url, prefix = 'titan', ttlSeconds = 7 * 24 * 3600, onError }: RedisBacktestStoreOptions) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 3, connectionName: 'titan-backtests' });
+    this.redis = createRedisClient(url, { maxRetriesPerRequest: 3, connectionName: 'titan-backtests' });
     this.redis.on('error', onError);
     this.prefix = prefix;
     this.ttlSeconds = ttlSeconds;

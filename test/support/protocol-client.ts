@@ -70,6 +70,15 @@ export class ProtocolClient {
     }, timeoutMs, 'a matching message');
   }
 
+  /** Like `waitFor`, but resolves with null once the socket has closed and no matching message is queued. */
+  async waitForUnlessClosed(test: (message: ProtocolMessage) => boolean, timeoutMs = 10_000): Promise<ProtocolMessage | null> {
+    return this.until(() => {
+      const index = this.messages.findIndex(test);
+      if (index >= 0) return this.messages.splice(index, 1)[0];
+      return this.closeEvent ? null : undefined;
+    }, timeoutMs, 'a matching message or the close');
+  }
+
   /** The next `count` `next` payloads of subscription `id`, in order. */
   async collect<T = Record<string, unknown>>(id: string, count: number, timeoutMs = 10_000): Promise<NextPayload<T>[]> {
     const collected: NextPayload<T>[] = [];
@@ -169,6 +178,8 @@ export interface ResumingFollowOptions<T> {
   cursorOf: (payload: NextPayload<T>) => string;
   /** Stops once this returns true for everything received so far. */
   done: (received: NextPayload<T>[]) => boolean;
+  /** Called on every (re)subscription with the cursor it resumes after. */
+  onSubscribe?: (after: string) => void;
   timeoutMs?: number;
 }
 
@@ -177,7 +188,7 @@ export interface ResumingFollowOptions<T> {
  * connection (4008 slow consumer, 1001 going away), reconnect and resume after the last cursor.
  */
 export async function followWithResume<T>(options: ResumingFollowOptions<T>): Promise<NextPayload<T>[]> {
-  const { wsUrl, token, query, variables, cursorOf, done, timeoutMs = 45_000 } = options;
+  const { wsUrl, token, query, variables, cursorOf, done, onSubscribe = () => {}, timeoutMs = 45_000 } = options;
   const deadline = Date.now() + timeoutMs;
   const received: NextPayload<T>[] = [];
   let after = options.after;
@@ -186,8 +197,10 @@ export async function followWithResume<T>(options: ResumingFollowOptions<T>): Pr
     const client = await ProtocolClient.connect(wsUrl, token);
     try {
       client.subscribe('f', query, { ...variables, after });
+      onSubscribe(after);
       while (!done(received)) {
-        const message = await client.waitFor((m) => m.id === 'f', Math.max(1, deadline - Date.now())).catch(() => null);
+        // A closed socket (e.g. its server was killed) ends this connection at once, not at the deadline.
+        const message = await client.waitForUnlessClosed((m) => m.id === 'f', Math.max(1, deadline - Date.now())).catch(() => null);
         if (!message) break;
         if (message.type !== 'next') break;
         const payload = message.payload as NextPayload<T>;

@@ -57,12 +57,15 @@ export async function startRedis(options: TestRedisOptions = {}): Promise<TestRe
 }
 
 export function spawnRedis(port: number, extraArgs: string[] = []): Promise<ChildProcess> {
+  return spawnRedisServer(['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...extraArgs], 'Ready to accept connections', port);
+}
+
+/** Runs `redis-server <args>` (a server or a Sentinel) and resolves once it printed `readyLine`. */
+export function spawnRedisServer(args: string[], readyLine: string, port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...extraArgs], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
       reject(error);
       return;
@@ -81,7 +84,7 @@ export function spawnRedis(port: number, extraArgs: string[] = []): Promise<Chil
     child.once('exit', onExit);
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
+      if (output.includes(readyLine)) {
         clearTimeout(timer);
         child.off('exit', onExit);
         resolve(child);
