@@ -17,7 +17,7 @@ import { createGraphQLHandler } from './transport/graphql-handler.js';
 import { createHttpRoutes } from './transport/http.js';
 import { HttpServer } from './transport/http-server.js';
 import { logRequests } from './transport/request-log.js';
-import { PriceFanout } from './transport/price-fanout.js';
+import { LiveFanout, type FanoutField, type FanoutStats } from './transport/live-fanout.js';
 import { attachWebSocketTransport } from './transport/ws.js';
 
 export interface DevTokens {
@@ -34,7 +34,7 @@ export interface App {
   /** Ready-made tokens when the secret was generated for this run (development), else null. */
   readonly devTokens: DevTokens | null;
   /** What the process holds open, to check that nothing leaks. */
-  stats(): { bus: { channels: number; listeners: number }; priceFanout: { groups: number; members: number } };
+  stats(): { bus: { channels: number; listeners: number }; fanout: Record<FanoutField, FanoutStats> };
 }
 
 const CLIENT_DIR = fileURLToPath(new URL('../client/dist', import.meta.url));
@@ -111,10 +111,12 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     metricsToken: config.metricsToken ?? null,
   });
   const http = new HttpServer(logRequests(logger, routes));
-  const priceFanout = new PriceFanout({
+  const fanout = new LiveFanout({
     bus,
     maxSymbols: config.limits.symbolsPerSubscription,
     maxBufferedBytes: config.limits.wsMaxBufferedBytes,
+    onSent: metrics.fanoutSent,
+    onError,
   });
   const ws = attachWebSocketTransport(http.server, graphql, tokens, {
     keepAliveMs: config.wsKeepAliveMs,
@@ -124,7 +126,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     maxConnectionsPerUser: config.limits.connectionsPerUser,
     connectsPerMinute: config.limits.connectsPerMinute,
     allowedOrigins: config.allowedOrigins,
-    priceFanout,
+    fanout,
     onInternalError: onError,
     logger,
     onSlowDisconnect: metrics.slowDisconnect,
@@ -132,7 +134,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
   metrics.watch({
     wsConnections: ws.connections,
     sseStreams: () => http.eventStreamCount,
-    priceFanout: () => priceFanout.stats(),
+    fanout: () => fanout.stats(),
     redisUp: config.redisUrl ? () => bus.isHealthy() : null,
   });
   const market = config.demoFeed
@@ -152,7 +154,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
       return url;
     },
     stats() {
-      return { bus: bus.stats(), priceFanout: priceFanout.stats() };
+      return { bus: bus.stats(), fanout: fanout.stats() };
     },
     stop() {
       // Order matters: stop producing and accepting, close clients (1001: they resume elsewhere, and

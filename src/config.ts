@@ -117,8 +117,9 @@ export interface Limits {
   /** `WS_CONNECTS_PER_MINUTE`: WebSocket connection attempts per client IP (429 above). @default 120 */
   connectsPerMinute: number;
   /**
-   * `WS_MAX_BUFFERED_BYTES`: bytes that may wait in one WebSocket's send buffer on the shared price
-   * path; past it the socket gets the newest tick per symbol until it drains. @default 1048576
+   * `WS_MAX_BUFFERED_BYTES`: bytes that may wait in one WebSocket's send buffer on the shared path
+   * of live subscriptions; past it the socket gets the newest tick per symbol until it drains, and its
+   * live signal subscriptions end with SLOW_CONSUMER (close 4008). @default 1048576
    */
   wsMaxBufferedBytes: number;
 }

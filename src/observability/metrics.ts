@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DeliveryMeter } from '../bus/delivery-stream.js';
-import type { Topic } from '../bus/event-bus.js';
+import type { Envelope, Topic } from '../bus/event-bus.js';
+import type { FanoutField, FanoutStats } from '../transport/live-fanout.js';
 
 /** The subscription fields, each served by a stream of the topic of the same name. */
 export type SubscriptionField = 'price' | 'signal' | 'backtestProgress';
@@ -8,25 +9,14 @@ export type SubscriptionField = 'price' | 'signal' | 'backtestProgress';
 /** One meter per subscription field, for the streams of the ordinary (per-subscriber) path. */
 export type DeliveryMeters = { readonly [F in SubscriptionField]: DeliveryMeter };
 
-/**
- * Cumulative counts of the shared price path (`PriceFanout.stats()`). The counters are optional so
- * that a fan-out that does not report them yet is still read for its gauges.
- */
-export interface FanoutStats {
-  groups: number;
-  members: number;
-  framesSent?: number;
-  conflated?: number;
-  slowDisconnects?: number;
-}
-
 /** What is read at scrape time instead of being counted on a hot path. */
 export interface MetricSources {
   /** Open WebSocket connections (authenticated or not yet). */
   wsConnections: () => number;
   /** Open SSE responses. */
   sseStreams: () => number;
-  priceFanout: () => FanoutStats;
+  /** The shared path's groups, members and cumulative counts per field (`LiveFanout.stats()`). */
+  fanout: () => Record<FanoutField, FanoutStats>;
   /** Whether the event bus reaches Redis; null for the in-memory bus (no gauge then). */
   redisUp: (() => boolean) | null;
 }
@@ -37,13 +27,17 @@ export interface Metrics {
   readonly deliveryMeters: DeliveryMeters;
   /** Counts an event this process published through the bus. */
   published(topic: Topic): void;
-  /** Counts a WebSocket closed with 4008 on the ordinary path. */
+  /** Counts a WebSocket closed with 4008. */
   slowDisconnect(): void;
+  /** Observes the delivery lag of an event the shared path handed to its group's sockets. */
+  fanoutSent(field: FanoutField, envelope: Envelope<FanoutField>): void;
   /** Connects the scrape-time readings; until called they read as zero. */
   watch(sources: MetricSources): void;
 }
 
 const FIELDS: readonly SubscriptionField[] = ['price', 'signal', 'backtestProgress'];
+const FANOUT_FIELDS: readonly FanoutField[] = ['price', 'signal'];
+const NO_FANOUT: FanoutStats = { groups: 0, members: 0, framesSent: 0, conflated: 0, slowConsumers: 0 };
 const TOPICS: readonly Topic[] = [...FIELDS, 'backtestCancel'];
 /** From 1 ms (same host, idle) to 10 s (a backlog an operator must look at). */
 const LAG_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -53,7 +47,7 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  let sources: MetricSources = { wsConnections: () => 0, sseStreams: () => 0, priceFanout: () => ({ groups: 0, members: 0 }), redisUp: null };
+  let sources: MetricSources = { wsConnections: () => 0, sseStreams: () => 0, fanout: () => ({ price: NO_FANOUT, signal: NO_FANOUT }), redisUp: null };
   // What happens per event or per subscribe is kept in plain numbers, read into the metrics on scrape:
   // a prom-client `inc` costs about 0.2 µs, a delivery should not pay that.
   const streams = Object.fromEntries(FIELDS.map((field) => [field, { open: 0, delivered: 0, replayed: 0 }])) as Record<
@@ -83,16 +77,18 @@ export function createMetrics(): Metrics {
     labelNames: ['field'],
     registers,
     collect() {
-      const { members } = sources.priceFanout();
-      for (const field of FIELDS) this.set({ field }, streams[field].open + (field === 'price' ? members : 0));
+      const fanout = sources.fanout();
+      for (const field of FIELDS) this.set({ field }, streams[field].open + (field === 'backtestProgress' ? 0 : fanout[field].members));
     },
   });
   new Gauge({
-    name: 'titan_price_fanout_groups',
-    help: 'Groups of the shared price path: distinct live price operations, each executed once per tick.',
+    name: 'titan_fanout_groups',
+    help: 'Groups of the shared path by field: distinct live operations (and authorization scopes), each executed once per event.',
+    labelNames: ['field'],
     registers,
     collect() {
-      this.set(sources.priceFanout().groups);
+      const fanout = sources.fanout();
+      for (const field of FANOUT_FIELDS) this.set({ field }, fanout[field].groups);
     },
   });
   new Gauge({
@@ -113,17 +109,18 @@ export function createMetrics(): Metrics {
   });
   const delivered = new Counter({
     name: 'titan_events_delivered_total',
-    help: 'Events handed to the transport, by topic and path (stream: per subscriber; fanout: shared price frames).',
+    help: 'Events handed to the transport, by topic and path (stream: per subscriber; fanout: frames of the shared path).',
     labelNames: ['topic', 'path'],
     registers,
     collect() {
-      fanoutDelivered(sources.priceFanout().framesSent);
+      const fanout = sources.fanout();
+      for (const field of FANOUT_FIELDS) fanoutDelivered[field](fanout[field].framesSent);
       for (const field of FIELDS) streamDelivered[field](streams[field].delivered);
     },
   });
   const lag = new Histogram({
     name: 'titan_delivery_lag_seconds',
-    help: "Time from an event's timestamp (set at publish) to its hand-over to the transport, per-subscriber path.",
+    help: "Time from an event's timestamp (set at publish) to its hand-over to the transport (shared path: once per event and group).",
     labelNames: ['topic'],
     buckets: LAG_BUCKETS,
     registers,
@@ -143,58 +140,68 @@ export function createMetrics(): Metrics {
     labelNames: ['topic', 'path'],
     registers,
     collect() {
-      fanoutConflated(sources.priceFanout().conflated);
+      fanoutConflated(sources.fanout().price.conflated);
     },
   });
   const slowConsumers = new Counter({
     name: 'titan_slow_consumer_streams_total',
-    help: 'Subscriptions ended with SLOW_CONSUMER: more than SUBSCRIPTION_QUEUE_LIMIT events waited, by topic.',
+    help: 'Subscriptions ended with SLOW_CONSUMER (more than SUBSCRIPTION_QUEUE_LIMIT events or WS_MAX_BUFFERED_BYTES waited), by topic.',
     labelNames: ['topic'],
     registers,
+    collect() {
+      fanoutSlowConsumers(sources.fanout().signal.slowConsumers);
+    },
   });
   const slowDisconnects = new Counter({
     name: 'titan_ws_slow_disconnects_total',
-    help: 'WebSocket connections closed for reading too slowly, by path (stream: 4008; fanout: shared price path).',
-    labelNames: ['path'],
+    help: 'WebSocket connections closed with 4008 for reading too slowly.',
     registers,
-    collect() {
-      fanoutSlowDisconnects(sources.priceFanout().slowDisconnects);
-    },
   });
 
   // Label children are bound once: on the hot path a count is one `inc`, without label lookups.
   const publishedBy = Object.fromEntries(TOPICS.map((topic) => [topic, published.labels(topic)])) as Record<Topic, Counter.Internal>;
-  const streamSlowDisconnects = slowDisconnects.labels('stream');
-  const fanoutDelivered = cumulative(delivered.labels('price', 'fanout'));
+  const fanoutDelivered = {
+    price: cumulative(delivered.labels('price', 'fanout')),
+    signal: cumulative(delivered.labels('signal', 'fanout')),
+  };
   const fanoutConflated = cumulative(conflated.labels('price', 'fanout'));
-  const fanoutSlowDisconnects = cumulative(slowDisconnects.labels('fanout'));
+  const fanoutSlowConsumers = cumulative(slowConsumers.labels('signal'));
   const perField = (make: (field: SubscriptionField) => Counter.Internal) =>
     Object.fromEntries(FIELDS.map((field) => [field, cumulative(make(field))])) as Record<SubscriptionField, (total: number) => void>;
   const streamDelivered = perField((field) => delivered.labels(field, 'stream'));
   const streamReplayed = perField((field) => replayed.labels(field));
 
-  const meter = (field: SubscriptionField): DeliveryMeter => {
-    const counts = streams[field];
+  /** Observes publish → hand-over lag of one field's events. */
+  const lagOf = (field: SubscriptionField): ((envelope: Envelope) => void) => {
     const lagHere = lag.labels(field);
-    const conflatedHere = conflated.labels(field, 'stream');
-    const slowHere = slowConsumers.labels(field);
     // Subscribers of one event are served one after another with the same payload: its timestamp is
     // parsed once, not once per subscriber.
     let stamp = '';
     let publishedAt = Number.NaN;
+    return ({ payload }) => {
+      if (!('timestamp' in payload)) return;
+      if (payload.timestamp !== stamp) {
+        stamp = payload.timestamp;
+        publishedAt = Date.parse(stamp);
+      }
+      // A publisher's clock may run ahead of ours: that lag is counted as none, not negative.
+      const seconds = (Date.now() - publishedAt) / 1000;
+      if (Number.isFinite(seconds)) lagHere.observe(Math.max(0, seconds));
+    };
+  };
+  const fanoutLag = { price: lagOf('price'), signal: lagOf('signal') };
+
+  const meter = (field: SubscriptionField): DeliveryMeter => {
+    const counts = streams[field];
+    const observeLag = lagOf(field);
+    const conflatedHere = conflated.labels(field, 'stream');
+    const slowHere = slowConsumers.labels(field);
     return {
       opened: () => void (counts.open += 1),
       closed: () => void (counts.open -= 1),
-      delivered({ payload }) {
+      delivered(envelope) {
         counts.delivered += 1;
-        if (!('timestamp' in payload)) return;
-        if (payload.timestamp !== stamp) {
-          stamp = payload.timestamp;
-          publishedAt = Date.parse(stamp);
-        }
-        // A publisher's clock may run ahead of ours: that lag is counted as none, not negative.
-        const seconds = (Date.now() - publishedAt) / 1000;
-        if (Number.isFinite(seconds)) lagHere.observe(Math.max(0, seconds));
+        observeLag(envelope);
       },
       replayed: () => void (counts.replayed += 1),
       conflated: (count) => conflatedHere.inc(count),
@@ -205,7 +212,8 @@ export function createMetrics(): Metrics {
     registry,
     deliveryMeters: { price: meter('price'), signal: meter('signal'), backtestProgress: meter('backtestProgress') },
     published: (topic) => publishedBy[topic].inc(),
-    slowDisconnect: () => streamSlowDisconnects.inc(),
+    slowDisconnect: () => slowDisconnects.inc(),
+    fanoutSent: (field, envelope) => fanoutLag[field](envelope),
     watch(next) {
       sources = next;
     },

@@ -12,7 +12,7 @@ import { CloseCode, limitCloseReason } from './close-codes.js';
 import { ConnectionAuth } from './connection-auth.js';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql-handler.js';
 import { isAllowedOrigin } from './origin-policy.js';
-import type { PriceFanout } from './price-fanout.js';
+import type { LiveFanout } from './live-fanout.js';
 
 export interface WebSocketTransportOptions {
   /** Largest accepted message in bytes; a larger one closes the socket with 1009. @default 65536 */
@@ -31,8 +31,8 @@ export interface WebSocketTransportOptions {
   connectsPerMinute?: number;
   /** Browser origins allowed besides the page's own (`*` for any). @default [] */
   allowedOrigins?: readonly string[];
-  /** The shared path for live price subscriptions; without it every operation runs per subscriber. */
-  priceFanout?: PriceFanout;
+  /** The shared path for live price and signal subscriptions; without it every operation runs per subscriber. */
+  fanout?: LiveFanout;
   /** Errors of the socket layer (they close the socket with 4500, never the process). */
   onInternalError?: (error: unknown) => void;
   /** Connection lines (connected, closed, slow consumer), each with the connection's `connId`. @default silent */
@@ -64,7 +64,7 @@ export function attachWebSocketTransport(
     maxConnectionsPerUser = 20,
     connectsPerMinute = 120,
     allowedOrigins = [],
-    priceFanout,
+    fanout,
     onInternalError = (error: unknown) => console.error('websocket transport:', error),
     logger = pino({ level: 'silent' }),
     onSlowDisconnect,
@@ -158,10 +158,8 @@ export function attachWebSocketTransport(
             }),
           ];
         }
-        const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({
-          params,
-          session: sessions.get(ctx),
-        });
+        const session = sessions.get(ctx);
+        const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({ params, session });
         let document;
         try {
           document = parse(params.query);
@@ -172,7 +170,7 @@ export function attachWebSocketTransport(
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return [...errors];
-        const symbols = priceFanout?.match(schema, document, params.operationName, params.variables) ?? null;
+        const plan = session ? (fanout?.match(schema, document, params.operationName, params.variables, session.viewer) ?? null) : null;
         const socket = ctx.extra.socket;
         return {
           schema,
@@ -182,7 +180,7 @@ export function attachWebSocketTransport(
           contextValue: await contextFactory(),
           rootValue: {
             execute,
-            subscribe: symbols && priceFanout ? (args) => priceFanout.join(socket, id, symbols, args) : subscribe,
+            subscribe: plan && fanout && session ? (args) => fanout.join(socket, id, plan, args, () => session.viewer) : subscribe,
           } satisfies ExecutionRoots,
         };
       },

@@ -1,0 +1,346 @@
+import {
+  Kind,
+  execute,
+  getArgumentValues,
+  getOperationAST,
+  getVariableValues,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
+import type WebSocket from 'ws';
+import { canSeeStrategy, entitledStrategies } from '../auth/authorization.js';
+import type { Viewer } from '../auth/viewer.js';
+import type { EventBus, Envelope, Unsubscribe } from '../bus/event-bus.js';
+import { checkStrategyIds, checkSymbols } from '../schema/arguments.js';
+import { typedStreamError } from '../schema/stream-errors.js';
+import { isPacked, pack, packedNextHead } from './wire-format.js';
+
+/** The subscription fields served by the shared path: live (no `after`) `price` and `signal`. */
+export type FanoutField = 'price' | 'signal';
+
+export interface LiveFanoutOptions {
+  bus: EventBus;
+  /** Symbols one subscription may name. */
+  maxSymbols: number;
+  /**
+   * Bytes that may wait in one socket's send buffer. Past it, a price subscriber gets only the
+   * newest tick per symbol (conflation) until its socket drains to half; a signal subscriber ends
+   * with SLOW_CONSUMER (the transport then closes the connection with 4008).
+   */
+  maxBufferedBytes: number;
+  /** Called once per event and group as its frames are handed to the sockets (delivery lag metric). */
+  onSent?: (field: FanoutField, envelope: Envelope<FanoutField>) => void;
+  /** A group's bus subscription could not start (its subscribers get INTERNAL_SERVER_ERROR). */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * How one operation joins the shared path: the bus keys to listen to, the part of the group key
+ * that is the viewer's authorization scope, the filter every event of the group passes, and the
+ * check of each subscriber's current token per event (so a renewed token applies at once).
+ */
+export interface FanoutPlan {
+  field: FanoutField;
+  keys: string[];
+  scope: readonly unknown[];
+  accept: ((envelope: Envelope<FanoutField>) => boolean) | null;
+  visible: ((viewer: Viewer, envelope: Envelope<FanoutField>) => boolean) | null;
+}
+
+/** Cumulative figures of one field's shared path, read at scrape time. */
+export interface FanoutStats {
+  groups: number;
+  members: number;
+  /** Frames handed to sockets. */
+  framesSent: number;
+  /** Price frames replaced by a newer tick of the same symbol while a socket was full. */
+  conflated: number;
+  /** Signal subscriptions ended with SLOW_CONSUMER. */
+  slowConsumers: number;
+}
+
+/** One subscriber: a socket and the id of its operation, and what waits while its socket is full. */
+interface Member {
+  socket: WebSocket;
+  /** `{"id":"<id>","type":"next","payload":` — everything of the frame but the shared payload. */
+  head: string;
+  /** The same for a socket on the MessagePack encoding (null on JSON). */
+  packedHead: Buffer | null;
+  /** The subscriber's identity now (it changes when the connection renews its token). */
+  viewer: () => Viewer;
+  /** Newest frame per symbol, while the socket is too full to take more (prices only). */
+  pending: Map<string, string | Buffer> | null;
+  flushTimer: NodeJS.Timeout | null;
+  /** Ends the member's iterator with an error (graphql-ws then sends it as the operation's `error`). */
+  fail: (error: unknown) => void;
+}
+
+/** Subscribers of the same operation, variables and authorization scope: one execution and one serialization per event. */
+interface Group {
+  key: string;
+  plan: FanoutPlan;
+  args: ExecutionArgs;
+  members: Set<Member>;
+  unsubscribes: Unsubscribe[];
+  ready: Promise<void>;
+  /** Keeps events in order when an execution is asynchronous. */
+  tail: Promise<void>;
+}
+
+const FLUSH_RETRY_MS = 20;
+
+type Counts = Pick<FanoutStats, 'framesSent' | 'conflated' | 'slowConsumers'>;
+
+/**
+ * The shared fast path of live subscriptions over WebSocket: subscribers that sent the same
+ * document and variables under the same authorization scope form a group; each event is executed
+ * once for the group, serialized once per encoding, and the same bytes go to every member with only
+ * its operation id framed around them. Per member, visibility is re-checked at send and the slow-
+ * consumer policy of the field is applied by its socket's send buffer: prices conflate to the newest
+ * tick per symbol, signals end with SLOW_CONSUMER (the client resumes by cursor). Resumes (`after`)
+ * and every other operation take the ordinary per-subscriber path.
+ */
+export class LiveFanout {
+  private readonly groups = new Map<string, Group>();
+  private readonly counts: Record<FanoutField, Counts> = {
+    price: { framesSent: 0, conflated: 0, slowConsumers: 0 },
+    signal: { framesSent: 0, conflated: 0, slowConsumers: 0 },
+  };
+
+  constructor(private readonly options: LiveFanoutOptions) {}
+
+  /**
+   * How this operation joins the shared path, or null to use the ordinary path (which also reports
+   * every error: bad arguments, a strategy the viewer is not entitled to).
+   */
+  match(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: unknown, viewer: Viewer): FanoutPlan | null {
+    const operation = getOperationAST(document, operationName);
+    if (operation?.operation !== 'subscription' || operation.selectionSet.selections.length !== 1) return null;
+    const [field] = operation.selectionSet.selections;
+    if (field?.kind !== Kind.FIELD || (field.directives?.length ?? 0) > 0) return null;
+    const name = field.name.value;
+    if (name !== 'price' && name !== 'signal') return null;
+    const definition = schema.getSubscriptionType()?.getFields()[name];
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>);
+    if (!definition || coerced.errors) return null;
+    const args = getArgumentValues(definition, field, coerced.coerced) as {
+      symbols?: string[] | null;
+      strategyIds?: string[] | null;
+      after?: string | null;
+    };
+    if (args.after) return null;
+    try {
+      return name === 'price' ? this.pricePlan(args.symbols) : this.signalPlan(viewer, args.strategyIds, args.symbols);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Adds the operation to its group and returns the iterator graphql-ws holds for it: it yields
+   * nothing (frames are sent here), rejects if the subscription has to end with an error, and its
+   * `return()` leaves the group.
+   */
+  async join(
+    socket: WebSocket,
+    id: string,
+    plan: FanoutPlan,
+    args: ExecutionArgs,
+    viewer: () => Viewer,
+  ): Promise<AsyncIterableIterator<never> | ExecutionResult> {
+    const key = JSON.stringify([plan.field, plan.scope, args.operationName ?? null, args.variableValues ?? null, printed(args.document)]);
+    const group = this.groups.get(key) ?? this.openGroup(key, plan, args);
+    let settle: { resolve: (result: IteratorResult<never>) => void; reject: (error: unknown) => void } | null = null;
+    const finished = new Promise<IteratorResult<never>>((resolve, reject) => (settle = { resolve, reject }));
+    // A failure may come before graphql-ws awaits the iterator: it is handled there, not unhandled here.
+    finished.catch(() => undefined);
+    const member: Member = {
+      socket,
+      head: `{"id":${JSON.stringify(id)},"type":"next","payload":`,
+      packedHead: isPacked(socket) ? packedNextHead(id) : null,
+      viewer,
+      pending: null,
+      flushTimer: null,
+      fail: (error) => {
+        this.leave(group, member);
+        settle?.reject(error);
+      },
+    };
+    group.members.add(member);
+    try {
+      await group.ready;
+    } catch {
+      this.leave(group, member);
+      return { errors: [createGraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
+    }
+    const done = (): Promise<IteratorResult<never>> => {
+      this.leave(group, member);
+      settle?.resolve({ value: undefined, done: true });
+      return Promise.resolve({ value: undefined, done: true });
+    };
+    const iterator: AsyncIterableIterator<never> = {
+      next: () => finished,
+      return: done,
+      throw: done,
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  /** Per field: groups, members and cumulative counts, to export as metrics and check that nothing leaks. */
+  stats(): Record<FanoutField, FanoutStats> {
+    const stats: Record<FanoutField, FanoutStats> = {
+      price: { groups: 0, members: 0, ...this.counts.price },
+      signal: { groups: 0, members: 0, ...this.counts.signal },
+    };
+    for (const group of this.groups.values()) {
+      stats[group.plan.field].groups += 1;
+      stats[group.plan.field].members += group.members.size;
+    }
+    return stats;
+  }
+
+  private pricePlan(symbols: string[] | null | undefined): FanoutPlan | null {
+    if (!symbols || symbols.length === 0) return null;
+    return { field: 'price', keys: checkSymbols('symbols', symbols, this.options.maxSymbols), scope: [], accept: null, visible: null };
+  }
+
+  /**
+   * Signals: the viewer's entitled strategies are the group's scope, so two viewers with different
+   * entitlements never share a group; each member is also checked per event against its current token.
+   */
+  private signalPlan(viewer: Viewer, strategyIds: string[] | null | undefined, symbols: string[] | null | undefined): FanoutPlan | null {
+    const requested = strategyIds ? checkStrategyIds('strategyIds', strategyIds) : null;
+    const keys = entitledStrategies(viewer, requested).sort();
+    if (keys.length === 0) return null;
+    const only = symbols ? new Set(checkSymbols('symbols', symbols, this.options.maxSymbols)) : null;
+    return {
+      field: 'signal',
+      keys,
+      scope: keys,
+      accept: only ? (envelope) => only.has((envelope as Envelope<'signal'>).payload.symbol) : null,
+      visible: (viewer, envelope) => canSeeStrategy(viewer, (envelope as Envelope<'signal'>).payload.strategyId),
+    };
+  }
+
+  private openGroup(key: string, plan: FanoutPlan, args: ExecutionArgs): Group {
+    const group: Group = { key, plan, args, members: new Set(), unsubscribes: [], ready: Promise.resolve(), tail: Promise.resolve() };
+    this.groups.set(key, group);
+    const onLost = (error: unknown) => this.end(group, typedStreamError(error));
+    group.ready = Promise.all(
+      plan.keys.map((busKey) => this.options.bus.subscribe(plan.field, busKey, (envelope) => this.deliver(group, envelope), onLost)),
+    ).then(
+      (unsubscribes) => {
+        group.unsubscribes = unsubscribes;
+        if (group.members.size === 0) this.close(group);
+      },
+      (error: unknown) => {
+        this.options.onError?.(error);
+        this.close(group);
+        throw error;
+      },
+    );
+    return group;
+  }
+
+  private deliver(group: Group, envelope: Envelope<FanoutField>): void {
+    if (group.members.size === 0 || (group.plan.accept && !group.plan.accept(envelope))) return;
+    // graphql-js executes the selection against the event, as its subscribe() does per event; Yoga's
+    // executor is not used here, since for a subscription operation it would start a new subscription.
+    const result = execute({ ...group.args, rootValue: envelope });
+    if (isPromiseLike(result)) {
+      group.tail = group.tail.then(() => result).then((settled) => this.send(group, envelope, settled as ExecutionResult));
+    } else {
+      this.send(group, envelope, result as ExecutionResult);
+    }
+  }
+
+  private send(group: Group, envelope: Envelope<FanoutField>, result: ExecutionResult): void {
+    const { errors, ...rest } = result;
+    const body = errors ? { ...rest, errors: errors.map((error) => error.toJSON()) } : rest;
+    // Serialized once per encoding in use, on first need.
+    let json: string | null = null;
+    let packed: Buffer | null = null;
+    const counts = this.counts[group.plan.field];
+    for (const member of group.members) {
+      if (group.plan.visible && !group.plan.visible(member.viewer(), envelope)) continue;
+      const frame = member.packedHead
+        ? Buffer.concat([member.packedHead, (packed ??= pack(body))])
+        : `${member.head}${(json ??= JSON.stringify(body))}}`;
+      if (member.pending || member.socket.bufferedAmount > this.options.maxBufferedBytes) {
+        this.overflow(group, member, envelope.key, frame);
+        continue;
+      }
+      member.socket.send(frame);
+      counts.framesSent += 1;
+    }
+    this.options.onSent?.(group.plan.field, envelope);
+  }
+
+  private overflow(group: Group, member: Member, key: string, frame: string | Buffer): void {
+    if (group.plan.field === 'signal') {
+      this.counts.signal.slowConsumers += 1;
+      member.fail(
+        createGraphQLError(
+          `More than ${this.options.maxBufferedBytes} bytes waited to be sent; reconnect and resume after the last cursor received`,
+          { extensions: { code: 'SLOW_CONSUMER' } },
+        ),
+      );
+      return;
+    }
+    this.hold(member, key, frame);
+  }
+
+  /** Keeps only the newest frame per symbol for a full socket, and sends them once it drains. */
+  private hold(member: Member, symbol: string, frame: string | Buffer): void {
+    const pending = (member.pending ??= new Map());
+    if (pending.delete(symbol)) this.counts.price.conflated += 1;
+    pending.set(symbol, frame);
+    if (member.flushTimer) return;
+    const flush = () => {
+      member.flushTimer = null;
+      if (member.socket.readyState !== member.socket.OPEN) {
+        member.pending = null;
+        return;
+      }
+      if (member.socket.bufferedAmount > this.options.maxBufferedBytes / 2) {
+        member.flushTimer = setTimeout(flush, FLUSH_RETRY_MS);
+        return;
+      }
+      const frames = member.pending ?? new Map<string, string | Buffer>();
+      member.pending = null;
+      for (const waiting of frames.values()) member.socket.send(waiting);
+      this.counts.price.framesSent += frames.size;
+    };
+    member.flushTimer = setTimeout(flush, FLUSH_RETRY_MS);
+  }
+
+  /** Ends every member of a group with the same error (its history was lost). */
+  private end(group: Group, error: unknown): void {
+    for (const member of [...group.members]) member.fail(error);
+  }
+
+  private leave(group: Group, member: Member): void {
+    if (!group.members.delete(member)) return;
+    if (member.flushTimer) clearTimeout(member.flushTimer);
+    member.pending = null;
+    if (group.members.size === 0) this.close(group);
+  }
+
+  private close(group: Group): void {
+    if (this.groups.get(group.key) === group) this.groups.delete(group.key);
+    for (const unsubscribe of group.unsubscribes.splice(0)) unsubscribe();
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** A document's identity for grouping: its source text when it has one. */
+function printed(document: DocumentNode): string {
+  return document.loc?.source.body ?? JSON.stringify(document);
+}
