@@ -6,8 +6,12 @@ import './styles.css';
 const container = document.getElementById('root');
 if (!container) throw new Error('index.html has no #root element');
 
+// MessagePack frames: smaller than JSON text for the same messages (the server answers in JSON
+// when it does not offer MessagePack).
+const sessionOptions = { ws: { encoding: 'msgpack' } } as const;
+
 createRoot(container).render(
   <StrictMode>
-    <App />
+    <App sessionOptions={sessionOptions} />
   </StrictMode>,
 );

@@ -1,17 +1,11 @@
 import { Packr } from 'msgpackr';
 import type WebSocket from 'ws';
+import { MSGPACK_PROTOCOL, PACKR_OPTIONS } from './wire-protocol.js';
 
-/**
- * The opt-in binary encoding of the WebSocket transport: the same graphql-transport-ws messages,
- * each one a binary frame holding its MessagePack encoding instead of a JSON text frame. A client
- * asks for it by offering this subprotocol; a client that offers only `graphql-transport-ws` gets
- * JSON as before.
- */
-export const MSGPACK_PROTOCOL = 'graphql-transport-ws+msgpack';
+export { MSGPACK_PROTOCOL } from './wire-protocol.js';
 
-// Plain MessagePack maps (no msgpackr records extension) so any MessagePack decoder reads them, and
-// undefined properties left out as JSON.stringify does.
-const packr = new Packr({ useRecords: false, skipValues: [undefined] });
+// A copy: msgpackr writes its derived settings into the options object it is given.
+const packr = new Packr({ ...PACKR_OPTIONS });
 
 /** Whether a socket negotiated the MessagePack encoding. */
 export function isPacked(socket: Pick<WebSocket, 'protocol'>): boolean {

@@ -43,8 +43,8 @@ export interface LiveConnectionOptions {
    * @default 3
    */
   fallbackAfterFailures?: number;
-  /** graphql-ws watchdogs and WebSocket class (tests). */
-  ws?: Pick<WsTransportOptions, 'keepAliveMs' | 'pongTimeoutMs' | 'openTimeoutMs' | 'webSocketImpl'>;
+  /** graphql-ws watchdogs and WebSocket class (tests), and the WebSocket message encoding. */
+  ws?: Pick<WsTransportOptions, 'keepAliveMs' | 'pongTimeoutMs' | 'openTimeoutMs' | 'webSocketImpl' | 'encoding'>;
   /** For SSE. @default globalThis.fetch */
   fetch?: typeof fetch;
   /** @default the browser's `navigator.onLine` and `online`/`offline` events */

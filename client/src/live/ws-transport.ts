@@ -1,5 +1,6 @@
 import { createClient, type Client } from 'graphql-ws';
 import { shouldRetry } from '../close-codes.js';
+import { msgpackWebSocket } from './msgpack-websocket.js';
 import type { ExecutionResultLike, ResultSink, SubscriptionPayload } from './resumable-subscription.js';
 import type { Transport, TransportEvents } from './transport.js';
 
@@ -43,6 +44,13 @@ export interface WsTransportOptions {
   openTimeoutMs?: number;
   /** @default globalThis.WebSocket */
   webSocketImpl?: typeof WebSocket;
+  /**
+   * How messages travel: `json` text frames, or `msgpack` binary frames (smaller, subprotocol
+   * `graphql-transport-ws+msgpack`; JSON again when the server does not offer it). See
+   * msgpack-websocket.ts.
+   * @default 'json'
+   */
+  encoding?: 'json' | 'msgpack';
 }
 
 export interface WsTransport extends Transport {
@@ -99,6 +107,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
     pongTimeoutMs = 5_000,
     openTimeoutMs = 10_000,
     webSocketImpl = globalThis.WebSocket,
+    encoding = 'json',
   } = options;
   if (typeof webSocketImpl !== 'function') throw new Error('WebSocket is not available');
   let disposed = false;
@@ -121,7 +130,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
     },
     shouldRetry,
     keepAlive: keepAliveMs,
-    webSocketImpl: probed(webSocketImpl, (error) => {
+    webSocketImpl: probed(encoding === 'msgpack' ? msgpackWebSocket(webSocketImpl) : webSocketImpl, (error) => {
       if (!disposed) onConstructorError(error);
     }),
     onNonLazyError(errOrCloseEvent) {
