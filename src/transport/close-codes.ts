@@ -7,7 +7,8 @@ export enum CloseCode {
   GoingAway = 1001,
   /**
    * The client read too slowly and a reliable subscription (signals, backtest progress) fell more than
-   * `SUBSCRIPTION_QUEUE_LIMIT` events behind: reconnect and resume after the last cursor received.
+   * `SUBSCRIPTION_QUEUE_LIMIT` events behind, or more than `WS_MAX_BUFFERED_BYTES` waited in its
+   * socket's send buffer: reconnect and resume after the last cursor received.
    */
   SlowConsumer = 4008,
   /** No token, or a malformed, forged or expired one (also sent when the token expires): get a fresh token, then reconnect. */

@@ -62,20 +62,71 @@ export interface FanoutStats {
   slowConsumers: number;
 }
 
-/** One subscriber: a socket and the id of its operation, and what waits while its socket is full. */
-interface Member {
-  socket: WebSocket;
-  /** `{"id":"<id>","type":"next","payload":` — everything of the frame but the shared payload. */
-  head: string;
-  /** The same for a socket on the MessagePack encoding (null on JSON). */
-  packedHead: Buffer | null;
-  /** The subscriber's identity now (it changes when the connection renews its token). */
-  viewer: () => Viewer;
+/** What a subscriber's token allows now: the connection's session (it changes when the token is renewed). */
+export interface FanoutSession {
+  readonly viewer: Viewer;
+}
+
+const DONE: IteratorResult<never> = { value: undefined, done: true };
+
+/**
+ * One subscriber (a socket and the id of its operation) and the iterator graphql-ws holds for that
+ * operation: it yields nothing, since the group sends the frames; it completes when the operation
+ * ends and rejects when the subscription has to end with an error. A class rather than closures:
+ * there is one per live subscription, and its size is what an idle connection costs.
+ */
+class Member implements AsyncIterableIterator<never> {
   /** Newest frame per symbol, while the socket is too full to take more (prices only). */
-  pending: Map<string, string | Buffer> | null;
-  flushTimer: NodeJS.Timeout | null;
-  /** Ends the member's iterator with an error (graphql-ws then sends it as the operation's `error`). */
-  fail: (error: unknown) => void;
+  pending: Map<string, string | Buffer> | null = null;
+  flushTimer: NodeJS.Timeout | null = null;
+  private waiter: { resolve: (result: IteratorResult<never>) => void; reject: (error: unknown) => void } | null = null;
+  private outcome: { error: unknown } | 'done' | null = null;
+
+  constructor(
+    readonly group: Group,
+    readonly socket: WebSocket,
+    /** `{"id":"<id>","type":"next","payload":` — everything of the frame but the shared payload. */
+    readonly head: string,
+    /** The same for a socket on the MessagePack encoding (null on JSON). */
+    readonly packedHead: Buffer | null,
+    readonly session: FanoutSession,
+    private readonly onEnd: (member: Member) => void,
+  ) {}
+
+  next(): Promise<IteratorResult<never>> {
+    if (this.outcome === 'done') return Promise.resolve(DONE);
+    if (this.outcome) return Promise.reject(this.outcome.error);
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<never>> {
+    this.end('done');
+    return Promise.resolve(DONE);
+  }
+
+  throw(): Promise<IteratorResult<never>> {
+    return this.return();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<never> {
+    return this;
+  }
+
+  /** Ends the subscription with an error; graphql-ws sends it as the operation's `error` message. */
+  fail(error: unknown): void {
+    this.end({ error });
+  }
+
+  private end(outcome: { error: unknown } | 'done'): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    this.onEnd(this);
+    const waiter = this.waiter;
+    this.waiter = null;
+    if (!waiter) return;
+    if (outcome === 'done') waiter.resolve(DONE);
+    else waiter.reject(outcome.error);
+  }
 }
 
 /** Subscribers of the same operation, variables and authorization scope: one execution and one serialization per event. */
@@ -139,6 +190,11 @@ export class LiveFanout {
     }
   }
 
+  /** The root value graphql-ws runs a matched operation with: its `subscribe` joins the group. */
+  entry(socket: WebSocket, id: string, plan: FanoutPlan, session: FanoutSession): FanoutEntry {
+    return new FanoutEntry(this, socket, id, plan, session);
+  }
+
   /**
    * Adds the operation to its group and returns the iterator graphql-ws holds for it: it yields
    * nothing (frames are sent here), rejects if the subscription has to end with an error, and its
@@ -149,45 +205,20 @@ export class LiveFanout {
     id: string,
     plan: FanoutPlan,
     args: ExecutionArgs,
-    viewer: () => Viewer,
+    session: FanoutSession,
   ): Promise<AsyncIterableIterator<never> | ExecutionResult> {
     const key = JSON.stringify([plan.field, plan.scope, args.operationName ?? null, args.variableValues ?? null, printed(args.document)]);
     const group = this.groups.get(key) ?? this.openGroup(key, plan, args);
-    let settle: { resolve: (result: IteratorResult<never>) => void; reject: (error: unknown) => void } | null = null;
-    const finished = new Promise<IteratorResult<never>>((resolve, reject) => (settle = { resolve, reject }));
-    // A failure may come before graphql-ws awaits the iterator: it is handled there, not unhandled here.
-    finished.catch(() => undefined);
-    const member: Member = {
-      socket,
-      head: `{"id":${JSON.stringify(id)},"type":"next","payload":`,
-      packedHead: isPacked(socket) ? packedNextHead(id) : null,
-      viewer,
-      pending: null,
-      flushTimer: null,
-      fail: (error) => {
-        this.leave(group, member);
-        settle?.reject(error);
-      },
-    };
+    const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    const member = new Member(group, socket, head, isPacked(socket) ? packedNextHead(id) : null, session, this.leave);
     group.members.add(member);
     try {
       await group.ready;
     } catch {
-      this.leave(group, member);
+      this.leave(member);
       return { errors: [createGraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
     }
-    const done = (): Promise<IteratorResult<never>> => {
-      this.leave(group, member);
-      settle?.resolve({ value: undefined, done: true });
-      return Promise.resolve({ value: undefined, done: true });
-    };
-    const iterator: AsyncIterableIterator<never> = {
-      next: () => finished,
-      return: done,
-      throw: done,
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    return member;
   }
 
   /** Per field: groups, members and cumulative counts, to export as metrics and check that nothing leaks. */
@@ -266,12 +297,12 @@ export class LiveFanout {
     let packed: Buffer | null = null;
     const counts = this.counts[group.plan.field];
     for (const member of group.members) {
-      if (group.plan.visible && !group.plan.visible(member.viewer(), envelope)) continue;
+      if (group.plan.visible && !group.plan.visible(member.session.viewer, envelope)) continue;
       const frame = member.packedHead
         ? Buffer.concat([member.packedHead, (packed ??= pack(body))])
         : `${member.head}${(json ??= JSON.stringify(body))}}`;
       if (member.pending || member.socket.bufferedAmount > this.options.maxBufferedBytes) {
-        this.overflow(group, member, envelope.key, frame);
+        this.overflow(member, envelope.key, frame);
         continue;
       }
       member.socket.send(frame);
@@ -280,8 +311,8 @@ export class LiveFanout {
     this.options.onSent?.(group.plan.field, envelope);
   }
 
-  private overflow(group: Group, member: Member, key: string, frame: string | Buffer): void {
-    if (group.plan.field === 'signal') {
+  private overflow(member: Member, key: string, frame: string | Buffer): void {
+    if (member.group.plan.field === 'signal') {
       this.counts.signal.slowConsumers += 1;
       member.fail(
         createGraphQLError(
@@ -323,16 +354,33 @@ export class LiveFanout {
     for (const member of [...group.members]) member.fail(error);
   }
 
-  private leave(group: Group, member: Member): void {
+  /** Takes a member out of its group (one function for all members: it is passed to each). */
+  private readonly leave = (member: Member): void => {
+    const { group } = member;
     if (!group.members.delete(member)) return;
     if (member.flushTimer) clearTimeout(member.flushTimer);
     member.pending = null;
     if (group.members.size === 0) this.close(group);
-  }
+  };
 
   private close(group: Group): void {
     if (this.groups.get(group.key) === group) this.groups.delete(group.key);
     for (const unsubscribe of group.unsubscribes.splice(0)) unsubscribe();
+  }
+}
+
+/** One matched operation waiting to join its group; an object rather than a closure, as one is kept per subscription. */
+export class FanoutEntry {
+  constructor(
+    private readonly fanout: LiveFanout,
+    private readonly socket: WebSocket,
+    private readonly id: string,
+    private readonly plan: FanoutPlan,
+    private readonly session: FanoutSession,
+  ) {}
+
+  subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<never> | ExecutionResult> {
+    return this.fanout.join(this.socket, this.id, this.plan, args, this.session);
   }
 }
 

@@ -41,7 +41,8 @@ export interface WebSocketTransportOptions {
   onSlowDisconnect?: () => void;
 }
 
-type ExecutionRoots = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+/** The root value of an operation: how graphql-ws runs it (the shared path serves subscriptions only). */
+type ExecutionRoots = { execute?: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 type ConnectionContext = Context<Record<string, unknown> | undefined, SocketExtra>;
 
 /**
@@ -90,17 +91,17 @@ export function attachWebSocketTransport(
 
   const close = (ctx: ConnectionContext, code: CloseCode, reason: string) => ctx.extra.socket.close(code, limitCloseReason(reason));
 
-  // One child logger per socket, so every line of a connection can be found by its connId; it lives
-  // as long as the socket (about 0.25 KB each).
-  const connectionLogs = new WeakMap<WebSocket, Logger>();
-  wsServer.on('connection', (socket: WebSocket) => connectionLogs.set(socket, logger.child({ connId: randomBytes(6).toString('base64url') })));
-  const log = (ctx: ConnectionContext) => connectionLogs.get(ctx.extra.socket) ?? logger;
+  // Every line of a connection carries its connId. An id string per socket, not a pino child logger:
+  // a child costs about 2 KB of functions per connection.
+  const connectionIds = new WeakMap<WebSocket, string>();
+  wsServer.on('connection', (socket: WebSocket) => connectionIds.set(socket, randomBytes(6).toString('base64url')));
+  const line = (ctx: ConnectionContext, fields: Record<string, unknown>) => ({ connId: connectionIds.get(ctx.extra.socket), ...fields });
 
   const disposable = serveGraphQLWs<Record<string, unknown> | undefined>(
     wsServer,
     {
       connectionInitWaitTimeout: connectionInitWaitTimeoutMs,
-      execute: (args) => (args.rootValue as ExecutionRoots).execute(args) as never,
+      execute: (args) => (args.rootValue as Required<ExecutionRoots>).execute(args) as never,
       subscribe: (args) => (args.rootValue as ExecutionRoots).subscribe(args) as never,
       async onConnect(ctx) {
         const authorization = ctx.connectionParams?.authorization;
@@ -122,12 +123,12 @@ export function attachWebSocketTransport(
         }
         connectionsPerUser.set(session.viewer.id, open + 1);
         sessions.set(ctx, session);
-        log(ctx).info({ user: session.viewer.id, remoteAddress: ctx.extra.remoteAddress }, 'websocket connected');
+        logger.info(line(ctx, { user: session.viewer.id, remoteAddress: ctx.extra.remoteAddress }), 'websocket connected');
         return true;
       },
       onClose(ctx, code, reason) {
         const session = sessions.get(ctx);
-        log(ctx).info({ code, reason, user: session?.viewer.id }, 'websocket closed');
+        logger.info(line(ctx, { code, reason, user: session?.viewer.id }), 'websocket closed');
         if (!session) return;
         session.dispose();
         sessions.delete(ctx);
@@ -144,7 +145,7 @@ export function attachWebSocketTransport(
         setImmediate(() => {
           // Several operations of one connection may overflow together: the connection counts once.
           if (ctx.extra.socket.readyState !== WebSocket.OPEN) return;
-          log(ctx).warn({ operationId: id }, 'slow consumer: closing with 4008');
+          logger.warn(line(ctx, { operationId: id }), 'slow consumer: closing with 4008');
           onSlowDisconnect?.();
           close(ctx, CloseCode.SlowConsumer, 'Slow consumer: resume after your last cursor');
         });
@@ -171,17 +172,13 @@ export function attachWebSocketTransport(
         const errors = validate(schema, document);
         if (errors.length > 0) return [...errors];
         const plan = session ? (fanout?.match(schema, document, params.operationName, params.variables, session.viewer) ?? null) : null;
-        const socket = ctx.extra.socket;
         return {
           schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
-          rootValue: {
-            execute,
-            subscribe: plan && fanout && session ? (args) => fanout.join(socket, id, plan, args, () => session.viewer) : subscribe,
-          } satisfies ExecutionRoots,
+          rootValue: (plan && fanout && session ? fanout.entry(ctx.extra.socket, id, plan, session) : { execute, subscribe }) satisfies ExecutionRoots,
         };
       },
     },
