@@ -1,10 +1,13 @@
 /**
- * The load generator: N plain `ws` clients speaking graphql-transport-ws, each subscribed to the
- * prices of some symbols. It parses as little as it can (the publish time and the sequence number
- * sit at known places in each frame) so that it measures the server, not itself. Driven over IPC
- * by run.ts: `connect` → `connected`, `measure` → (after `stop`) `report`.
+ * The load generator: N plain `ws` clients speaking graphql-transport-ws, in JSON text frames or
+ * MessagePack binary frames, each subscribed to the prices of some symbols. It parses as little as
+ * it can (in JSON, the publish time and the sequence number sit at known places in each frame) so
+ * that it measures the server, not itself. Driven over IPC by run.ts: `connect` → `connected`,
+ * `measure` → (after `stop`) `report`.
  */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
+import { MSGPACK_PROTOCOL, pack, unpack } from '../../src/transport/wire-format.js';
 
 export interface ConnectCommand {
   type: 'connect';
@@ -13,6 +16,10 @@ export interface ConnectCommand {
   /** Per client, the symbols it subscribes to. */
   subscriptions: string[][];
   query: string;
+  /** `msgpack`: offer graphql-transport-ws+msgpack and speak MessagePack. */
+  encoding: 'json' | 'msgpack';
+  /** Offer permessage-deflate (it is used if the server accepts it). */
+  perMessageDeflate: boolean;
 }
 
 export interface LoadReport {
@@ -24,10 +31,22 @@ export interface LoadReport {
   cpuMicros: number;
   wallMs: number;
   closed: number;
+  /**
+   * Bytes read from the clients' TCP connections while measuring: WebSocket frames with their
+   * headers, as compressed on the wire where permessage-deflate is on.
+   */
+  bytes: number;
+}
+
+/** The part of a delivered `next` message the load generator reads. */
+interface Delivery {
+  payload?: { data?: { price?: { symbol: string; price: number; timestamp: string } } };
 }
 
 const MAX_SAMPLES = 2_000_000;
 let sockets: WebSocket[] = [];
+// The TCP connections under the WebSockets, for the bytes that really crossed the wire.
+const connections: Socket[] = [];
 let measuring = false;
 let deliveries = 0;
 let disorder = 0;
@@ -35,25 +54,41 @@ let closed = 0;
 let latencies = new Float64Array(MAX_SAMPLES);
 let samples = 0;
 
-function onFrame(data: WebSocket.RawData, last: Map<string, number>): void {
-  if (!measuring) return;
-  const text = data.toString();
-  // {"id":"1","type":"next","payload":{"data":{"price":{"symbol":"S","price":123,"timestamp":"..."}}}}
-  const t = text.indexOf('"timestamp":"');
-  if (t < 0) return;
+function bytesRead(): number {
+  return connections.reduce((sum, connection) => sum + connection.bytesRead, 0);
+}
+
+function record(symbol: string, seq: number, timestamp: string, last: Map<string, number>): void {
   deliveries += 1;
-  const published = Date.parse(text.slice(t + 13, t + 37));
-  if (samples < MAX_SAMPLES) latencies[samples++] = Date.now() - published;
-  const s = text.indexOf('"symbol":"');
-  const symbol = text.slice(s + 10, text.indexOf('"', s + 10));
-  const p = text.indexOf('"price":');
-  const seq = Number.parseFloat(text.slice(p + 8, text.indexOf(',', p + 8)));
+  if (samples < MAX_SAMPLES) latencies[samples++] = Date.now() - Date.parse(timestamp);
   const previous = last.get(symbol) ?? 0;
   if (seq <= previous) disorder += 1;
   last.set(symbol, seq);
 }
 
-async function connect({ url, token, subscriptions, query }: ConnectCommand): Promise<void> {
+function onPackedFrame(data: WebSocket.RawData, last: Map<string, number>): void {
+  if (!measuring) return;
+  const tick = (unpack(data as Buffer) as Delivery).payload?.data?.price;
+  if (tick) record(tick.symbol, tick.price, tick.timestamp, last);
+}
+
+function onTextFrame(data: WebSocket.RawData, last: Map<string, number>): void {
+  if (!measuring) return;
+  const text = data.toString();
+  // {"id":"1","type":"next","payload":{"data":{"price":{"symbol":"S","price":123,"timestamp":"..."}}}}
+  const t = text.indexOf('"timestamp":"');
+  if (t < 0) return;
+  const s = text.indexOf('"symbol":"');
+  const symbol = text.slice(s + 10, text.indexOf('"', s + 10));
+  const p = text.indexOf('"price":');
+  const seq = Number.parseFloat(text.slice(p + 8, text.indexOf(',', p + 8)));
+  record(symbol, seq, text.slice(t + 13, t + 37), last);
+}
+
+async function connect({ url, token, subscriptions, query, encoding, perMessageDeflate }: ConnectCommand): Promise<void> {
+  const packed = encoding === 'msgpack';
+  const encode = (message: object) => (packed ? pack(message) : JSON.stringify(message));
+  const onFrame = packed ? onPackedFrame : onTextFrame;
   let acknowledged = 0;
   let next = 0;
   await new Promise<void>((resolve, reject) => {
@@ -62,15 +97,16 @@ async function connect({ url, token, subscriptions, query }: ConnectCommand): Pr
       const symbols = subscriptions[next];
       next += 1;
       if (!symbols) return;
-      const socket = new WebSocket(url, 'graphql-transport-ws', { perMessageDeflate: false });
+      const socket = new WebSocket(url, packed ? MSGPACK_PROTOCOL : 'graphql-transport-ws', { perMessageDeflate });
+      socket.once('upgrade', (response) => connections.push(response.socket));
       const last = new Map<string, number>();
       let ready = false;
       sockets.push(socket);
-      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+      socket.on('open', () => socket.send(encode({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
       socket.on('message', (data) => {
         if (!ready) {
           ready = true;
-          socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables: { symbols } } }));
+          socket.send(encode({ id: '1', type: 'subscribe', payload: { query, variables: { symbols } } }));
           acknowledged += 1;
           if (acknowledged === subscriptions.length) resolve();
           openNext();
@@ -100,6 +136,7 @@ process.on('message', async (message: { type: string } & Partial<ConnectCommand>
     samples = 0;
     latencies = new Float64Array(MAX_SAMPLES);
     measuring = true;
+    const bytesBefore = bytesRead();
     const cpu = process.cpuUsage();
     const started = Date.now();
     process.once('message', () => {
@@ -112,6 +149,7 @@ process.on('message', async (message: { type: string } & Partial<ConnectCommand>
         cpuMicros: used.user + used.system,
         wallMs: Date.now() - started,
         closed,
+        bytes: bytesRead() - bytesBefore,
       };
       process.send?.({ type: 'report', report });
     });

@@ -2,6 +2,10 @@
  * The baseline: what a bare `ws` broadcast costs on this machine. It speaks just enough
  * graphql-transport-ws for the load generator, reads the same Redis channels as TITAN, and sends
  * one pre-serialized frame to every socket of a symbol. No auth, no GraphQL, no cursors, no limits.
+ *
+ * RAW_DEFLATE=1 accepts permessage-deflate and compresses every frame, however small (ws's
+ * default threshold of 1 KiB would leave these ~100-byte frames as they are), with ws's other
+ * defaults: per-socket compression contexts kept across messages, zlib level and memory defaults.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +15,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const bySymbol = new Map<string, Set<WebSocket>>();
 const server = createServer();
-const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: false });
+const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: process.env.RAW_DEFLATE === '1' && { threshold: 0 } });
 
 wss.on('connection', (socket) => {
   const mine: string[] = [];

@@ -1,15 +1,23 @@
 /**
  * `npm run bench`: fan-out figures of TITAN Realtime against a raw `ws` broadcast on this machine.
  *
- * For each cell (N clients × R events/s for T s) and each target (titan, raw): start redis-server,
- * the target server pinned to CPU 0 (taskset, when present), the load generator and the publisher
- * pinned to CPU 1; connect and subscribe N clients; publish; then report deliveries/s, lost,
- * latency p50/p99/max (publish → client), server CPU µs per delivery, RSS per idle subscribed
- * connection and peak, whether the load generator saturated, and the ratios to raw.
+ * For each cell (N clients × R events/s for T s) and each target: start redis-server, the target
+ * server pinned to CPU 0 (taskset, when present), the load generator and the publisher pinned to
+ * CPU 1; connect and subscribe N clients; publish; then report deliveries/s, lost, latency
+ * p50/p99/max (publish → client), server CPU µs per delivery, bytes per delivery on the wire, RSS
+ * per idle subscribed connection and peak, whether the load generator saturated, and the ratios of
+ * every other target to raw.
+ *
+ * Targets:
+ * - titan: TITAN Realtime (src/main.ts), clients on JSON text frames.
+ * - titan-msgpack: the same server, clients on graphql-transport-ws+msgpack (binary frames).
+ * - raw: a bare `ws` broadcast of pre-serialized JSON frames (raw-ws-server.ts), the baseline.
+ * - raw-deflate: that broadcast with permessage-deflate on every frame (server and clients), to
+ *   see what compression costs in CPU and saves in bytes on this stack.
  *
  * Flags: --cells=1000x10,1000x100,5000x10,10000x5,mix (default: all) | --clients=N --rate=R
  *        --seconds=T (default 10) --symbols=K (symbols in all) --per-client=M (symbols per client)
- *        --targets=titan,raw --out=bench-results/bench.json
+ *        --targets=titan,titan-msgpack,raw,raw-deflate (default titan,raw) --out=bench-results/bench.json
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,9 +37,18 @@ interface Cell {
   perClient: number;
 }
 
+/** How each target is run: which server, and how its clients speak. */
+const TARGETS = {
+  titan: { server: 'titan', encoding: 'json', perMessageDeflate: false },
+  'titan-msgpack': { server: 'titan', encoding: 'msgpack', perMessageDeflate: false },
+  raw: { server: 'raw', encoding: 'json', perMessageDeflate: false },
+  'raw-deflate': { server: 'raw', encoding: 'json', perMessageDeflate: true },
+} as const satisfies Record<string, { server: 'titan' | 'raw' } & Pick<ConnectCommand, 'encoding' | 'perMessageDeflate'>>;
+type Target = keyof typeof TARGETS;
+
 interface Result {
   cell: string;
-  target: string;
+  target: Target;
   clients: number;
   ratePerSecond: number;
   seconds: number;
@@ -44,6 +61,8 @@ interface Result {
   latencyMs: { p50: number; p99: number; max: number };
   serverCpuMicrosPerDelivery: number;
   serverCpuShare: number;
+  /** Bytes the clients read from TCP while measuring (frames with headers, compressed if so) ÷ deliveries. */
+  bytesPerDelivery: number;
   rssPerIdleConnectionKB: number;
   peakRssMB: number;
   loadGeneratorCpuShare: number;
@@ -152,7 +171,8 @@ function percentile(sorted: Float64Array, p: number): number {
 /** The server's pid: the node process itself, or taskset's child once taskset has exec'd. */
 const pidOf = (child: ChildProcess) => child.pid ?? 0;
 
-async function runCell(cell: Cell, target: 'titan' | 'raw', seconds: number): Promise<Result> {
+async function runCell(cell: Cell, target: Target, seconds: number): Promise<Result> {
+  const { server: serverKind, encoding, perMessageDeflate } = TARGETS[target];
   const redisPort = await freePort();
   const redis = spawn('redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await waitForLine(redis, 'Ready to accept connections');
@@ -167,11 +187,14 @@ async function runCell(cell: Cell, target: 'titan' | 'raw', seconds: number): Pr
     MAX_CONNECTIONS_PER_USER: '100000',
     WS_CONNECTS_PER_MINUTE: '1000000',
   };
-  const server = target === 'titan' ? node('src/main.ts', serverEnv, 0) : node('scripts/bench/raw-ws-server.ts', serverEnv, 0);
+  const server =
+    serverKind === 'titan'
+      ? node('src/main.ts', serverEnv, 0)
+      : node('scripts/bench/raw-ws-server.ts', { ...serverEnv, RAW_DEFLATE: perMessageDeflate ? '1' : '0' }, 0);
   let loadGenerator: ChildProcess | undefined;
   let publisher: ChildProcess | undefined;
   try {
-    const line = await waitForLine(server, target === 'titan' ? 'TITAN Realtime listening' : 'raw ws listening');
+    const line = await waitForLine(server, serverKind === 'titan' ? 'TITAN Realtime listening' : 'raw ws listening');
     const url = (JSON.parse(line) as { url: string }).url.replace(/^http/, 'ws');
     const serverPid = pidOf(server);
     const idleBefore = memory(serverPid).rss;
@@ -183,7 +206,7 @@ async function runCell(cell: Cell, target: 'titan' | 'raw', seconds: number): Pr
     loadGenerator = node('scripts/bench/load-generator.ts', {}, 1, true);
     const token = await new TokenService({ secret: SECRET }).issue('bench', ['trader'], '2h');
     const connected = message(loadGenerator, 'connected');
-    loadGenerator.send({ type: 'connect', url, token, subscriptions, query: QUERY } satisfies ConnectCommand);
+    loadGenerator.send({ type: 'connect', url, token, subscriptions, query: QUERY, encoding, perMessageDeflate } satisfies ConnectCommand);
     await connected;
     const idleAfter = memory(serverPid).rss;
     resetPeak(serverPid);
@@ -221,6 +244,7 @@ async function runCell(cell: Cell, target: 'titan' | 'raw', seconds: number): Pr
       latencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0 },
       serverCpuMicrosPerDelivery: report.deliveries > 0 ? Number((serverCpu / report.deliveries).toFixed(2)) : 0,
       serverCpuShare: Number((serverCpu / (wall * 1000)).toFixed(2)),
+      bytesPerDelivery: report.deliveries > 0 ? Number((report.bytes / report.deliveries).toFixed(1)) : 0,
       rssPerIdleConnectionKB: Number(((idleAfter - idleBefore) / cell.clients / 1024).toFixed(1)),
       peakRssMB: Math.round(peak / 2 ** 20),
       loadGeneratorCpuShare: Number(loadShare.toFixed(2)),
@@ -235,7 +259,10 @@ async function runCell(cell: Cell, target: 'titan' | 'raw', seconds: number): Pr
 }
 
 const seconds = Number(flags.seconds);
-const targets = (flags.targets ?? 'titan,raw').split(',') as ('titan' | 'raw')[];
+const targets = (flags.targets ?? 'titan,raw').split(',').map((name) => {
+  if (!(name in TARGETS)) throw new Error(`unknown target ${name}; known: ${Object.keys(TARGETS).join(', ')}`);
+  return name as Target;
+});
 const results: Result[] = [];
 console.log(`bench: ${hasTaskset ? 'servers on CPU 0, load generator and publisher on CPU 1' : 'taskset not found: processes are not pinned'}`);
 for (const cell of cellsFromFlags()) {
@@ -245,20 +272,24 @@ for (const cell of cellsFromFlags()) {
     results.push(result);
     console.log(
       `${result.deliveriesPerSecond} deliveries/s, lost ${result.lost}, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
-        `max ${result.latencyMs.max} ms, ${result.serverCpuMicrosPerDelivery} µs CPU/delivery, ${result.rssPerIdleConnectionKB} KB/idle conn, ` +
+        `max ${result.latencyMs.max} ms, ${result.serverCpuMicrosPerDelivery} µs CPU/delivery, ${result.bytesPerDelivery} B/delivery, ` +
+        `${result.rssPerIdleConnectionKB} KB/idle conn, ` +
         `peak ${result.peakRssMB} MB${result.loadGeneratorSaturated ? ', LOAD GENERATOR SATURATED' : ''}`,
     );
   }
 }
 
 const ratios = results
-  .filter((r) => r.target === 'titan')
-  .map((titan) => {
-    const raw = results.find((r) => r.target === 'raw' && r.cell === titan.cell);
+  .filter((r) => r.target !== 'raw')
+  .map((other) => {
+    const raw = results.find((r) => r.target === 'raw' && r.cell === other.cell);
+    const ratio = (value: number, base: number | undefined) => (base ? Number((value / base).toFixed(2)) : null);
     return {
-      cell: titan.cell,
-      cpuPerDeliveryVsRaw: raw && raw.serverCpuMicrosPerDelivery > 0 ? Number((titan.serverCpuMicrosPerDelivery / raw.serverCpuMicrosPerDelivery).toFixed(2)) : null,
-      p99VsRaw: raw && raw.latencyMs.p99 > 0 ? Number((titan.latencyMs.p99 / raw.latencyMs.p99).toFixed(2)) : null,
+      cell: other.cell,
+      target: other.target,
+      cpuPerDeliveryVsRaw: ratio(other.serverCpuMicrosPerDelivery, raw?.serverCpuMicrosPerDelivery),
+      p99VsRaw: ratio(other.latencyMs.p99, raw?.latencyMs.p99),
+      bytesPerDeliveryVsRaw: ratio(other.bytesPerDelivery, raw?.bytesPerDelivery),
     };
   });
 console.table(
@@ -271,6 +302,7 @@ console.table(
     'p99 ms': r.latencyMs.p99,
     'max ms': r.latencyMs.max,
     'µs/deliv': r.serverCpuMicrosPerDelivery,
+    'B/deliv': r.bytesPerDelivery,
     'KB/idle conn': r.rssPerIdleConnectionKB,
     'peak MB': r.peakRssMB,
     'loadgen sat.': r.loadGeneratorSaturated,
