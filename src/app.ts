@@ -115,6 +115,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     bus,
     maxSymbols: config.limits.symbolsPerSubscription,
     maxBufferedBytes: config.limits.wsMaxBufferedBytes,
+    writeDelayMs: config.wsWriteDelayMs,
     onSent: metrics.fanoutSent,
     onError,
   });

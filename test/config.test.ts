@@ -70,6 +70,7 @@ describe('loadConfig accepted values', () => {
       BACKTEST_CONCURRENCY: '8',
       GRAPHIQL: 'No',
       HISTORY_MAX_LEN: '50',
+      WS_WRITE_DELAY_MS: '5',
     });
     expect(config).toMatchObject({
       port: 0,
@@ -85,7 +86,15 @@ describe('loadConfig accepted values', () => {
       backtestConcurrency: 8,
       graphiql: false,
       historyMaxLen: 50,
+      wsWriteDelayMs: 5,
     });
+  });
+
+  it('writes live frames at the end of the event-loop turn unless WS_WRITE_DELAY_MS says otherwise; refuses a bad delay', () => {
+    expect(loadConfig({}).wsWriteDelayMs).toBe(0);
+    for (const bad of ['-1', '1.5', '1001', 'soon']) {
+      expect(configError({ WS_WRITE_DELAY_MS: bad }).problems).toEqual([expect.stringMatching(/^WS_WRITE_DELAY_MS/)]);
+    }
   });
 
   it.each([

@@ -22,7 +22,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TokenService } from '../../src/auth/tokens.js';
@@ -309,7 +309,7 @@ console.table(
   })),
 );
 console.table(ratios);
-const out = join(ROOT, flags.out ?? 'bench-results/bench.json');
+const out = resolve(ROOT, flags.out ?? 'bench-results/bench.json');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, JSON.stringify({ machine: { cpus: 2, node: process.version }, results, ratios }, null, 2));
 console.log(`written: ${flags.out}`);

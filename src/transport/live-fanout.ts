@@ -31,6 +31,11 @@ export interface LiveFanoutOptions {
    * with SLOW_CONSUMER (the transport then closes the connection with 4008).
    */
   maxBufferedBytes: number;
+  /**
+   * How long a frame may wait so that later ones go to its socket in the same write. 0: until the
+   * end of the current event-loop turn, so only events that arrived together are joined. @default 0
+   */
+  writeDelayMs?: number;
   /** Called once per event and group as its frames are handed to the sockets (delivery lag metric). */
   onSent?: (field: FanoutField, envelope: Envelope<FanoutField>) => void;
   /** A group's bus subscription could not start (its subscribers get INTERNAL_SERVER_ERROR). */
@@ -156,6 +161,9 @@ type Counts = Pick<FanoutStats, 'framesSent' | 'conflated' | 'slowConsumers'>;
  */
 export class LiveFanout {
   private readonly groups = new Map<string, Group>();
+  /** Frames waiting for the end of this turn of the event loop, per socket, in order. */
+  private outbox = new Map<WebSocket, (string | Buffer)[]>();
+  private flushScheduled = false;
   private readonly counts: Record<FanoutField, Counts> = {
     price: { framesSent: 0, conflated: 0, slowConsumers: 0 },
     signal: { framesSent: 0, conflated: 0, slowConsumers: 0 },
@@ -305,10 +313,42 @@ export class LiveFanout {
         this.overflow(member, envelope.key, frame);
         continue;
       }
-      member.socket.send(frame);
+      this.write(member.socket, frame);
       counts.framesSent += 1;
     }
     this.options.onSent?.(group.plan.field, envelope);
+  }
+
+  /**
+   * Queues a frame for the end of this turn of the event loop. Events that arrive together (a burst,
+   * or a backlog read from Redis in one go when the server falls behind) then reach each socket in one
+   * write, one system call: the cost that dominates a delivery. A lone event waits for nothing but the
+   * rest of the current turn.
+   */
+  private write(socket: WebSocket, frame: string | Buffer): void {
+    const queued = this.outbox.get(socket);
+    if (queued) queued.push(frame);
+    else this.outbox.set(socket, [frame]);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    const delay = this.options.writeDelayMs ?? 0;
+    if (delay > 0) setTimeout(this.flushOutbox, delay);
+    else setImmediate(this.flushOutbox);
+  }
+
+  private readonly flushOutbox = (): void => {
+    this.flushScheduled = false;
+    const outbox = this.outbox;
+    this.outbox = new Map();
+    for (const [socket, frames] of outbox) sendAll(socket, frames);
+  };
+
+  /** Sends what is queued for one socket now, so that a frame sent directly cannot overtake it. */
+  private flushSocket(socket: WebSocket): void {
+    const frames = this.outbox.get(socket);
+    if (!frames) return;
+    this.outbox.delete(socket);
+    sendAll(socket, frames);
   }
 
   private overflow(member: Member, key: string, frame: string | Buffer): void {
@@ -343,7 +383,8 @@ export class LiveFanout {
       }
       const frames = member.pending ?? new Map<string, string | Buffer>();
       member.pending = null;
-      for (const waiting of frames.values()) member.socket.send(waiting);
+      this.flushSocket(member.socket);
+      sendAll(member.socket, [...frames.values()]);
       this.counts.price.framesSent += frames.size;
     };
     member.flushTimer = setTimeout(flush, FLUSH_RETRY_MS);
@@ -358,6 +399,8 @@ export class LiveFanout {
   private readonly leave = (member: Member): void => {
     const { group } = member;
     if (!group.members.delete(member)) return;
+    // Its frames go out before whatever graphql-ws sends next for it (an error, a complete).
+    this.flushSocket(member.socket);
     if (member.flushTimer) clearTimeout(member.flushTimer);
     member.pending = null;
     if (group.members.size === 0) this.close(group);
@@ -382,6 +425,20 @@ export class FanoutEntry {
   subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<never> | ExecutionResult> {
     return this.fanout.join(this.socket, this.id, this.plan, args, this.session);
   }
+}
+
+/** The socket's TCP stream: ws keeps it as `_socket`; corking it makes several frames one write. */
+type Corkable = WebSocket & { _socket?: { cork(): void; uncork(): void } };
+
+function sendAll(socket: WebSocket, frames: (string | Buffer)[]): void {
+  if (frames.length === 1) {
+    socket.send(frames[0] as string | Buffer);
+    return;
+  }
+  const stream = (socket as Corkable)._socket;
+  stream?.cork();
+  for (const frame of frames) socket.send(frame);
+  stream?.uncork();
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -4,6 +4,7 @@ import type WebSocket from 'ws';
 import { connectPublisher, type ConnectedPublisher } from '../../src/publish/index.js';
 import { ProtocolClient, type NextPayload, type ProtocolMessage } from '../support/protocol-client.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { execute } from '../support/protocol-client.js';
 import { startServer, tokenFor, tokens, type InProcessServer } from '../support/start-server.js';
 
 /**
@@ -167,6 +168,39 @@ describe('slow readers on the shared path', () => {
     if (ended) expect(JSON.stringify(ended.payload)).toContain('SLOW_CONSUMER');
     expect([4008, 1006]).toContain((await stalled.waitForClose()).code);
     reader.close();
+  });
+});
+
+describe('writes', () => {
+  it('holds frames for WS_WRITE_DELAY_MS and writes what arrived meanwhile together, in order', async () => {
+    const delayed = await startServer({ WS_WRITE_DELAY_MS: '300' });
+    try {
+      const publisherToken = await tokenFor('svc', ['publisher']);
+      const publish = (price: number) =>
+        execute(delayed.graphqlUrl, 'mutation ($p: Float!) { publishPrice(input: { symbol: "HOLD", price: $p }) { price } }', { p: price }, publisherToken);
+      const client = await ProtocolClient.connect(delayed.wsUrl, await tokenFor('hana', ['trader']));
+      clients.push(client);
+      client.subscribe('p', 'subscription { price(symbols: ["HOLD"]) { price } }');
+      await client.untilLive('p', () => publish(1), 10);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      client.drain('p');
+
+      const arrivals: number[] = [];
+      client.socket.on('message', () => arrivals.push(Date.now()));
+      const started = Date.now();
+      for (const price of [2, 3, 4]) {
+        await publish(price);
+        if (price < 4) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const events = await client.collect<{ price: { price: number } }>('p', 3);
+      expect(events.map((event) => event.data?.price.price)).toEqual([2, 3, 4]);
+      // Published over ~200 ms, held until 300 ms after the first, then written at once.
+      expect(Math.min(...arrivals) - started).toBeGreaterThanOrEqual(250);
+      expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeLessThan(50);
+      client.close();
+    } finally {
+      await delayed.stop();
+    }
   });
 });
 
