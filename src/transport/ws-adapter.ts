@@ -1,5 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { CloseCode as ProtocolCloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import {
+  CloseCode as ProtocolCloseCode,
+  GRAPHQL_TRANSPORT_WS_PROTOCOL,
+  handleProtocols,
+  makeServer,
+  type ServerOptions,
+  type WebSocket as GraphQLWsSocket,
+} from 'graphql-ws';
 import { WebSocket, type RawData, type WebSocketServer } from 'ws';
 import { CloseCode } from './close-codes.js';
 import { isPacked, MSGPACK_PROTOCOL, pack, unpack } from './wire-format.js';
@@ -45,9 +52,56 @@ function unpackedMessage(data: RawData, isBinary: boolean): { text: string } | {
 }
 
 /**
+ * One socket as graphql-ws's core sees it, and the `extra` of its context. A class, since there is
+ * one per connection: its methods are shared, where closures would be allocated (and, under tsx,
+ * named) for every socket.
+ */
+class CoreSocket implements GraphQLWsSocket, SocketExtra {
+  /** The core's message handler, set once by `opened()`. */
+  handle: ((data: string) => Promise<void>) | null = null;
+  /** Tells the core the socket closed, returned by `opened()`. */
+  closed: ((code?: number, reason?: string) => Promise<void>) | null = null;
+  private readonly packed: boolean;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly remoteAddress: string | undefined,
+  ) {
+    this.packed = isPacked(socket);
+  }
+
+  /** The core speaks graphql-transport-ws either way; the framing is this adapter's business. */
+  get protocol(): string {
+    return this.packed ? GRAPHQL_TRANSPORT_WS_PROTOCOL : this.socket.protocol;
+  }
+
+  send(data: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.socket.readyState !== WebSocket.OPEN) return resolve();
+      this.socket.send(this.packed ? pack(JSON.parse(data)) : data, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  close(code?: number, reason?: string): void {
+    this.socket.close(code, reason);
+  }
+
+  onMessage(handle: (data: string) => Promise<void>): void {
+    this.handle = handle;
+  }
+
+  /** The text for the core, or why the frame is refused (MessagePack sockets take binary maps only). */
+  textOf(data: RawData, isBinary: boolean): { text: string } | { refused: string } {
+    return this.packed ? unpackedMessage(data, isBinary) : { text: String(data) };
+  }
+}
+
+/**
  * graphql-ws's protocol core (`makeServer`) on a `ws` server, written for many idle connections:
- * the upgrade request is not kept for the life of the socket, and one timer pings every socket
- * instead of one timer per socket. (graphql-ws's own `use/ws` keeps both.)
+ * the upgrade request is not kept for the life of the socket, one timer pings every socket instead
+ * of one timer per socket, and the socket listeners are shared by all sockets (they find the
+ * connection by the socket they are called on). (graphql-ws's own `use/ws` keeps all of these per
+ * socket.)
  *
  * A client that offers {@link MSGPACK_PROTOCOL} gets the same protocol framed as MessagePack: the
  * core still reads and writes JSON text, and this adapter translates at the socket. Its own sends
@@ -62,48 +116,42 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
   const server = makeServer(options);
   wsServer.options.handleProtocols = chooseProtocol;
   const alive = new WeakSet<WebSocket>();
+  const connections = new WeakMap<WebSocket, CoreSocket>();
+
+  const failed = (socket: WebSocket, error: unknown) => {
+    onInternalError(error);
+    socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
+  };
+  function onPong(this: WebSocket): void {
+    alive.add(this);
+  }
+  function onError(this: WebSocket, error: Error): void {
+    failed(this, error);
+  }
+  async function onFrame(this: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
+    const connection = connections.get(this);
+    if (!connection?.handle) return;
+    const message = connection.textOf(data, isBinary);
+    if ('refused' in message) return this.close(ProtocolCloseCode.BadRequest, message.refused);
+    try {
+      await connection.handle(message.text);
+    } catch (error) {
+      failed(this, error);
+    }
+  }
+  function onClose(this: WebSocket, code: number, reason: Buffer): void {
+    connections.get(this)?.closed?.(code, String(reason)).catch(onInternalError);
+  }
 
   wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     alive.add(socket);
-    const packed = isPacked(socket);
-    socket.on('pong', () => alive.add(socket));
-    socket.once('error', (error) => {
-      onInternalError(error);
-      socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
-    });
-    const closed = server.opened(
-      {
-        // The core speaks graphql-transport-ws either way; the framing is this adapter's business.
-        protocol: packed ? GRAPHQL_TRANSPORT_WS_PROTOCOL : socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== WebSocket.OPEN) return resolve();
-            socket.send(packed ? pack(JSON.parse(data)) : data, (error) => (error ? reject(error) : resolve()));
-          }),
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (handle) =>
-          socket.on('message', async (data, isBinary) => {
-            let text: string;
-            if (packed) {
-              const message = unpackedMessage(data, isBinary);
-              if ('refused' in message) return socket.close(ProtocolCloseCode.BadRequest, message.refused);
-              text = message.text;
-            } else {
-              text = String(data);
-            }
-            try {
-              await handle(text);
-            } catch (error) {
-              onInternalError(error);
-              socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
-            }
-          }),
-      },
-      { socket, remoteAddress: request.socket.remoteAddress },
-    );
-    socket.once('close', (code, reason) => {
-      closed(code, String(reason)).catch(onInternalError);
-    });
+    const connection = new CoreSocket(socket, request.socket.remoteAddress);
+    connections.set(socket, connection);
+    socket.on('pong', onPong);
+    socket.on('error', onError);
+    socket.on('message', onFrame);
+    socket.on('close', onClose);
+    connection.closed = server.opened(connection, connection);
   });
 
   const heartbeat = setInterval(() => {
