@@ -63,7 +63,10 @@ interface Result {
   serverCpuShare: number;
   /** Bytes the clients read from TCP while measuring (frames with headers, compressed if so) ÷ deliveries. */
   bytesPerDelivery: number;
+  /** RSS growth per connection over the second half of the clients (the marginal cost of one more). */
   rssPerIdleConnectionKB: number;
+  /** RSS growth per connection over all clients, one-time costs of the first ones included. */
+  rssPerConnectionWithWarmUpKB: number;
   peakRssMB: number;
   loadGeneratorCpuShare: number;
   loadGeneratorSaturated: boolean;
@@ -122,7 +125,7 @@ const hasTaskset = await new Promise<boolean>((resolve) => spawn('taskset', ['-V
 
 /** Spawns a Node script (TypeScript through tsx), pinned to a CPU when taskset exists. */
 function node(script: string, env: Record<string, string>, cpu: number, ipc = false): ChildProcess {
-  const args = ['--import', 'tsx', script];
+  const args = [...(env.NODE_FLAGS ? env.NODE_FLAGS.split(' ') : []), '--import', 'tsx', script];
   const [command, argv] = hasTaskset ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
   return spawn(command as string, argv as string[], {
     cwd: ROOT,
@@ -189,7 +192,7 @@ async function runCell(cell: Cell, target: Target, seconds: number): Promise<Res
   };
   const server =
     serverKind === 'titan'
-      ? node('src/main.ts', serverEnv, 0)
+      ? node('src/main.ts', { ...serverEnv, NODE_FLAGS: process.env.TITAN_FLAGS ?? '' }, 0)
       : node('scripts/bench/raw-ws-server.ts', { ...serverEnv, RAW_DEFLATE: perMessageDeflate ? '1' : '0' }, 0);
   let loadGenerator: ChildProcess | undefined;
   let publisher: ChildProcess | undefined;
@@ -205,10 +208,17 @@ async function runCell(cell: Cell, target: Target, seconds: number): Promise<Res
     );
     loadGenerator = node('scripts/bench/load-generator.ts', {}, 1, true);
     const token = await new TokenService({ secret: SECRET }).issue('bench', ['trader'], '2h');
-    const connected = message(loadGenerator, 'connected');
-    loadGenerator.send({ type: 'connect', url, token, subscriptions, query: QUERY, encoding, perMessageDeflate } satisfies ConnectCommand);
-    await connected;
-    const idleAfter = memory(serverPid).rss;
+    // In two halves: the second half's growth is what one more idle connection costs, without the
+    // one-time costs the first connections pay (compiled code, caches, the young generation's growth).
+    const half = Math.ceil(subscriptions.length / 2);
+    const connect = async (part: string[][]) => {
+      const connected = message(loadGenerator as ChildProcess, 'connected');
+      loadGenerator?.send({ type: 'connect', url, token, subscriptions: part, query: QUERY, encoding, perMessageDeflate } satisfies ConnectCommand);
+      await connected;
+      return memory(serverPid).rss;
+    };
+    const idleHalf = await connect(subscriptions.slice(0, half));
+    const idleAfter = await connect(subscriptions.slice(half));
     resetPeak(serverPid);
 
     publisher = node('scripts/bench/publisher.ts', { REDIS_URL: redisUrl, RATE: String(cell.rate), SECONDS: String(seconds), SYMBOLS: symbols.join(',') }, 1, true);
@@ -245,7 +255,8 @@ async function runCell(cell: Cell, target: Target, seconds: number): Promise<Res
       serverCpuMicrosPerDelivery: report.deliveries > 0 ? Number((serverCpu / report.deliveries).toFixed(2)) : 0,
       serverCpuShare: Number((serverCpu / (wall * 1000)).toFixed(2)),
       bytesPerDelivery: report.deliveries > 0 ? Number((report.bytes / report.deliveries).toFixed(1)) : 0,
-      rssPerIdleConnectionKB: Number(((idleAfter - idleBefore) / cell.clients / 1024).toFixed(1)),
+      rssPerIdleConnectionKB: Number(((idleAfter - idleHalf) / (cell.clients - half) / 1024).toFixed(1)),
+      rssPerConnectionWithWarmUpKB: Number(((idleAfter - idleBefore) / cell.clients / 1024).toFixed(1)),
       peakRssMB: Math.round(peak / 2 ** 20),
       loadGeneratorCpuShare: Number(loadShare.toFixed(2)),
       loadGeneratorSaturated: loadShare >= 0.85,

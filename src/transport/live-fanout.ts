@@ -217,7 +217,8 @@ export class LiveFanout {
   ): Promise<AsyncIterableIterator<never> | ExecutionResult> {
     const key = JSON.stringify([plan.field, plan.scope, args.operationName ?? null, args.variableValues ?? null, printed(args.document)]);
     const group = this.groups.get(key) ?? this.openGroup(key, plan, args);
-    const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    // Joined rather than concatenated: one flat string per member, not a tree of pieces.
+    const head = ['{"id":', JSON.stringify(id), ',"type":"next","payload":'].join('');
     const member = new Member(group, socket, head, isPacked(socket) ? packedNextHead(id) : null, session, this.leave);
     group.members.add(member);
     try {

@@ -128,16 +128,14 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
   function onError(this: WebSocket, error: Error): void {
     failed(this, error);
   }
-  async function onFrame(this: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
+  function onFrame(this: WebSocket, data: RawData, isBinary: boolean): void {
     const connection = connections.get(this);
     if (!connection?.handle) return;
     const message = connection.textOf(data, isBinary);
     if ('refused' in message) return this.close(ProtocolCloseCode.BadRequest, message.refused);
-    try {
-      await connection.handle(message.text);
-    } catch (error) {
-      failed(this, error);
-    }
+    // Not awaited here: for a subscription the promise lasts as long as it does, and a suspended
+    // async frame per subscription would cost more than this callback.
+    connection.handle(message.text).catch((error: unknown) => failed(this, error));
   }
   function onClose(this: WebSocket, code: number, reason: Buffer): void {
     connections.get(this)?.closed?.(code, String(reason)).catch(onInternalError);

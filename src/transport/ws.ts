@@ -105,6 +105,9 @@ export function attachWebSocketTransport(
       subscribe: (args) => (args.rootValue as ExecutionRoots).subscribe(args) as never,
       async onConnect(ctx) {
         const authorization = ctx.connectionParams?.authorization;
+        // graphql-ws keeps connectionParams for the life of the connection and nothing reads them
+        // after this: the token should not stay in memory (nor its ~0.2 KB per connection).
+        (ctx as { connectionParams?: unknown }).connectionParams = undefined;
         let session: ConnectionAuth;
         try {
           const viewer = await tokens.verify(typeof authorization === 'string' ? authorization : undefined);
