@@ -82,8 +82,8 @@ export interface Config {
   wsKeepAliveMs: number;
   /**
    * `WS_WRITE_DELAY_MS`: how long frames of the shared path may wait to be written together. 0: until
-   * the end of the current event-loop turn (no added latency). A few ms trade that much latency for
-   * fewer writes (less CPU) when each socket gets many events per second. @default 0
+   * the current task (one read from Redis, say) is done, with no added latency. A few ms trade that
+   * much latency for fewer writes (less CPU) when each socket gets many events per second. @default 0
    */
   wsWriteDelayMs: number;
   /** `SHUTDOWN_TIMEOUT_MS`: on SIGTERM, how long in-flight work may take before the process exits. @default 10000 */

@@ -15,9 +15,10 @@
  * - raw-deflate: that broadcast with permessage-deflate on every frame (server and clients), to
  *   see what compression costs in CPU and saves in bytes on this stack.
  *
- * Flags: --cells=1000x10,1000x100,5000x10,10000x5,mix (default: all) | --clients=N --rate=R
+ * Flags: --cells=1000x10,1000x100,5000x10,10000x5,mix (default: these five),overload | --clients=N --rate=R
  *        --seconds=T (default 10) --symbols=K (symbols in all) --per-client=M (symbols per client)
  *        --targets=titan,titan-msgpack,raw,raw-deflate (default titan,raw) --out=bench-results/bench.json
+ * Env: TITAN_FLAGS='--max-semi-space-size=1' passes node/V8 flags to the TITAN server (to try settings).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -97,14 +98,17 @@ const NAMED: Record<string, Cell> = {
   '10000x5': { name: '10000x5', clients: 10000, rate: 5, symbols: 1, perClient: 1 },
   // 1,000 clients each on 5 of 50 symbols, 500 ticks/s in all (10 per symbol).
   mix: { name: 'mix', clients: 1000, rate: 500, symbols: 50, perClient: 5 },
+  // More than one core can send (about 100,000 deliveries/s here): what backs up, and is memory bounded?
+  overload: { name: 'overload', clients: 1000, rate: 400, symbols: 1, perClient: 1 },
 };
+const DEFAULT_CELLS = ['1000x10', '1000x100', '5000x10', '10000x5', 'mix'];
 
 function cellsFromFlags(): Cell[] {
   if (flags.clients && flags.rate) {
     const cell = { clients: Number(flags.clients), rate: Number(flags.rate), symbols: Number(flags.symbols), perClient: Number(flags['per-client']) };
     return [{ name: `${cell.clients}x${cell.rate}`, ...cell }];
   }
-  const names = flags.cells ? flags.cells.split(',') : Object.keys(NAMED);
+  const names = flags.cells ? flags.cells.split(',') : DEFAULT_CELLS;
   return names.map((name) => {
     const cell = NAMED[name];
     if (!cell) throw new Error(`unknown cell ${name}; known: ${Object.keys(NAMED).join(', ')}`);

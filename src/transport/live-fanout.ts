@@ -33,7 +33,8 @@ export interface LiveFanoutOptions {
   maxBufferedBytes: number;
   /**
    * How long a frame may wait so that later ones go to its socket in the same write. 0: until the
-   * end of the current event-loop turn, so only events that arrived together are joined. @default 0
+   * end of the current task (one read from Redis, say), so only events that arrived together are
+   * joined. @default 0
    */
   writeDelayMs?: number;
   /** Called once per event and group as its frames are handed to the sockets (delivery lag metric). */
@@ -161,9 +162,9 @@ type Counts = Pick<FanoutStats, 'framesSent' | 'conflated' | 'slowConsumers'>;
  */
 export class LiveFanout {
   private readonly groups = new Map<string, Group>();
-  /** Frames waiting for the end of this turn of the event loop, per socket, in order. */
-  private outbox = new Map<WebSocket, (string | Buffer)[]>();
-  private flushScheduled = false;
+  /** TCP streams corked during the current task, uncorked together when it is done. */
+  private corked: CorkableStream[] = [];
+  private uncorkScheduled = false;
   private readonly counts: Record<FanoutField, Counts> = {
     price: { framesSent: 0, conflated: 0, slowConsumers: 0 },
     signal: { framesSent: 0, conflated: 0, slowConsumers: 0 },
@@ -321,36 +322,33 @@ export class LiveFanout {
   }
 
   /**
-   * Queues a frame for the end of this turn of the event loop. Events that arrive together (a burst,
-   * or a backlog read from Redis in one go when the server falls behind) then reach each socket in one
-   * write, one system call: the cost that dominates a delivery. A lone event waits for nothing but the
-   * rest of the current turn.
+   * Sends a frame into the socket's TCP stream, corked until the current task is done (or for
+   * `writeDelayMs`). Events that arrive together (a burst, or a backlog read from Redis in one go
+   * when the server falls behind) then reach each socket in one write, one system call: the cost that
+   * dominates a delivery. A lone event waits for nothing but the rest of its own task. Whatever
+   * else is sent on the socket meanwhile (graphql-ws's own messages) queues behind, in order.
    */
   private write(socket: WebSocket, frame: string | Buffer): void {
-    const queued = this.outbox.get(socket);
-    if (queued) queued.push(frame);
-    else this.outbox.set(socket, [frame]);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    const delay = this.options.writeDelayMs ?? 0;
-    if (delay > 0) setTimeout(this.flushOutbox, delay);
-    else setImmediate(this.flushOutbox);
+    const stream = (socket as WebSocketWithStream)._socket;
+    if (stream && stream.writableCorked === 0 && !stream.destroyed) {
+      stream.cork();
+      this.corked.push(stream);
+      if (!this.uncorkScheduled) {
+        this.uncorkScheduled = true;
+        const delay = this.options.writeDelayMs ?? 0;
+        if (delay > 0) setTimeout(this.uncorkAll, delay);
+        else queueMicrotask(this.uncorkAll);
+      }
+    }
+    socket.send(frame);
   }
 
-  private readonly flushOutbox = (): void => {
-    this.flushScheduled = false;
-    const outbox = this.outbox;
-    this.outbox = new Map();
-    for (const [socket, frames] of outbox) sendAll(socket, frames);
+  private readonly uncorkAll = (): void => {
+    this.uncorkScheduled = false;
+    const corked = this.corked;
+    this.corked = [];
+    for (const stream of corked) stream.uncork();
   };
-
-  /** Sends what is queued for one socket now, so that a frame sent directly cannot overtake it. */
-  private flushSocket(socket: WebSocket): void {
-    const frames = this.outbox.get(socket);
-    if (!frames) return;
-    this.outbox.delete(socket);
-    sendAll(socket, frames);
-  }
 
   private overflow(member: Member, key: string, frame: string | Buffer): void {
     if (member.group.plan.field === 'signal') {
@@ -384,8 +382,7 @@ export class LiveFanout {
       }
       const frames = member.pending ?? new Map<string, string | Buffer>();
       member.pending = null;
-      this.flushSocket(member.socket);
-      sendAll(member.socket, [...frames.values()]);
+      for (const waiting of frames.values()) this.write(member.socket, waiting);
       this.counts.price.framesSent += frames.size;
     };
     member.flushTimer = setTimeout(flush, FLUSH_RETRY_MS);
@@ -400,8 +397,6 @@ export class LiveFanout {
   private readonly leave = (member: Member): void => {
     const { group } = member;
     if (!group.members.delete(member)) return;
-    // Its frames go out before whatever graphql-ws sends next for it (an error, a complete).
-    this.flushSocket(member.socket);
     if (member.flushTimer) clearTimeout(member.flushTimer);
     member.pending = null;
     if (group.members.size === 0) this.close(group);
@@ -428,19 +423,16 @@ export class FanoutEntry {
   }
 }
 
-/** The socket's TCP stream: ws keeps it as `_socket`; corking it makes several frames one write. */
-type Corkable = WebSocket & { _socket?: { cork(): void; uncork(): void } };
-
-function sendAll(socket: WebSocket, frames: (string | Buffer)[]): void {
-  if (frames.length === 1) {
-    socket.send(frames[0] as string | Buffer);
-    return;
-  }
-  const stream = (socket as Corkable)._socket;
-  stream?.cork();
-  for (const frame of frames) socket.send(frame);
-  stream?.uncork();
+/** The part of a TCP stream corking needs. */
+interface CorkableStream {
+  readonly writableCorked: number;
+  readonly destroyed: boolean;
+  cork(): void;
+  uncork(): void;
 }
+
+/** ws keeps the socket's TCP stream as `_socket` (not typed, stable across ws versions). */
+type WebSocketWithStream = WebSocket & { _socket?: CorkableStream };
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';

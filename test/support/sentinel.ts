@@ -42,7 +42,8 @@ export async function startSentinel(): Promise<TestSentinel> {
   };
   try {
     const replicaPort = await freePort();
-    children.push(await spawnRedis(replicaPort, ['--replicaof', '127.0.0.1', String(master.port)]));
+    // The replica writes the master's snapshot to its directory: the throw-away one, not the working directory.
+    children.push(await spawnRedis(replicaPort, ['--replicaof', '127.0.0.1', String(master.port), '--dir', dir]));
     // The Sentinel learns of replicas from the master's INFO when it starts: the replica must be in sync by then.
     await until(async () => (await master.client.info('replication')).includes('state=online'), 'the replica to sync');
     // A Sentinel rewrites its configuration file, so it gets its own.
