@@ -116,6 +116,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     maxSymbols: config.limits.symbolsPerSubscription,
     maxBufferedBytes: config.limits.wsMaxBufferedBytes,
     writeDelayMs: config.wsWriteDelayMs,
+    replayBacklogLimit: config.subscriptionQueueLimit,
     onSent: metrics.fanoutSent,
     onError,
   });

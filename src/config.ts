@@ -125,7 +125,7 @@ export interface Limits {
   /**
    * `WS_MAX_BUFFERED_BYTES`: bytes that may wait in one WebSocket's send buffer on the shared path
    * of live subscriptions; past it the socket gets the newest tick per symbol until it drains, and its
-   * live signal subscriptions end with SLOW_CONSUMER (close 4008). @default 1048576
+   * live signal subscriptions end with SLOW_CONSUMER (close 4008). @default 262144
    */
   wsMaxBufferedBytes: number;
 }
@@ -216,7 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
       mutationsPerSecond: read.number('MUTATIONS_PER_SECOND', 10, 0.01, 1_000_000),
       publishesPerSecond: read.number('PUBLISHES_PER_SECOND', 1000, 0.01, 1_000_000),
       connectsPerMinute: read.integer('WS_CONNECTS_PER_MINUTE', 120, 1, 1_000_000),
-      wsMaxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 1_048_576, 16_384, 1024 * 2 ** 20),
+      wsMaxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 262_144, 16_384, 1024 * 2 ** 20),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -37,7 +37,7 @@ export interface Metrics {
 
 const FIELDS: readonly SubscriptionField[] = ['price', 'signal', 'backtestProgress'];
 const FANOUT_FIELDS: readonly FanoutField[] = ['price', 'signal'];
-const NO_FANOUT: FanoutStats = { groups: 0, members: 0, framesSent: 0, conflated: 0, slowConsumers: 0 };
+const NO_FANOUT: FanoutStats = { groups: 0, members: 0, framesSent: 0, conflated: 0, slowConsumers: 0, replayed: 0 };
 const TOPICS: readonly Topic[] = [...FIELDS, 'backtestCancel'];
 /** From 1 ms (same host, idle) to 10 s (a backlog an operator must look at). */
 const LAG_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -133,7 +133,8 @@ export function createMetrics(): Metrics {
     labelNames: ['topic'],
     registers,
     collect() {
-      for (const field of FIELDS) streamReplayed[field](streams[field].replayed);
+      const fanout = sources.fanout();
+      for (const field of FIELDS) streamReplayed[field](streams[field].replayed + (field === 'backtestProgress' ? 0 : fanout[field].replayed));
     },
   });
   const conflated = new Counter({

@@ -13,7 +13,8 @@ import { createGraphQLError } from 'graphql-yoga';
 import type WebSocket from 'ws';
 import { canSeeStrategy, entitledStrategies } from '../auth/authorization.js';
 import type { Viewer } from '../auth/viewer.js';
-import type { EventBus, Envelope, Unsubscribe } from '../bus/event-bus.js';
+import { decodeCursor } from '../bus/cursor.js';
+import type { EventBus, Envelope, StreamPosition, Unsubscribe } from '../bus/event-bus.js';
 import { checkStrategyIds, checkSymbols } from '../schema/arguments.js';
 import { typedStreamError } from '../schema/stream-errors.js';
 import { isPacked, pack, packedNextHead } from './wire-format.js';
@@ -37,6 +38,13 @@ export interface LiveFanoutOptions {
    * joined. @default 0
    */
   writeDelayMs?: number;
+  /**
+   * Live events held for a subscriber that resumes (`after`) while its history is replayed. Past it,
+   * prices keep the newest per symbol and signals end with SLOW_CONSUMER.
+   */
+  replayBacklogLimit: number;
+  /** Events read from history per page while replaying. @default 500 */
+  historyPageSize?: number;
   /** Called once per event and group as its frames are handed to the sockets (delivery lag metric). */
   onSent?: (field: FanoutField, envelope: Envelope<FanoutField>) => void;
   /** A group's bus subscription could not start (its subscribers get INTERNAL_SERVER_ERROR). */
@@ -54,6 +62,10 @@ export interface FanoutPlan {
   scope: readonly unknown[];
   accept: ((envelope: Envelope<FanoutField>) => boolean) | null;
   visible: ((viewer: Viewer, envelope: Envelope<FanoutField>) => boolean) | null;
+  /** Resume: replay what was published after this position, then go on live with the group. */
+  after: StreamPosition | null;
+  /** The variable that carries `after`: left out of the group key, every resumer has its own. */
+  afterVariable: string | null;
 }
 
 /** Cumulative figures of one field's shared path, read at scrape time. */
@@ -66,6 +78,15 @@ export interface FanoutStats {
   conflated: number;
   /** Signal subscriptions ended with SLOW_CONSUMER. */
   slowConsumers: number;
+  /** Events read from history for resuming subscribers. */
+  replayed: number;
+}
+
+/** A live frame held back while its subscriber's history is replayed. */
+interface HeldFrame {
+  offset: number;
+  key: string;
+  frame: string | Buffer;
 }
 
 /** What a subscriber's token allows now: the connection's session (it changes when the token is renewed). */
@@ -85,6 +106,13 @@ class Member implements AsyncIterableIterator<never> {
   /** Newest frame per symbol, while the socket is too full to take more (prices only). */
   pending: Map<string, string | Buffer> | null = null;
   flushTimer: NodeJS.Timeout | null = null;
+  /** Live frames that arrive while a resuming subscriber's history is replayed; null once live. */
+  backlog: HeldFrame[] | null = null;
+  /**
+   * Where a resumer's replay ended: a live event at or before it was replayed already (its live
+   * delivery can arrive after the history showed it), so it is not sent again.
+   */
+  replayedThrough: StreamPosition | null = null;
   private waiter: { resolve: (result: IteratorResult<never>) => void; reject: (error: unknown) => void } | null = null;
   private outcome: { error: unknown } | 'done' | null = null;
 
@@ -118,6 +146,10 @@ class Member implements AsyncIterableIterator<never> {
     return this;
   }
 
+  get ended(): boolean {
+    return this.outcome !== null;
+  }
+
   /** Ends the subscription with an error; graphql-ws sends it as the operation's `error` message. */
   fail(error: unknown): void {
     this.end({ error });
@@ -149,7 +181,7 @@ interface Group {
 
 const FLUSH_RETRY_MS = 20;
 
-type Counts = Pick<FanoutStats, 'framesSent' | 'conflated' | 'slowConsumers'>;
+type Counts = Pick<FanoutStats, 'framesSent' | 'conflated' | 'slowConsumers' | 'replayed'>;
 
 /**
  * The shared fast path of live subscriptions over WebSocket: subscribers that sent the same
@@ -157,8 +189,10 @@ type Counts = Pick<FanoutStats, 'framesSent' | 'conflated' | 'slowConsumers'>;
  * once for the group, serialized once per encoding, and the same bytes go to every member with only
  * its operation id framed around them. Per member, visibility is re-checked at send and the slow-
  * consumer policy of the field is applied by its socket's send buffer: prices conflate to the newest
- * tick per symbol, signals end with SLOW_CONSUMER (the client resumes by cursor). Resumes (`after`)
- * and every other operation take the ordinary per-subscriber path.
+ * tick per symbol, signals end with SLOW_CONSUMER (the client resumes by cursor). A subscriber that
+ * resumes (`after`) joins its group at once, holds the group's live frames while its own history is
+ * replayed, then sends those the replay did not cover: no gap, no duplicate. Every other operation
+ * takes the ordinary per-subscriber path.
  */
 export class LiveFanout {
   private readonly groups = new Map<string, Group>();
@@ -166,8 +200,8 @@ export class LiveFanout {
   private corked: CorkableStream[] = [];
   private uncorkScheduled = false;
   private readonly counts: Record<FanoutField, Counts> = {
-    price: { framesSent: 0, conflated: 0, slowConsumers: 0 },
-    signal: { framesSent: 0, conflated: 0, slowConsumers: 0 },
+    price: { framesSent: 0, conflated: 0, slowConsumers: 0, replayed: 0 },
+    signal: { framesSent: 0, conflated: 0, slowConsumers: 0, replayed: 0 },
   };
 
   constructor(private readonly options: LiveFanoutOptions) {}
@@ -191,9 +225,13 @@ export class LiveFanout {
       strategyIds?: string[] | null;
       after?: string | null;
     };
-    if (args.after) return null;
+    const after = args.after ? decodeCursor(args.after) : null;
+    if (args.after && !after) return null;
+    const afterArgument = field.arguments?.find((argument) => argument.name.value === 'after');
+    const afterVariable = afterArgument?.value.kind === Kind.VARIABLE ? afterArgument.value.name.value : null;
     try {
-      return name === 'price' ? this.pricePlan(args.symbols) : this.signalPlan(viewer, args.strategyIds, args.symbols);
+      const plan = name === 'price' ? this.pricePlan(args.symbols) : this.signalPlan(viewer, args.strategyIds, args.symbols);
+      return plan && { ...plan, after, afterVariable };
     } catch {
       return null;
     }
@@ -216,11 +254,16 @@ export class LiveFanout {
     args: ExecutionArgs,
     session: FanoutSession,
   ): Promise<AsyncIterableIterator<never> | ExecutionResult> {
-    const key = JSON.stringify([plan.field, plan.scope, args.operationName ?? null, args.variableValues ?? null, printed(args.document)]);
+    const variables = { ...args.variableValues };
+    if (plan.afterVariable) delete variables[plan.afterVariable];
+    const key = JSON.stringify([plan.field, plan.scope, args.operationName ?? null, variables, printed(args.document)]);
     const group = this.groups.get(key) ?? this.openGroup(key, plan, args);
     // Joined rather than concatenated: one flat string per member, not a tree of pieces.
     const head = ['{"id":', JSON.stringify(id), ',"type":"next","payload":'].join('');
     const member = new Member(group, socket, head, isPacked(socket) ? packedNextHead(id) : null, session, this.leave);
+    // A resumer holds live frames from the moment it joins: what is published from now on is held,
+    // what was published before is in the history it reads next.
+    if (plan.after) member.backlog = [];
     group.members.add(member);
     try {
       await group.ready;
@@ -228,6 +271,7 @@ export class LiveFanout {
       this.leave(member);
       return { errors: [createGraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
     }
+    if (plan.after) void this.replay(member, plan.after);
     return member;
   }
 
@@ -246,7 +290,15 @@ export class LiveFanout {
 
   private pricePlan(symbols: string[] | null | undefined): FanoutPlan | null {
     if (!symbols || symbols.length === 0) return null;
-    return { field: 'price', keys: checkSymbols('symbols', symbols, this.options.maxSymbols), scope: [], accept: null, visible: null };
+    return {
+      field: 'price',
+      keys: checkSymbols('symbols', symbols, this.options.maxSymbols),
+      scope: [],
+      accept: null,
+      visible: null,
+      after: null,
+      afterVariable: null,
+    };
   }
 
   /**
@@ -264,6 +316,8 @@ export class LiveFanout {
       scope: keys,
       accept: only ? (envelope) => only.has((envelope as Envelope<'signal'>).payload.symbol) : null,
       visible: (viewer, envelope) => canSeeStrategy(viewer, (envelope as Envelope<'signal'>).payload.strategyId),
+      after: null,
+      afterVariable: null,
     };
   }
 
@@ -300,17 +354,16 @@ export class LiveFanout {
   }
 
   private send(group: Group, envelope: Envelope<FanoutField>, result: ExecutionResult): void {
-    const { errors, ...rest } = result;
-    const body = errors ? { ...rest, errors: errors.map((error) => error.toJSON()) } : rest;
-    // Serialized once per encoding in use, on first need.
-    let json: string | null = null;
-    let packed: Buffer | null = null;
+    const payload = new Payload(result);
     const counts = this.counts[group.plan.field];
     for (const member of group.members) {
       if (group.plan.visible && !group.plan.visible(member.session.viewer, envelope)) continue;
-      const frame = member.packedHead
-        ? Buffer.concat([member.packedHead, (packed ??= pack(body))])
-        : `${member.head}${(json ??= JSON.stringify(body))}}`;
+      if (member.replayedThrough && alreadyReplayed(member.replayedThrough, envelope.position)) continue;
+      const frame = payload.frameFor(member);
+      if (member.backlog) {
+        this.holdBack(member, { offset: envelope.position.offset, key: envelope.key, frame });
+        continue;
+      }
       if (member.pending || member.socket.bufferedAmount > this.options.maxBufferedBytes) {
         this.overflow(member, envelope.key, frame);
         continue;
@@ -352,16 +405,75 @@ export class LiveFanout {
 
   private overflow(member: Member, key: string, frame: string | Buffer): void {
     if (member.group.plan.field === 'signal') {
-      this.counts.signal.slowConsumers += 1;
-      member.fail(
-        createGraphQLError(
-          `More than ${this.options.maxBufferedBytes} bytes waited to be sent; reconnect and resume after the last cursor received`,
-          { extensions: { code: 'SLOW_CONSUMER' } },
-        ),
-      );
+      this.slowConsumer(member, `More than ${this.options.maxBufferedBytes} bytes waited to be sent`);
       return;
     }
     this.hold(member, key, frame);
+  }
+
+  private slowConsumer(member: Member, why: string): void {
+    this.counts.signal.slowConsumers += 1;
+    member.fail(createGraphQLError(`${why}; reconnect and resume after the last cursor received`, { extensions: { code: 'SLOW_CONSUMER' } }));
+  }
+
+  /** Holds a live frame for a member whose replay is running; bounded like any slow reader. */
+  private holdBack(member: Member, held: HeldFrame): void {
+    const backlog = member.backlog as HeldFrame[];
+    backlog.push(held);
+    if (backlog.length <= this.options.replayBacklogLimit) return;
+    if (member.group.plan.field === 'signal') {
+      this.slowConsumer(member, `More than ${this.options.replayBacklogLimit} live events arrived while replaying`);
+      return;
+    }
+    // Prices: the newest tick per symbol, in publish order.
+    const newest = new Map<string, HeldFrame>();
+    for (const frame of backlog) newest.set(frame.key, frame);
+    this.counts.price.conflated += backlog.length - newest.size;
+    member.backlog = [...newest.values()].sort((a, b) => a.offset - b.offset);
+  }
+
+  /**
+   * Sends a resuming member what was published after `after`, read from history page by page and
+   * executed as the group executes live events, then the held live frames the history did not
+   * reach; from then on the member takes the group's frames as they come.
+   */
+  private async replay(member: Member, after: StreamPosition): Promise<void> {
+    const { group } = member;
+    const { plan } = group;
+    const counts = this.counts[plan.field];
+    let position = after;
+    try {
+      for (;;) {
+        const page = await this.options.bus.history(plan.field, plan.keys, position, this.options.historyPageSize ?? 500);
+        for (const envelope of page.envelopes) {
+          if (member.ended) return;
+          position = envelope.position;
+          if (plan.accept && !plan.accept(envelope)) continue;
+          if (plan.visible && !plan.visible(member.session.viewer, envelope)) continue;
+          const result = (await execute({ ...group.args, rootValue: envelope })) as ExecutionResult;
+          this.write(member.socket, new Payload(result).frameFor(member));
+          counts.replayed += 1;
+          counts.framesSent += 1;
+        }
+        if (page.complete || page.envelopes.length === 0) break;
+        if (plan.field === 'signal' && member.socket.bufferedAmount > this.options.maxBufferedBytes) {
+          this.slowConsumer(member, `More than ${this.options.maxBufferedBytes} bytes waited to be sent while replaying`);
+          return;
+        }
+      }
+    } catch (error) {
+      member.fail(typedStreamError(error));
+      return;
+    }
+    const backlog = member.backlog;
+    member.backlog = null;
+    member.replayedThrough = position;
+    if (member.ended || !backlog) return;
+    for (const held of backlog) {
+      if (held.offset <= position.offset) continue; // the replay delivered it already
+      this.write(member.socket, held.frame);
+      counts.framesSent += 1;
+    }
   }
 
   /** Keeps only the newest frame per symbol for a full socket, and sends them once it drains. */
@@ -397,6 +509,7 @@ export class LiveFanout {
   private readonly leave = (member: Member): void => {
     const { group } = member;
     if (!group.members.delete(member)) return;
+    member.backlog = null;
     if (member.flushTimer) clearTimeout(member.flushTimer);
     member.pending = null;
     if (group.members.size === 0) this.close(group);
@@ -423,6 +536,23 @@ export class FanoutEntry {
   }
 }
 
+/** One event's result, serialized once per encoding on first need, framed per member. */
+class Payload {
+  private readonly body: unknown;
+  private json: string | null = null;
+  private packed: Buffer | null = null;
+
+  constructor(result: ExecutionResult) {
+    const { errors, ...rest } = result;
+    this.body = errors ? { ...rest, errors: errors.map((error) => error.toJSON()) } : rest;
+  }
+
+  frameFor(member: Member): string | Buffer {
+    if (member.packedHead) return Buffer.concat([member.packedHead, (this.packed ??= pack(this.body))]);
+    return `${member.head}${(this.json ??= JSON.stringify(this.body))}}`;
+  }
+}
+
 /** The part of a TCP stream corking needs. */
 interface CorkableStream {
   readonly writableCorked: number;
@@ -433,6 +563,10 @@ interface CorkableStream {
 
 /** ws keeps the socket's TCP stream as `_socket` (not typed, stable across ws versions). */
 type WebSocketWithStream = WebSocket & { _socket?: CorkableStream };
+
+function alreadyReplayed(through: StreamPosition, position: StreamPosition): boolean {
+  return position.epoch === through.epoch && position.offset <= through.offset;
+}
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';

@@ -118,20 +118,31 @@ describe('groups', () => {
     unchanged.close();
   });
 
-  it('keeps resumes (after a cursor) and other fields on the per-subscriber path', async () => {
-    const client = await connect(await tokenFor('dave', ['trader']));
-    const first = await (async () => {
-      client.subscribe('live', SIGNALS, { symbol: 'RESUME' });
-      return client.untilLive<SignalData>('live', () => signal('ma-crossover', 'RESUME', '#0'));
-    })();
-    client.subscribe('resumed', 'subscription ($after: Cursor) { signal(symbols: ["RESUME"], after: $after) { reason } }', {
-      after: first.data?.signal.cursor,
-    });
+  it('lets a resumer (after a cursor) join the group: it replays what it missed, then goes on live, no gap, no duplicate', async () => {
+    const RESUMABLE = 'subscription ($symbol: String!, $after: Cursor) { signal(symbols: [$symbol], after: $after) { strategyId reason cursor } }';
+    const token = await tokenFor('dave', ['trader']);
+    const live = await connect(token);
+    live.subscribe('r', RESUMABLE, { symbol: 'RESUME' });
+    await live.untilLive('r', () => signal('ma-crossover', 'RESUME', 'warm-up'));
     await settle();
-    expect(server.stats().fanout.signal.members).toBe(1);
-    await signal('ma-crossover', 'RESUME', '#1');
-    expect((await client.collect<{ signal: { reason: string } }>('resumed', 1))[0]?.data?.signal.reason).toBe('#1');
-    client.close();
+    live.drain('r');
+    for (let n = 1; n <= 20; n += 1) await signal('ma-crossover', 'RESUME', `#${n}`);
+    const seen = await live.collect<SignalData>('r', 20);
+
+    const resumer = await connect(token);
+    resumer.subscribe('r', RESUMABLE, { symbol: 'RESUME', after: seen[4]?.data?.signal.cursor });
+    // A storm while it replays: the events after #20 arrive live, held until the replay is done.
+    await Promise.all(Array.from({ length: 40 }, (_, i) => signal('ma-crossover', 'RESUME', `#${21 + i}`)));
+    const numbered = (from: number) => Array.from({ length: 60 - from + 1 }, (_, i) => `ma-crossover:#${from + i}`);
+    expect(reasons(await resumer.collect<SignalData>('r', 55))).toEqual(numbered(6));
+    expect(reasons(await live.collect<SignalData>('r', 40))).toEqual(numbered(21));
+    await settle();
+    expect(resumer.drain('r')).toEqual([]);
+    // The same operation but for its cursor: one group, one execution per event for both.
+    expect(server.stats().fanout.signal).toMatchObject({ groups: 1, members: 2 });
+    expect(server.stats().fanout.signal.replayed).toBeGreaterThanOrEqual(15);
+    live.close();
+    resumer.close();
   });
 });
 
