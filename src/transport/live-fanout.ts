@@ -196,9 +196,11 @@ type Counts = Pick<FanoutStats, 'framesSent' | 'conflated' | 'slowConsumers' | '
  */
 export class LiveFanout {
   private readonly groups = new Map<string, Group>();
+  /** Sockets written during the current task: their next frames are corked until it is done. */
+  private readonly written = new Set<WebSocket>();
   /** TCP streams corked during the current task, uncorked together when it is done. */
   private corked: CorkableStream[] = [];
-  private uncorkScheduled = false;
+  private taskEndScheduled = false;
   private readonly counts: Record<FanoutField, Counts> = {
     price: { framesSent: 0, conflated: 0, slowConsumers: 0, replayed: 0 },
     signal: { framesSent: 0, conflated: 0, slowConsumers: 0, replayed: 0 },
@@ -375,29 +377,41 @@ export class LiveFanout {
   }
 
   /**
-   * Sends a frame into the socket's TCP stream, corked until the current task is done (or for
-   * `writeDelayMs`). Events that arrive together (a burst, or a backlog read from Redis in one go
-   * when the server falls behind) then reach each socket in one write, one system call: the cost that
-   * dominates a delivery. A lone event waits for nothing but the rest of its own task. Whatever
-   * else is sent on the socket meanwhile (graphql-ws's own messages) queues behind, in order.
+   * Sends a frame. The first frame a socket gets in the current task goes out at once; further ones
+   * in the same task go into its TCP stream, corked until the task is done. Events that arrive
+   * together (a burst, or a backlog read from Redis in one go when the server falls behind) then cost
+   * each socket one more write, one system call, however many they are: the cost that dominates a
+   * delivery. With `writeDelayMs`, every frame waits that long, corked. Whatever else is sent on the
+   * socket meanwhile (graphql-ws's own messages) queues behind, in order.
    */
   private write(socket: WebSocket, frame: string | Buffer): void {
+    const delayed = (this.options.writeDelayMs ?? 0) > 0;
+    if (!delayed && !this.written.has(socket)) {
+      this.written.add(socket);
+      this.scheduleTaskEnd();
+      socket.send(frame);
+      return;
+    }
     const stream = (socket as WebSocketWithStream)._socket;
     if (stream && stream.writableCorked === 0 && !stream.destroyed) {
       stream.cork();
       this.corked.push(stream);
-      if (!this.uncorkScheduled) {
-        this.uncorkScheduled = true;
-        const delay = this.options.writeDelayMs ?? 0;
-        if (delay > 0) setTimeout(this.uncorkAll, delay);
-        else queueMicrotask(this.uncorkAll);
-      }
+      this.scheduleTaskEnd();
     }
     socket.send(frame);
   }
 
-  private readonly uncorkAll = (): void => {
-    this.uncorkScheduled = false;
+  private scheduleTaskEnd(): void {
+    if (this.taskEndScheduled) return;
+    this.taskEndScheduled = true;
+    const delay = this.options.writeDelayMs ?? 0;
+    if (delay > 0) setTimeout(this.endTask, delay);
+    else queueMicrotask(this.endTask);
+  }
+
+  private readonly endTask = (): void => {
+    this.taskEndScheduled = false;
+    this.written.clear();
     const corked = this.corked;
     this.corked = [];
     for (const stream of corked) stream.uncork();
