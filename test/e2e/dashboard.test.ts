@@ -27,6 +27,9 @@ const serverEnv = () => ({
   BACKTEST_BARS_PER_SECOND: '6000',
 });
 
+/** How each WebSocket frame the page received was sent: text (JSON) or binary (MessagePack). */
+const receivedFrames: ('text' | 'binary')[] = [];
+
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   redis = await startRedis();
@@ -38,6 +41,7 @@ beforeAll(async () => {
   ]);
   page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   page.on('pageerror', (error) => console.error('page error:', error.message));
+  page.on('websocket', (socket) => socket.on('framereceived', ({ payload }) => receivedFrames.push(typeof payload === 'string' ? 'text' : 'binary')));
   await page.goto(`${server.url}/`);
 });
 
@@ -63,6 +67,9 @@ describe('the dashboard', () => {
     const before = await row.textContent();
     await expect.poll(() => row.textContent(), { timeout: 5000 }).not.toBe(before);
     await expect.poll(() => page.getByRole('status').first().textContent()).toMatch(/connected/i);
+    // The dashboard speaks graphql-transport-ws+msgpack: every frame it receives is binary.
+    expect(receivedFrames.length).toBeGreaterThan(5);
+    expect(new Set(receivedFrames)).toEqual(new Set(['binary']));
   });
 
   it('renders at most once per animation frame under 50+ price updates a second', async () => {
