@@ -129,7 +129,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     connectsPerMinute: config.limits.connectsPerMinute,
     allowedOrigins: config.allowedOrigins,
     fanout,
-    onInternalError: onError,
+    onInternalError: (error, connId) => logger.error({ err: error, connId }, 'websocket internal error'),
     logger,
     onSlowDisconnect: metrics.slowDisconnect,
   });

@@ -21,7 +21,8 @@ export interface SocketExtra {
 export interface WsAdapterOptions {
   /** Ping interval; a peer that has not answered the previous ping by the next one is dropped. @default 12000 */
   keepAliveMs?: number;
-  onInternalError: (error: unknown) => void;
+  /** An error of the socket layer, with the socket it happened on (the socket is closed with 4500). */
+  onInternalError: (error: unknown, socket: WebSocket) => void;
 }
 
 /**
@@ -119,7 +120,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
   const connections = new WeakMap<WebSocket, CoreSocket>();
 
   const failed = (socket: WebSocket, error: unknown) => {
-    onInternalError(error);
+    onInternalError(error, socket);
     socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
   };
   function onPong(this: WebSocket): void {
@@ -138,7 +139,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
     connection.handle(message.text).catch((error: unknown) => failed(this, error));
   }
   function onClose(this: WebSocket, code: number, reason: Buffer): void {
-    connections.get(this)?.closed?.(code, String(reason)).catch(onInternalError);
+    connections.get(this)?.closed?.(code, String(reason)).catch((error: unknown) => onInternalError(error, this));
   }
 
   wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {

@@ -33,8 +33,8 @@ export interface WebSocketTransportOptions {
   allowedOrigins?: readonly string[];
   /** The shared path for live price and signal subscriptions; without it every operation runs per subscriber. */
   fanout?: LiveFanout;
-  /** Errors of the socket layer (they close the socket with 4500, never the process). */
-  onInternalError?: (error: unknown) => void;
+  /** Errors of the socket layer (they close the socket with 4500, never the process), with the connection's `connId`. */
+  onInternalError?: (error: unknown, connId: string | undefined) => void;
   /** Connection lines (connected, closed, slow consumer), each with the connection's `connId`. @default silent */
   logger?: Logger;
   /** Called once per connection closed with 4008 (metrics). */
@@ -185,7 +185,7 @@ export function attachWebSocketTransport(
         };
       },
     },
-    { keepAliveMs, onInternalError },
+    { keepAliveMs, onInternalError: (error, socket) => onInternalError(error, connectionIds.get(socket)) },
   );
 
   return {
