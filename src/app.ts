@@ -17,6 +17,7 @@ import { createGraphQLHandler } from './transport/graphql-handler.js';
 import { createHttpRoutes } from './transport/http.js';
 import { HttpServer } from './transport/http-server.js';
 import { logRequests } from './transport/request-log.js';
+import { trustedProxies } from './transport/client-address.js';
 import { LiveFanout, type FanoutField, type FanoutStats } from './transport/live-fanout.js';
 import { attachWebSocketTransport } from './transport/ws.js';
 
@@ -128,6 +129,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     maxConnectionsPerUser: config.limits.connectionsPerUser,
     connectsPerMinute: config.limits.connectsPerMinute,
     allowedOrigins: config.allowedOrigins,
+    trustedProxies: trustedProxies(config.trustedProxies),
     fanout,
     onInternalError: (error, connId) => logger.error({ err: error, connId }, 'websocket internal error'),
     logger,

@@ -1,4 +1,5 @@
 import { parseSentinelUrl, RedisUrlError } from './bus/redis-connection.js';
+import { trustedProxies } from './transport/client-address.js';
 
 /**
  * Configuration from the environment, parsed and validated once at start-up. Every knob is listed
@@ -46,6 +47,12 @@ export interface Config {
    * without an `Origin` header (non-browser clients) are not affected. @default none (same origin only)
    */
   allowedOrigins: string[];
+  /**
+   * `TRUSTED_PROXIES`: comma-separated addresses or CIDR subnets of the load balancers in front. From
+   * a peer among them, the client's address is taken from `X-Forwarded-For` (for the per-IP connect
+   * limit and the logs); from any other peer the header is ignored. @default none
+   */
+  trustedProxies: string[];
   /** `INTROSPECTION`: answer schema introspection. @default true, false in production */
   introspection: boolean;
   /** Limits on what one client may send or hold; see `Limits`. */
@@ -160,6 +167,13 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const trustedProxyList = read.list('TRUSTED_PROXIES', []);
+  try {
+    trustedProxies(trustedProxyList);
+  } catch (error) {
+    problems.push(`TRUSTED_PROXIES has ${(error as Error).message}`);
+  }
+
   const metricsToken = env.METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) {
     problems.push(`METRICS_TOKEN must be at least 16 printable characters without spaces (got ${metricsToken.length} characters)`);
@@ -188,6 +202,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwtAudience: env.JWT_AUDIENCE || undefined,
     jwtClockSkewSeconds: read.integer('JWT_CLOCK_SKEW_S', 30, 0, 3600),
     allowedOrigins,
+    trustedProxies: trustedProxyList,
     introspection: read.boolean('INTROSPECTION', !production),
     redisUrl,
     demoFeed: read.boolean('DEMO_FEED', true),

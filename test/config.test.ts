@@ -90,6 +90,12 @@ describe('loadConfig accepted values', () => {
     });
   });
 
+  it('reads TRUSTED_PROXIES as addresses and CIDR subnets, and names an entry that is neither', () => {
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.7, 172.28.0.0/16,::1' }).trustedProxies).toEqual(['10.0.0.7', '172.28.0.0/16', '::1']);
+    expect(configError({ TRUSTED_PROXIES: '10.0.0.7,nginx' }).problems).toEqual([expect.stringMatching(/^TRUSTED_PROXIES has "nginx"/)]);
+  });
+
   it('writes live frames at the end of the event-loop turn unless WS_WRITE_DELAY_MS says otherwise; refuses a bad delay', () => {
     expect(loadConfig({}).wsWriteDelayMs).toBe(0);
     for (const bad of ['-1', '1.5', '1001', 'soon']) {

@@ -21,6 +21,8 @@ export interface SocketExtra {
 export interface WsAdapterOptions {
   /** Ping interval; a peer that has not answered the previous ping by the next one is dropped. @default 12000 */
   keepAliveMs?: number;
+  /** The client's address of an upgrade request. @default the TCP peer's */
+  addressOf?: (request: IncomingMessage) => string | undefined;
   /** An error of the socket layer, with the socket it happened on (the socket is closed with 4500). */
   onInternalError: (error: unknown, socket: WebSocket) => void;
 }
@@ -112,7 +114,7 @@ class CoreSocket implements GraphQLWsSocket, SocketExtra {
 export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
   wsServer: WebSocketServer,
   options: ServerOptions<P, SocketExtra>,
-  { keepAliveMs = 12_000, onInternalError }: WsAdapterOptions,
+  { keepAliveMs = 12_000, addressOf = (request) => request.socket.remoteAddress, onInternalError }: WsAdapterOptions,
 ) {
   const server = makeServer(options);
   wsServer.options.handleProtocols = chooseProtocol;
@@ -144,7 +146,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
 
   wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     alive.add(socket);
-    const connection = new CoreSocket(socket, request.socket.remoteAddress);
+    const connection = new CoreSocket(socket, addressOf(request));
     connections.set(socket, connection);
     socket.on('pong', onPong);
     socket.on('error', onError);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+import type { BlockList } from 'node:net';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { serveGraphQLWs, type SocketExtra } from './ws-adapter.js';
@@ -9,6 +10,7 @@ import { RateLimiter } from '../auth/rate-limiter.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
 import type { Logger } from '../logger.js';
 import { CloseCode, limitCloseReason } from './close-codes.js';
+import { clientAddress } from './client-address.js';
 import { ConnectionAuth } from './connection-auth.js';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql-handler.js';
 import { isAllowedOrigin } from './origin-policy.js';
@@ -31,6 +33,8 @@ export interface WebSocketTransportOptions {
   connectsPerMinute?: number;
   /** Browser origins allowed besides the page's own (`*` for any). @default [] */
   allowedOrigins?: readonly string[];
+  /** Load balancers whose `X-Forwarded-For` names the client (per-IP connect limit, logs). @default none */
+  trustedProxies?: BlockList | null;
   /** The shared path for live price and signal subscriptions; without it every operation runs per subscriber. */
   fanout?: LiveFanout;
   /** Errors of the socket layer (they close the socket with 4500, never the process), with the connection's `connId`. */
@@ -65,6 +69,7 @@ export function attachWebSocketTransport(
     maxConnectionsPerUser = 20,
     connectsPerMinute = 120,
     allowedOrigins = [],
+    trustedProxies = null,
     fanout,
     onInternalError = (error: unknown) => console.error('websocket transport:', error),
     logger = pino({ level: 'silent' }),
@@ -83,7 +88,7 @@ export function attachWebSocketTransport(
         accept(false, 403, 'Origin not allowed');
         return;
       }
-      const wait = attempts.take(req.socket.remoteAddress ?? 'unknown');
+      const wait = attempts.take(clientAddress(req, trustedProxies));
       if (wait > 0) accept(false, 429, 'Too many connection attempts', { 'Retry-After': String(Math.ceil(wait / 1000)) });
       else accept(true);
     },
@@ -185,7 +190,11 @@ export function attachWebSocketTransport(
         };
       },
     },
-    { keepAliveMs, onInternalError: (error, socket) => onInternalError(error, connectionIds.get(socket)) },
+    {
+      keepAliveMs,
+      addressOf: (request) => clientAddress(request, trustedProxies),
+      onInternalError: (error, socket) => onInternalError(error, connectionIds.get(socket)),
+    },
   );
 
   return {

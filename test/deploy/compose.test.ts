@@ -12,6 +12,8 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   deploy?: { replicas?: number };
+  environment?: Record<string, string>;
+  networks?: Record<string, { ipv4_address?: string }>;
 }
 
 const root = new URL('../../', import.meta.url);
@@ -25,6 +27,13 @@ describe('docker-compose.yml', () => {
     expect(api?.healthcheck?.test.join(' ')).toContain('/readyz');
     expect(nginx?.ports).toEqual(['4000:4000']);
     expect(nginx?.depends_on?.api?.condition).toBe('service_healthy');
+  });
+
+  it('trusts X-Forwarded-For from nginx alone: its fixed address on the compose network', () => {
+    const address = nginx?.networks?.default?.ipv4_address;
+    expect(address).toMatch(/^172\.28\.\d+\.\d+$/);
+    expect(api?.environment?.TRUSTED_PROXIES).toBe(address);
+    expect(readFileSync(new URL('deploy/nginx.conf', root), 'utf8')).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
   });
 
   it('mounts deploy/nginx.conf and its two includes where nginx -c looks for them', () => {
