@@ -50,9 +50,8 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     onError,
     onPublished: metrics.published,
   });
-  const backtestStore: BacktestStore = config.redisUrl
-    ? new RedisBacktestStore({ url: config.redisUrl, onError })
-    : new MemoryBacktestStore();
+  const redisStore = config.redisUrl ? new RedisBacktestStore({ url: config.redisUrl, onError }) : null;
+  const backtestStore: BacktestStore = redisStore ?? new MemoryBacktestStore();
   const backtests = new BacktestRunner({
     bus,
     store: backtestStore,
@@ -139,7 +138,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     wsConnections: ws.connections,
     sseStreams: () => http.eventStreamCount,
     fanout: () => fanout.stats(),
-    redisUp: config.redisUrl ? () => bus.isHealthy() : null,
+    redisUp: redisStore ? { bus: () => bus.isHealthy(), store: () => redisStore.isHealthy() } : null,
   });
   const market = config.demoFeed
     ? await startDemoMarket({ bus, publisher, symbols: config.feedSymbols, ticksPerSecond: config.feedTicksPerSecond, onError })

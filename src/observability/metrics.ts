@@ -18,7 +18,7 @@ export interface MetricSources {
   /** The shared path's groups, members and cumulative counts per field (`LiveFanout.stats()`). */
   fanout: () => Record<FanoutField, FanoutStats>;
   /** Whether the event bus reaches Redis; null for the in-memory bus (no gauge then). */
-  redisUp: (() => boolean) | null;
+  redisUp: Record<RedisRole, () => boolean> | null;
 }
 
 export interface Metrics {
@@ -37,6 +37,9 @@ export interface Metrics {
 
 const FIELDS: readonly SubscriptionField[] = ['price', 'signal', 'backtestProgress'];
 const FANOUT_FIELDS: readonly FanoutField[] = ['price', 'signal'];
+/** The Redis connections of a process: the event bus's, and the backtest store's. */
+export type RedisRole = 'bus' | 'store';
+const REDIS_ROLES: readonly RedisRole[] = ['bus', 'store'];
 const NO_FANOUT: FanoutStats = { groups: 0, members: 0, framesSent: 0, conflated: 0, slowConsumers: 0, replayed: 0 };
 const TOPICS: readonly Topic[] = [...FIELDS, 'backtestCancel'];
 /** From 1 ms (same host, idle) to 10 s (a backlog an operator must look at). */
@@ -99,7 +102,8 @@ export function createMetrics(): Metrics {
     labelNames: ['role'],
     registers,
     collect() {
-      if (sources.redisUp) this.set({ role: 'bus' }, sources.redisUp() ? 1 : 0);
+      const { redisUp } = sources;
+      if (redisUp) for (const role of REDIS_ROLES) this.set({ role }, redisUp[role]() ? 1 : 0);
     },
   });
 

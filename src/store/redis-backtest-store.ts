@@ -50,6 +50,11 @@ export class RedisBacktestStore implements BacktestStore {
     return jsons.filter((json): json is string => json !== null).map((json) => JSON.parse(json) as BacktestRecord);
   }
 
+  /** Whether its Redis connection is ready (metrics). */
+  isHealthy(): boolean {
+    return this.redis.status === 'ready';
+  }
+
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
