@@ -1,13 +1,16 @@
 /**
  * The bench publisher: RATE price events a second for SECONDS seconds, spread round-robin over
  * SYMBOLS, each carrying its publish time (`timestamp`) and a per-symbol sequence number (`price`),
- * published through the TITAN bus in Redis (the same path for TITAN and the raw baseline).
+ * published through the TITAN bus in Redis (the same path for TITAN and the raw baseline). FIELDS
+ * naming bid, ask or volume adds them to each tick (a larger payload).
  */
 import { connectPublisher } from '../../src/publish/index.js';
 
 const rate = Number(process.env.RATE);
 const seconds = Number(process.env.SECONDS);
 const symbols = (process.env.SYMBOLS ?? 'BENCH').split(',');
+const fields = new Set((process.env.FIELDS ?? '').split(','));
+const quote = fields.has('bid') || fields.has('ask');
 const publisher = await connectPublisher({ redisUrl: process.env.REDIS_URL ?? '', historyMaxLen: 1000 });
 const sequence = new Map<string, number>();
 const total = Math.round(rate * seconds);
@@ -27,7 +30,13 @@ await new Promise<void>((resolve) => {
       sent += 1;
       inFlight += 1;
       publisher
-        .publishPrice({ symbol, price: next, timestamp: new Date().toISOString() })
+        .publishPrice({
+          symbol,
+          price: next,
+          timestamp: new Date().toISOString(),
+          ...(quote ? { bid: next - 0.25, ask: next + 0.25 } : {}),
+          ...(fields.has('volume') ? { volume: 1000 + next } : {}),
+        })
         .catch(() => (failed += 1))
         .finally(() => (inFlight -= 1));
     }

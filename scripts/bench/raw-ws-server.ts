@@ -3,6 +3,9 @@
  * graphql-transport-ws for the load generator, reads the same Redis channels as TITAN, and sends
  * one pre-serialized frame to every socket of a symbol. No auth, no GraphQL, no cursors, no limits.
  *
+ * FIELDS (comma-separated PriceTick fields, in the order TITAN's query selects them) shapes the
+ * frame like TITAN's answer, the cursor included.
+ *
  * RAW_DEFLATE=1 accepts permessage-deflate and compresses every frame, however small (ws's
  * default threshold of 1 KiB would leave these ~100-byte frames as they are), with ws's other
  * defaults: per-socket compression contexts kept across messages, zlib level and memory defaults.
@@ -11,9 +14,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { encodeCursor } from '../../src/bus/cursor.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const bySymbol = new Map<string, Set<WebSocket>>();
+const fields = (process.env.FIELDS ?? 'symbol,price,timestamp').split(',');
 const server = createServer();
 const wss = new WebSocketServer({ server, path: '/graphql', perMessageDeflate: process.env.RAW_DEFLATE === '1' && { threshold: 0 } });
 
@@ -39,8 +44,10 @@ subscriber.on('pmessage', (_pattern, channel, raw) => {
   const symbol = channel.slice(channel.lastIndexOf(':') + 1);
   const sockets = bySymbol.get(symbol);
   if (!sockets) return;
-  const { payload } = JSON.parse(raw) as { payload: { symbol: string; price: number; timestamp: string } };
-  const frame = `{"id":"1","type":"next","payload":{"data":{"price":{"symbol":${JSON.stringify(payload.symbol)},"price":${payload.price},"timestamp":"${payload.timestamp}"}}}}`;
+  const { payload, epoch, offset } = JSON.parse(raw) as { payload: Record<string, unknown>; epoch: string; offset: number };
+  const tick: Record<string, unknown> = { ...payload, cursor: encodeCursor({ epoch, offset }) };
+  const shaped = Object.fromEntries(fields.map((field) => [field, tick[field] ?? null]));
+  const frame = `{"id":"1","type":"next","payload":{"data":{"price":${JSON.stringify(shaped)}}}}`;
   for (const socket of sockets) socket.send(frame);
 });
 await subscriber.psubscribe('titan:price:live:*');

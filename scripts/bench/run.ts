@@ -18,6 +18,8 @@
  * Flags: --cells=1000x10,1000x100,5000x10,10000x5,mix (default: these five),overload | --clients=N --rate=R
  *        --seconds=T (default 10) --symbols=K (symbols in all) --per-client=M (symbols per client)
  *        --targets=titan,titan-msgpack,raw,raw-deflate (default titan,raw) --out=bench-results/bench.json
+ *        --fields=symbol,price,timestamp (the payload's shape: any of PriceTick's symbol, price,
+ *        timestamp, bid, ask, volume, cursor; the first three always)
  * Env: TITAN_FLAGS='--max-semi-space-size=1' passes node/V8 flags to the TITAN server (to try settings).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -76,7 +78,8 @@ interface Result {
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
-const QUERY = 'subscription ($symbols: [String!]!) { price(symbols: $symbols) { symbol price timestamp } }';
+/** PriceTick fields a delivery may carry; the load generator reads the first three. */
+const FIELDS = ['symbol', 'price', 'timestamp', 'bid', 'ask', 'volume', 'cursor'] as const;
 
 const { values: flags } = parseArgs({
   options: {
@@ -87,9 +90,15 @@ const { values: flags } = parseArgs({
     symbols: { type: 'string', default: '1' },
     'per-client': { type: 'string', default: '1' },
     targets: { type: 'string', default: 'titan,raw' },
+    fields: { type: 'string', default: 'symbol,price,timestamp' },
     out: { type: 'string', default: 'bench-results/bench.json' },
   },
 });
+
+const fields = [...new Set(['symbol', 'price', 'timestamp', ...(flags.fields ?? '').split(',').filter(Boolean)])];
+const unknownField = fields.find((field) => !(FIELDS as readonly string[]).includes(field));
+if (unknownField) throw new Error(`unknown field ${unknownField}; known: ${FIELDS.join(', ')}`);
+const QUERY = `subscription ($symbols: [String!]!) { price(symbols: $symbols) { ${fields.join(' ')} } }`;
 
 const NAMED: Record<string, Cell> = {
   '1000x10': { name: '1000x10', clients: 1000, rate: 10, symbols: 1, perClient: 1 },
@@ -198,7 +207,7 @@ async function runCell(cell: Cell, target: Target, seconds: number): Promise<Res
   const server =
     serverKind === 'titan'
       ? node('src/main.ts', { ...serverEnv, NODE_FLAGS: process.env.TITAN_FLAGS ?? '' }, 0)
-      : node('scripts/bench/raw-ws-server.ts', { ...serverEnv, RAW_DEFLATE: perMessageDeflate ? '1' : '0' }, 0);
+      : node('scripts/bench/raw-ws-server.ts', { ...serverEnv, RAW_DEFLATE: perMessageDeflate ? '1' : '0', FIELDS: fields.join(',') }, 0);
   let loadGenerator: ChildProcess | undefined;
   let publisher: ChildProcess | undefined;
   try {
@@ -226,7 +235,12 @@ async function runCell(cell: Cell, target: Target, seconds: number): Promise<Res
     const idleAfter = await connect(subscriptions.slice(half));
     resetPeak(serverPid);
 
-    publisher = node('scripts/bench/publisher.ts', { REDIS_URL: redisUrl, RATE: String(cell.rate), SECONDS: String(seconds), SYMBOLS: symbols.join(',') }, 1, true);
+    publisher = node(
+      'scripts/bench/publisher.ts',
+      { REDIS_URL: redisUrl, RATE: String(cell.rate), SECONDS: String(seconds), SYMBOLS: symbols.join(','), FIELDS: fields.join(',') },
+      1,
+      true,
+    );
     const cpuBefore = cpuMicros(serverPid);
     const wallBefore = Date.now();
     loadGenerator.send({ type: 'measure' });
