@@ -17,7 +17,7 @@ export interface MetricSources {
   sseStreams: () => number;
   /** The shared path's groups, members and cumulative counts per field (`LiveFanout.stats()`). */
   fanout: () => Record<FanoutField, FanoutStats>;
-  /** Whether the event bus reaches Redis; null for the in-memory bus (no gauge then). */
+  /** Per role, whether its Redis connection is ready; null without Redis (no gauge then). */
   redisUp: Record<RedisRole, () => boolean> | null;
 }
 
@@ -83,7 +83,7 @@ export function createMetrics(): Metrics {
     registers,
     collect() {
       const fanout = sources.fanout();
-      for (const field of FIELDS) this.set({ field }, streams[field].open + (field === 'backtestProgress' ? 0 : fanout[field].members));
+      for (const field of FIELDS) this.set({ field }, streams[field].open + fanoutOf(fanout, field).members);
     },
   });
   new Gauge({
@@ -138,7 +138,7 @@ export function createMetrics(): Metrics {
     registers,
     collect() {
       const fanout = sources.fanout();
-      for (const field of FIELDS) streamReplayed[field](streams[field].replayed + (field === 'backtestProgress' ? 0 : fanout[field].replayed));
+      for (const field of FIELDS) streamReplayed[field](streams[field].replayed + fanoutOf(fanout, field).replayed);
     },
   });
   const conflated = new Counter({
@@ -225,6 +225,11 @@ export function createMetrics(): Metrics {
       sources = next;
     },
   };
+}
+
+/** A field's figures on the shared path; zeros for `backtestProgress`, which never takes it. */
+function fanoutOf(fanout: Record<FanoutField, FanoutStats>, field: SubscriptionField): FanoutStats {
+  return field === 'backtestProgress' ? NO_FANOUT : fanout[field];
 }
 
 /**

@@ -19,7 +19,7 @@ import { checkStrategyIds, checkSymbols } from '../schema/arguments.js';
 import { typedStreamError } from '../schema/stream-errors.js';
 import { isPacked, pack, packedNextHead } from './wire-format.js';
 
-/** The subscription fields served by the shared path: live (no `after`) `price` and `signal`. */
+/** The subscription fields served by the shared path: `price` and `signal` over WebSocket, live or resumed. */
 export type FanoutField = 'price' | 'signal';
 
 export interface LiveFanoutOptions {
@@ -84,7 +84,7 @@ export interface FanoutStats {
 
 /** A live frame held back while its subscriber's history is replayed. */
 interface HeldFrame {
-  offset: number;
+  position: StreamPosition;
   key: string;
   frame: string | Buffer;
 }
@@ -206,7 +206,11 @@ export class LiveFanout {
     signal: { framesSent: 0, conflated: 0, slowConsumers: 0, replayed: 0 },
   };
 
-  constructor(private readonly options: LiveFanoutOptions) {}
+  private readonly writeDelayMs: number;
+
+  constructor(private readonly options: LiveFanoutOptions) {
+    this.writeDelayMs = options.writeDelayMs ?? 0;
+  }
 
   /**
    * How this operation joins the shared path, or null to use the ordinary path (which also reports
@@ -363,7 +367,7 @@ export class LiveFanout {
       if (member.replayedThrough && alreadyReplayed(member.replayedThrough, envelope.position)) continue;
       const frame = payload.frameFor(member);
       if (member.backlog) {
-        this.holdBack(member, { offset: envelope.position.offset, key: envelope.key, frame });
+        this.holdBack(member, { position: envelope.position, key: envelope.key, frame });
         continue;
       }
       if (member.pending || member.socket.bufferedAmount > this.options.maxBufferedBytes) {
@@ -385,8 +389,7 @@ export class LiveFanout {
    * socket meanwhile (graphql-ws's own messages) queues behind, in order.
    */
   private write(socket: WebSocket, frame: string | Buffer): void {
-    const delayed = (this.options.writeDelayMs ?? 0) > 0;
-    if (!delayed && !this.written.has(socket)) {
+    if (this.writeDelayMs === 0 && !this.written.has(socket)) {
       this.written.add(socket);
       this.scheduleTaskEnd();
       socket.send(frame);
@@ -404,8 +407,7 @@ export class LiveFanout {
   private scheduleTaskEnd(): void {
     if (this.taskEndScheduled) return;
     this.taskEndScheduled = true;
-    const delay = this.options.writeDelayMs ?? 0;
-    if (delay > 0) setTimeout(this.endTask, delay);
+    if (this.writeDelayMs > 0) setTimeout(this.endTask, this.writeDelayMs);
     else queueMicrotask(this.endTask);
   }
 
@@ -443,7 +445,7 @@ export class LiveFanout {
     const newest = new Map<string, HeldFrame>();
     for (const frame of backlog) newest.set(frame.key, frame);
     this.counts.price.conflated += backlog.length - newest.size;
-    member.backlog = [...newest.values()].sort((a, b) => a.offset - b.offset);
+    member.backlog = [...newest.values()].sort((a, b) => a.position.offset - b.position.offset);
   }
 
   /**
@@ -484,7 +486,7 @@ export class LiveFanout {
     member.replayedThrough = position;
     if (member.ended || !backlog) return;
     for (const held of backlog) {
-      if (held.offset <= position.offset) continue; // the replay delivered it already
+      if (alreadyReplayed(position, held.position)) continue;
       this.write(member.socket, held.frame);
       counts.framesSent += 1;
     }

@@ -12,7 +12,7 @@ import { CloseCode } from './close-codes.js';
 import { isPacked, MSGPACK_PROTOCOL, pack, unpack } from './wire-format.js';
 import { jsonOfMessage } from './wire-protocol.js';
 
-/** What each graphql-ws connection context carries: the socket and the peer's address, nothing more. */
+/** What each graphql-ws connection context carries: the socket and the client's address (`addressOf`), nothing more. */
 export interface SocketExtra {
   readonly socket: WebSocket;
   readonly remoteAddress: string | undefined;

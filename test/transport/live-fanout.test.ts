@@ -76,6 +76,26 @@ const until = async (check: () => boolean) => {
   for (let i = 0; i < 200 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
 };
 
+describe('a group whose bus subscription cannot start', () => {
+  it('answers its subscriber with INTERNAL_SERVER_ERROR, reports the cause and keeps nothing', async () => {
+    class BrokenBus extends MemoryEventBus {
+      override async subscribe(): Promise<never> {
+        throw new Error('bus down');
+      }
+    }
+    const errors: unknown[] = [];
+    const fanout = new LiveFanout({ bus: new BrokenBus(), maxSymbols: 10, maxBufferedBytes: 1 << 20, replayBacklogLimit: 10, onError: (error) => errors.push(error) });
+    const query = 'subscription { price(symbols: ["GATE"]) { price } }';
+    const plan = fanout.match(schema, parse(query), undefined, {}, viewer);
+    if (!plan) throw new Error('not matched');
+    const { server } = await socketPair();
+    const joined = await fanout.join(server, 'op', plan, argsOf(query, {}), { viewer });
+    expect(joined).toMatchObject({ errors: [{ extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    expect(errors).toEqual([expect.objectContaining({ message: 'bus down' })]);
+    expect(fanout.stats().price).toMatchObject({ groups: 0, members: 0 });
+  });
+});
+
 describe('a resuming subscriber on the shared path', () => {
   it('sends the replay, then the live events held meanwhile, in order and once each', async () => {
     const bus = new GatedBus();
