@@ -1,13 +1,18 @@
 import { createGraphQLError } from 'graphql-yoga';
 
-/** Errors that end a subscription stream and the `extensions.code` the client receives for each. */
-const CODED = new Set(['CURSOR_EXPIRED', 'BAD_CURSOR', 'SLOW_CONSUMER']);
+/** Errors of the bus that reach a client as they are, and the `extensions.code` each carries. */
+const CODED = new Set(['CURSOR_EXPIRED', 'BAD_CURSOR', 'SLOW_CONSUMER', 'UNAVAILABLE']);
 
-/** A bus failure with one of the codes above as a GraphQL error carrying that code; anything else unchanged. */
+/**
+ * A bus failure with one of the codes above as a GraphQL error carrying that code (and, for
+ * `UNAVAILABLE`, `retryAfterMs`); anything else unchanged.
+ */
 export function typedStreamError(error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (!(error instanceof Error) || typeof code !== 'string' || !CODED.has(code)) return error;
-  return createGraphQLError(error.message, { extensions: { code } });
+  const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;
+  const extensions = typeof retryAfterMs === 'number' ? { code, retryAfterMs } : { code };
+  return createGraphQLError(error.message, { extensions });
 }
 
 /**
