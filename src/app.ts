@@ -1,12 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { TokenService } from './auth/tokens.js';
-import { connectBus } from './bus/connect-bus.js';
-import { redactUrl, type Config } from './config.js';
+import { openBus } from './bus/open-bus.js';
+import { redactUrl } from './bus/redis-connection.js';
+import type { Config } from './config.js';
 import type { BacktestStore } from './domain/backtest.js';
 import { BacktestRunner } from './domain/backtest-runner.js';
 import { startDemoMarket } from './domain/demo-market.js';
 import { findStrategy } from './domain/strategies.js';
-import type { Logger } from './logger.js';
+import { backgroundErrors, type Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { MarketPublisher } from './publish/market-publisher.js';
 import { RedisIngest } from './publish/redis-ingest.js';
@@ -40,26 +41,35 @@ export interface App {
 
 const CLIENT_DIR = fileURLToPath(new URL('../client/dist', import.meta.url));
 
-/** Wires config into a ready-to-start server; connects to Redis if configured, listens on `start`. */
+/**
+ * Wires config into a ready-to-start server, listening on `start`. It never waits for Redis: while
+ * Redis is away the server starts anyway, answers `/healthz`, is not ready on `/readyz`, refuses what
+ * needs Redis with `UNAVAILABLE`, and becomes ready by itself when Redis appears.
+ */
 export async function buildApp(config: Config, logger: Logger): Promise<App> {
-  const onError = (error: unknown) => logger.error({ err: error }, 'background error');
+  const onError = backgroundErrors(logger);
   const metrics = createMetrics();
-  const bus = await connectBus({
+  const bus = openBus({
     redisUrl: config.redisUrl,
     historyMaxLen: config.historyMaxLen,
+    redis: config.redis,
+    log: logger,
     onError,
     onPublished: metrics.published,
   });
-  const redisStore = config.redisUrl ? new RedisBacktestStore({ url: config.redisUrl, onError }) : null;
+  const redisStore = config.redisUrl
+    ? new RedisBacktestStore({ url: config.redisUrl, timeouts: config.redis, log: logger, onError })
+    : null;
   const backtestStore: BacktestStore = redisStore ?? new MemoryBacktestStore();
   const backtests = new BacktestRunner({
     bus,
     store: backtestStore,
     barsPerSecond: config.backtestBarsPerSecond,
     concurrency: config.backtestConcurrency,
+    retryMs: config.redis.retryMaxDelayMs,
     onError,
   });
-  await backtests.start();
+  backtests.start();
   const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
   const ingest = config.redisUrl ? await RedisIngest.start({ url: config.redisUrl, publisher, onError }) : null;
   const services: Services = {
@@ -104,7 +114,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     graphql,
     clientDir: CLIENT_DIR,
     devToken: devTokens?.trader ?? null,
-    isReady: () => bus.isHealthy(),
+    isReady: () => bus.isHealthy() && (redisStore?.isHealthy() ?? true),
     maxBodyBytes: config.limits.httpMaxBodyBytes,
     allowedOrigins: config.allowedOrigins,
     metrics: metrics.registry,
@@ -141,7 +151,14 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     redisUp: redisStore ? { bus: () => bus.isHealthy(), store: () => redisStore.isHealthy() } : null,
   });
   const market = config.demoFeed
-    ? await startDemoMarket({ bus, publisher, symbols: config.feedSymbols, ticksPerSecond: config.feedTicksPerSecond, onError })
+    ? startDemoMarket({
+        bus,
+        publisher,
+        symbols: config.feedSymbols,
+        ticksPerSecond: config.feedTicksPerSecond,
+        retryMs: config.redis.retryMaxDelayMs,
+        onError,
+      })
     : null;
 
   let stopping: Promise<void> | null = null;

@@ -1,4 +1,4 @@
-import { parseSentinelUrl, RedisUrlError } from './bus/redis-connection.js';
+import { parseSentinelUrl, redactUrl, RedisUrlError, type RedisTimeouts } from './bus/redis-connection.js';
 import { trustedProxies } from './transport/client-address.js';
 
 /**
@@ -6,6 +6,9 @@ import { trustedProxies } from './transport/client-address.js';
  * in the README's "Configuration" table; a bad value stops the process with a message naming the
  * variable and the value it had, never a silent fallback.
  */
+
+/** How long Redis may take, when `REDIS_*_TIMEOUT_MS` and `REDIS_RETRY_MAX_DELAY_MS` are not set. */
+export const REDIS_TIMEOUT_DEFAULTS: RedisTimeouts = { commandTimeoutMs: 2000, connectTimeoutMs: 3000, retryMaxDelayMs: 1000 };
 
 export const DEFAULT_SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD', 'AAPL', 'MSFT'] as const;
 
@@ -63,6 +66,13 @@ export interface Config {
    * names (see `bus/redis-connection.ts`). Unset: in-memory bus.
    */
   redisUrl: string | undefined;
+  /**
+   * How long any Redis call may take (`REDIS_COMMAND_TIMEOUT_MS`, @default 2000), a connection attempt
+   * (`REDIS_CONNECT_TIMEOUT_MS`, @default 3000) and the longest pause between reconnect attempts,
+   * also the `retryAfterMs` clients are told while Redis is unavailable (`REDIS_RETRY_MAX_DELAY_MS`,
+   * @default 1000).
+   */
+  redis: RedisTimeouts;
   /** `DEMO_FEED`: run the simulated market feed and the signal engine in this process. @default true */
   demoFeed: boolean;
   /** `FEED_SYMBOLS`: comma-separated symbols of the demo feed. @default BTC-USD,ETH-USD,SOL-USD,AAPL,MSFT */
@@ -205,6 +215,11 @@ export function loadConfig(env: Env = process.env): Config {
     trustedProxies: trustedProxyList,
     introspection: read.boolean('INTROSPECTION', !production),
     redisUrl,
+    redis: {
+      commandTimeoutMs: read.integer('REDIS_COMMAND_TIMEOUT_MS', REDIS_TIMEOUT_DEFAULTS.commandTimeoutMs, 50, 60_000),
+      connectTimeoutMs: read.integer('REDIS_CONNECT_TIMEOUT_MS', REDIS_TIMEOUT_DEFAULTS.connectTimeoutMs, 50, 60_000),
+      retryMaxDelayMs: read.integer('REDIS_RETRY_MAX_DELAY_MS', REDIS_TIMEOUT_DEFAULTS.retryMaxDelayMs, 50, 60_000),
+    },
     demoFeed: read.boolean('DEMO_FEED', true),
     feedSymbols,
     feedTicksPerSecond: read.number('FEED_TICKS_PER_SECOND', 4, 0.1, 1000),
@@ -236,11 +251,6 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
-}
-
-/** The URL without its passwords (the server's and a Sentinel's), for messages and logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@').replace(/([?&]sentinelPassword=)[^&#]*/, '$1***');
 }
 
 /** What is wrong with a `REDIS_URL`, or undefined when it is usable. */

@@ -4,24 +4,28 @@
  * started with DEMO_FEED=0.
  */
 import { RedisEventBus } from './bus/redis-event-bus.js';
-import { ConfigError, loadConfig, redactUrl } from './config.js';
+import { redactUrl } from './bus/redis-connection.js';
+import { ConfigError, loadConfig } from './config.js';
 import { startDemoMarket } from './domain/demo-market.js';
 import { findStrategy } from './domain/strategies.js';
-import { createLogger } from './logger.js';
+import { backgroundErrors, createLogger, guardProcess } from './logger.js';
 import { MarketPublisher } from './publish/market-publisher.js';
 
 const logger = createLogger();
+guardProcess(logger);
 try {
   const config = loadConfig();
   if (!config.redisUrl) throw new ConfigError(['REDIS_URL is required by the feed process (it publishes through Redis)']);
-  const onError = (error: unknown) => logger.error({ err: error }, 'feed error');
-  const bus = await RedisEventBus.connect({ url: config.redisUrl, historyMaxLen: config.historyMaxLen, onError });
+  const onError = backgroundErrors(logger, 'feed error');
+  // Started while Redis is away, the feed waits for it: its ticks fail (logged once per outage) until then.
+  const bus = RedisEventBus.open({ url: config.redisUrl, historyMaxLen: config.historyMaxLen, timeouts: config.redis, log: logger, onError });
   const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
-  const market = await startDemoMarket({
+  const market = startDemoMarket({
     bus,
     publisher,
     symbols: config.feedSymbols,
     ticksPerSecond: config.feedTicksPerSecond,
+    retryMs: config.redis.retryMaxDelayMs,
     onError,
   });
   logger.info(

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { isUnavailable } from './bus/unavailable.js';
 
 export type { Logger };
 
@@ -37,4 +38,30 @@ export function createLogger(level: string | undefined = process.env.LOG_LEVEL, 
   const chosen = level && (LEVELS as readonly string[]).includes(level) ? level : 'info';
   const options = { level: chosen, base: { service: 'titan-realtime', pid: process.pid }, redact: REDACT };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * Where failures with no caller to answer go (a publish of the demo feed, a backtest's progress):
+ * an outage of Redis is expected and already reported once per connection by its `RedisLink`, so
+ * it is logged at debug without a stack; anything else is a bug worth its stack at error.
+ */
+export function backgroundErrors(logger: Logger, message = 'background error'): (error: unknown) => void {
+  return (error) => {
+    if (isUnavailable(error)) logger.debug({ reason: error instanceof Error ? error.message : String(error) }, message);
+    else logger.error({ err: error }, message);
+  };
+}
+
+/**
+ * The process's last line of defence, installed by the entry points: a promise rejection nobody
+ * handled is a bug, logged loudly (`unhandled rejection`, which the tests watch for) but not a
+ * reason to drop every client; an uncaught exception leaves the process in an unknown state, so it
+ * is logged and the process exits for its supervisor to restart it.
+ */
+export function guardProcess(logger: Logger): void {
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    process.exit(1);
+  });
 }

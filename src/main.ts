@@ -1,8 +1,9 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, guardProcess } from './logger.js';
 
 const logger = createLogger();
+guardProcess(logger);
 try {
   const config = loadConfig();
   const app = await buildApp(config, logger);

@@ -31,6 +31,18 @@ export interface Envelope<T extends Topic = Topic> {
   key: string;
   position: StreamPosition;
   payload: Topics[T];
+  /** Set on what `publish` answers for an id published before: this is the original event, delivered then. */
+  duplicate?: true;
+}
+
+export interface PublishOptions {
+  /**
+   * The publisher's id of the event (its idempotency key). Publishing the same id again under the
+   * same topic and key, while the first event is still in the key's history, stores and delivers
+   * nothing and answers the original envelope (`duplicate: true`). So a publisher may retry on any
+   * error: the retry either publishes or confirms what the failed attempt stored.
+   */
+  id?: string | undefined;
 }
 
 export type Listener<T extends Topic> = (envelope: Envelope<T>) => void;
@@ -72,10 +84,11 @@ export interface HistoryPage<T extends Topic> {
 export interface EventBus {
   /**
    * Stores the event in the key's bounded history and fans it out to every listener of the key on
-   * every instance; resolves with the position it was given. Rejects if it could not be stored,
-   * in which case no listener received it.
+   * every instance; resolves with the position it was given. Rejects with `UnavailableError` when
+   * the backend is unreachable or did not answer in time: then the event may or may not have been
+   * stored (and delivered), and retrying with the same `options.id` is what settles it.
    */
-  publish<T extends Topic>(topic: T, key: string, payload: Topics[T]): Promise<Envelope<T>>;
+  publish<T extends Topic>(topic: T, key: string, payload: Topics[T], options?: PublishOptions): Promise<Envelope<T>>;
   /**
    * Calls `listener` for each event published under `key` from now on, in publish order and once
    * each, also across reconnections of the bus (missed events are recovered from history). If they
@@ -98,7 +111,7 @@ export interface EventBus {
   history<T extends Topic>(topic: T, keys: readonly string[], after: StreamPosition, limit: number): Promise<HistoryPage<T>>;
   /** Every key that has had an event published and still has history. */
   keys(topic: Topic): Promise<string[]>;
-  /** False while the backend is unreachable (publishes fail, live delivery pauses). */
+  /** False while the backend is unreachable or not answering (publishes fail, live delivery pauses). */
   isHealthy(): boolean;
   /** Open channels and listeners, to check that nothing leaks. */
   stats(): { channels: number; listeners: number };

@@ -6,6 +6,7 @@ import {
   type Envelope,
   type HistoryPage,
   type Listener,
+  type PublishOptions,
   type Snapshot,
   type StreamPosition,
   type Topic,
@@ -28,6 +29,9 @@ interface Stream {
   /** Offset of the newest event dropped from `history` (0: none dropped). */
   trimmedThrough: number;
   listeners: Set<Listener<Topic>>;
+  /** Publishers' ids of retained events, both ways, so trimming an event forgets its id. */
+  byId: Map<string, Envelope>;
+  idAt: Map<number, string>;
 }
 
 /**
@@ -54,16 +58,21 @@ export class MemoryEventBus implements EventBus {
     this.onPublished = onPublished;
   }
 
-  async publish<T extends Topic>(topic: T, key: string, payload: Topics[T]): Promise<Envelope<T>> {
+  async publish<T extends Topic>(topic: T, key: string, payload: Topics[T], options: PublishOptions = {}): Promise<Envelope<T>> {
     if (this.closed) throw new Error('event bus is closed');
+    const stream = this.stream(topic, key);
+    const { id } = options;
+    const original = id === undefined ? undefined : stream.byId.get(id);
+    if (original) return { ...(original as Envelope<T>), duplicate: true };
     const offset = this.offset(topic) + 1;
     this.offsets.set(topic, offset);
     const envelope: Envelope<T> = { topic, key, position: { epoch: this.epoch, offset }, payload };
-    const stream = this.stream(topic, key);
     stream.history.push(envelope);
-    if (stream.history.length > this.historyMaxLen) {
-      stream.trimmedThrough = stream.history.shift()?.position.offset ?? stream.trimmedThrough;
+    if (id !== undefined) {
+      stream.byId.set(id, envelope);
+      stream.idAt.set(offset, id);
     }
+    if (stream.history.length > this.historyMaxLen) this.trimOldest(stream);
     for (const listener of stream.listeners) {
       try {
         listener(envelope);
@@ -141,6 +150,16 @@ export class MemoryEventBus implements EventBus {
     for (const stream of this.streams.values()) stream.listeners.clear();
   }
 
+  private trimOldest(stream: Stream): void {
+    const oldest = stream.history.shift();
+    if (!oldest) return;
+    stream.trimmedThrough = oldest.position.offset;
+    const id = stream.idAt.get(oldest.position.offset);
+    if (id === undefined) return;
+    stream.idAt.delete(oldest.position.offset);
+    stream.byId.delete(id);
+  }
+
   private offset(topic: Topic): number {
     return this.offsets.get(topic) ?? 0;
   }
@@ -153,7 +172,7 @@ export class MemoryEventBus implements EventBus {
     const id = streamId(topic, key);
     let stream = this.streams.get(id);
     if (!stream) {
-      stream = { history: [], trimmedThrough: 0, listeners: new Set() };
+      stream = { history: [], trimmedThrough: 0, listeners: new Set(), byId: new Map(), idAt: new Map() };
       this.streams.set(id, stream);
     }
     return stream;

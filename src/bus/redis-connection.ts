@@ -22,6 +22,11 @@ const SENTINEL_URL = /^redis\+sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#@]
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+)(?::(\d{1,5}))?$/;
 const DEFAULT_SENTINEL_PORT = 26379;
 
+/** The URL without its passwords (the server's and a Sentinel's), for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@').replace(/([?&]sentinelPassword=)[^&#]*/, '$1***');
+}
+
 /** A malformed `redis+sentinel://` URL; the message says what is wrong without the URL's secrets. */
 export class RedisUrlError extends Error {
   override name = 'RedisUrlError';
@@ -64,10 +69,36 @@ export function parseSentinelUrl(url: string): SentinelOptions | null {
 }
 
 /**
- * A Redis client for `url` (any form above) with `options` (connection name, retry and queue
- * policy) on top: the one place the URL becomes a connection.
+ * How long the API waits for Redis. Every connection of every process gets them, so no Redis call
+ * can hang a request: a Redis that is frozen or cut off by the network fails the command with
+ * `UNAVAILABLE` after `commandTimeoutMs`, as one that refuses connections does at once.
  */
-export function createRedisClient(url: string, options: RedisOptions): Redis {
+export interface RedisTimeouts {
+  /** `REDIS_COMMAND_TIMEOUT_MS`: longest wait for the reply to one command. */
+  commandTimeoutMs: number;
+  /** `REDIS_CONNECT_TIMEOUT_MS`: longest wait for a connection (TCP and handshake) to open. */
+  connectTimeoutMs: number;
+  /**
+   * `REDIS_RETRY_MAX_DELAY_MS`: reconnect attempts back off from 50 ms to this, forever; also the
+   * `retryAfterMs` a client is told while Redis is unavailable.
+   */
+  retryMaxDelayMs: number;
+}
+
+/**
+ * A Redis client for `url` (any form above) with `options` (connection name, queue policy) on top:
+ * the one place the URL becomes a connection. It reconnects forever with a capped backoff and
+ * applies `timeouts` to every command and connection attempt.
+ */
+export function createRedisClient(url: string, options: RedisOptions, timeouts: RedisTimeouts): Redis {
+  const resilient: RedisOptions = {
+    commandTimeout: timeouts.commandTimeoutMs,
+    connectTimeout: timeouts.connectTimeoutMs,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, timeouts.retryMaxDelayMs),
+    // A dead peer behind a silent network is found by TCP keep-alive rather than never.
+    keepAlive: 10_000,
+    ...options,
+  };
   const sentinel = parseSentinelUrl(url);
-  return sentinel ? new Redis({ ...options, ...sentinel }) : new Redis(url, options);
+  return sentinel ? new Redis({ ...resilient, ...sentinel }) : new Redis(url, resilient);
 }

@@ -1,6 +1,4 @@
 import type { Redis, RedisOptions, Result } from 'ioredis';
-import { RedisPubSub } from 'graphql-redis-subscriptions';
-import { redactUrl } from '../config.js';
 import {
   HistoryLostError,
   PositionAheadError,
@@ -9,6 +7,7 @@ import {
   type Envelope,
   type HistoryPage,
   type Listener,
+  type PublishOptions,
   type Snapshot,
   type StreamPosition,
   type Topic,
@@ -16,18 +15,21 @@ import {
   type Unsubscribe,
 } from './event-bus.js';
 import { newEpoch } from './epoch.js';
-import { createRedisClient } from './redis-connection.js';
+import { createRedisClient, redactUrl, type RedisTimeouts } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
-import { HISTORY_SCRIPT, PUBLISH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
+import { RedisLink, type LinkLog } from './redis-link.js';
+import { HISTORY_SCRIPT, PUBLISH_SCRIPT, RESET_EPOCH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
+import { asUnavailable, isUnavailable, UnavailableError } from './unavailable.js';
 
 type StreamEntry = [id: string, fields: string[]];
 type Head = [epoch: string, offset: number];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    titanPublish(...args: (string | number)[]): Result<[string, number], Context>;
+    titanPublish(...args: (string | number)[]): Result<[string, number, string?], Context>;
     titanHistory(numberOfKeys: number, ...args: (string | number)[]): Result<[...Head, ...unknown[]], Context>;
     titanSnapshot(numberOfKeys: number, ...args: (string | number)[]): Result<[...Head, ...StreamEntry[][]], Context>;
+    titanResetEpoch(...args: string[]): Result<string, Context>;
   }
 }
 
@@ -38,9 +40,11 @@ export interface RedisEventBusOptions {
   prefix?: string;
   /** Events kept per topic key (Redis stream `MAXLEN ~`). @default 1000 */
   historyMaxLen?: number;
-  /** How long `connect` waits for Redis before failing. @default 10000 */
-  connectTimeoutMs?: number;
-  /** Connection errors, malformed messages and listener failures; the bus keeps running and reconnects. */
+  /** Command, connect and reconnect timings (the `REDIS_*` knobs of `config.ts`). */
+  timeouts: RedisTimeouts;
+  /** Where outages are reported: one line when a connection is lost, reminders, one when it is back. */
+  log?: LinkLog;
+  /** Unexpected failures (malformed messages, a listener that throws, Redis errors that are not an outage). */
   onError?: (error: unknown) => void;
   /** Called after each event this process published was stored and fanned out (metrics). */
   onPublished?: (topic: Topic) => void;
@@ -55,105 +59,137 @@ interface WireMessage {
 
 /** One Redis channel (topic key) of this process and the listeners sharing it. */
 interface Channel {
+  name: string;
   topic: Topic;
   key: string;
   listeners: Map<Listener<Topic>, ((error: HistoryLostError) => void) | undefined>;
   ready: Promise<void>;
-  subscriptionId: number;
   /** Position of the last event delivered (or of the key when subscribing): recovery resumes after it. */
   epoch: string | null;
   lastOffset: number;
   /** Live messages held while missed ones are read from history; null when not recovering. */
   held: Envelope[] | null;
+  recovering: boolean;
 }
 
 /** Live messages held during one recovery before the channel gives up and reports them lost. */
 const MAX_HELD = 10_000;
 const RECOVERY_PAGE = 500;
-const RECOVERY_RETRY_MS = 500;
+
+const SILENT_LOG: LinkLog = { info: () => {}, warn: () => {} };
 
 /**
  * The Redis bus. A publish is one Lua script that assigns the topic's next offset, appends the event
- * to the key's capped stream (its history) and PUBLISHes it. Live fan-out goes through
- * graphql-redis-subscriptions with one Redis SUBSCRIBE per channel per process, each message parsed
- * once. After the subscriber connection comes back, every channel reads what it missed from the
- * streams, so listeners see each event once and in order across Redis outages.
+ * to the key's capped stream (its history) and PUBLISHes it. Live fan-out is one Redis SUBSCRIBE per
+ * channel per process on a connection of its own, each message parsed once.
+ *
+ * Redis may vanish, freeze, restart or fail over at any moment, and the bus never lets that escape
+ * as anything but `UnavailableError` (every command has a timeout; nothing waits in a queue while
+ * Redis is away). Once the subscriber connection is back, every channel subscribes again and reads
+ * what it missed from the streams, so listeners see each event once and in order across outages;
+ * if the history was lost meanwhile, they are told (`onLost`: CURSOR_EXPIRED).
  */
 export class RedisEventBus implements EventBus {
   private readonly channels = new Map<string, Channel>();
-  private disconnected = false;
+  private readonly commandsLink: RedisLink;
+  private readonly subscriberLink: RedisLink;
+  /** The subscriber connection dropped: its channels must subscribe again and recover. */
+  private needsRecovery = false;
+  private recoveryRetry: NodeJS.Timeout | null = null;
   private closed = false;
 
   private constructor(
     private readonly commands: Redis,
     private readonly subscriber: Redis,
-    private readonly pubsub: RedisPubSub,
     private readonly names: RedisKeys,
     private readonly historyMaxLen: number,
+    private readonly timeouts: RedisTimeouts,
     private readonly onError: (error: unknown) => void,
     private readonly onPublished: ((topic: Topic) => void) | undefined,
+    log: LinkLog,
   ) {
+    this.commandsLink = new RedisLink(commands, { role: 'bus', log, onError });
+    this.subscriberLink = new RedisLink(subscriber, { role: 'bus-subscriber', log, onError });
+    subscriber.on('message', (name: string, text: string) => this.onMessage(name, text));
     subscriber.on('close', () => {
-      this.disconnected = true;
+      if (this.channels.size > 0) this.needsRecovery = true;
     });
-    subscriber.on('ready', () => {
-      if (!this.disconnected || this.closed) return;
-      this.disconnected = false;
-      this.recoverAll().catch(onError);
-    });
+    subscriber.on('ready', () => this.recoverAll());
   }
 
-  /** Connects both Redis connections and resolves once they are ready to publish and subscribe. */
-  static async connect(options: RedisEventBusOptions): Promise<RedisEventBus> {
+  /**
+   * The bus, at once: it connects in the background and keeps reconnecting, so a process can start
+   * (not ready) while Redis is away; until then its calls fail with `UnavailableError`.
+   */
+  static open(options: RedisEventBusOptions): RedisEventBus {
     const {
       url,
       prefix = 'titan',
       historyMaxLen = 1000,
-      connectTimeoutMs = 10_000,
+      timeouts,
+      log = SILENT_LOG,
       onError = (error: unknown) => console.error('redis event bus:', error),
       onPublished,
     } = options;
     const base: RedisOptions = {
       connectionName: 'titan-realtime',
-      // While Redis is away a publish fails at once instead of waiting in a queue: never a silent success.
+      // While Redis is away a call fails at once instead of waiting in a queue, and a command in flight
+      // when the connection drops fails rather than being sent again: a publish is never run twice
+      // behind the publisher's back (it retries, with its id, if it wants to).
       enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 1,
-      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
     };
-    const commands = createRedisClient(url, base);
+    const commands = createRedisClient(url, base, timeouts);
     // The subscriber skips the ready check: a SUBSCRIBE racing the INFO handshake is otherwise lost
-    // under load (ioredis#2037). It keeps an offline queue so resubscribing after a reconnect works.
-    const subscriber = createRedisClient(url, { ...base, enableReadyCheck: false, enableOfflineQueue: true });
-    for (const client of [commands, subscriber]) client.on('error', onError);
-    try {
-      await Promise.all([waitReady(commands, url, connectTimeoutMs), waitReady(subscriber, url, connectTimeoutMs)]);
-    } catch (error) {
-      commands.disconnect();
-      subscriber.disconnect();
-      throw error;
-    }
-    commands.defineCommand('titanPublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
+    // under load (ioredis#2037). The bus subscribes again itself after a reconnect, then recovers.
+    const subscriber = createRedisClient(url, { ...base, enableReadyCheck: false, autoResubscribe: false }, timeouts);
+    commands.defineCommand('titanPublish', { numberOfKeys: 5, lua: PUBLISH_SCRIPT });
     commands.defineCommand('titanHistory', { lua: HISTORY_SCRIPT });
     commands.defineCommand('titanSnapshot', { lua: SNAPSHOT_SCRIPT });
-    const pubsub = new RedisPubSub({ publisher: commands, subscriber });
-    return new RedisEventBus(commands, subscriber, pubsub, new RedisKeys(prefix), historyMaxLen, onError, onPublished);
+    commands.defineCommand('titanResetEpoch', { numberOfKeys: 1, lua: RESET_EPOCH_SCRIPT });
+    return new RedisEventBus(commands, subscriber, new RedisKeys(prefix), historyMaxLen, timeouts, onError, onPublished, log);
   }
 
-  async publish<T extends Topic>(topic: T, key: string, payload: Topics[T]): Promise<Envelope<T>> {
+  /** Opens the bus and waits until Redis answers (`timeouts.connectTimeoutMs`); for publishers and tools. */
+  static async connect(options: RedisEventBusOptions): Promise<RedisEventBus> {
+    const bus = RedisEventBus.open(options);
+    const { connectTimeoutMs } = options.timeouts;
+    const deadline = Date.now() + connectTimeoutMs;
+    while (!(bus.commands.status === 'ready' && bus.subscriber.status === 'ready')) {
+      if (Date.now() > deadline) {
+        await bus.close();
+        throw new UnavailableError(
+          `Redis at ${redactUrl(options.url)} was not reachable within ${connectTimeoutMs} ms`,
+          options.timeouts.retryMaxDelayMs,
+        );
+      }
+      await delay(20);
+    }
+    return bus;
+  }
+
+  async publish<T extends Topic>(topic: T, key: string, payload: Topics[T], options: PublishOptions = {}): Promise<Envelope<T>> {
     const n = this.names;
-    const [epoch, offset] = await this.commands.titanPublish(
-      n.epoch(),
-      n.offset(topic),
-      n.stream(topic, key),
-      n.keySet(topic),
-      n.channel(topic, key),
-      JSON.stringify(payload),
-      this.historyMaxLen,
-      key,
-      newEpoch(),
+    const [epoch, offset, original] = await this.command(() =>
+      this.commands.titanPublish(
+        n.epoch(),
+        n.offset(topic),
+        n.stream(topic, key),
+        n.keySet(topic),
+        n.ids(topic, key),
+        n.channel(topic, key),
+        JSON.stringify(payload),
+        this.historyMaxLen,
+        key,
+        newEpoch(),
+        options.id ?? '',
+      ),
     );
+    const position = { epoch, offset: Number(offset) };
+    if (original !== undefined) return { topic, key, position, payload: JSON.parse(original) as Topics[T], duplicate: true };
     this.onPublished?.(topic);
-    return { topic, key, position: { epoch, offset: Number(offset) }, payload };
+    return { topic, key, position, payload };
   }
 
   async subscribe<T extends Topic>(
@@ -162,6 +198,7 @@ export class RedisEventBus implements EventBus {
     listener: Listener<T>,
     onLost?: (error: HistoryLostError) => void,
   ): Promise<Unsubscribe> {
+    if (this.closed) throw new UnavailableError('The event bus is closed', this.timeouts.retryMaxDelayMs);
     const name = this.names.channel(topic, key);
     const channel = this.channels.get(name) ?? this.openChannel(name, topic, key);
     const entry = listener as Listener<Topic>;
@@ -174,19 +211,20 @@ export class RedisEventBus implements EventBus {
     }
     return () => {
       if (!channel.listeners.delete(entry) || channel.listeners.size > 0) return;
-      if (this.channels.get(name) === channel) this.channels.delete(name);
-      this.pubsub.unsubscribe(channel.subscriptionId);
+      this.closeChannel(channel);
     };
   }
 
   async snapshot<T extends Topic>(topic: T, keys: readonly string[], count: number): Promise<Snapshot<T>> {
-    const [epoch, offset, ...perKey] = await this.commands.titanSnapshot(
-      2 + keys.length,
-      this.names.epoch(),
-      this.names.offset(topic),
-      ...keys.map((key) => this.names.stream(topic, key)),
-      count,
-      newEpoch(),
+    const [epoch, offset, ...perKey] = await this.command(() =>
+      this.commands.titanSnapshot(
+        2 + keys.length,
+        this.names.epoch(),
+        this.names.offset(topic),
+        ...keys.map((key) => this.names.stream(topic, key)),
+        count,
+        newEpoch(),
+      ),
     );
     return {
       position: { epoch, offset: Number(offset) },
@@ -200,13 +238,15 @@ export class RedisEventBus implements EventBus {
     after: StreamPosition,
     limit: number,
   ): Promise<HistoryPage<T>> {
-    const [epoch, current, ...perKey] = await this.commands.titanHistory(
-      2 + keys.length,
-      this.names.epoch(),
-      this.names.offset(topic),
-      ...keys.map((key) => this.names.stream(topic, key)),
-      after.offset,
-      limit,
+    const [epoch, current, ...perKey] = await this.command(() =>
+      this.commands.titanHistory(
+        2 + keys.length,
+        this.names.epoch(),
+        this.names.offset(topic),
+        ...keys.map((key) => this.names.stream(topic, key)),
+        after.offset,
+        limit,
+      ),
     );
     if (epoch !== after.epoch) throw new HistoryLostError('History was reset since this cursor (Redis lost its data)');
     if (after.offset > Number(current)) throw new PositionAheadError();
@@ -222,11 +262,11 @@ export class RedisEventBus implements EventBus {
   }
 
   async keys(topic: Topic): Promise<string[]> {
-    return this.commands.smembers(this.names.keySet(topic));
+    return this.command(() => this.commands.smembers(this.names.keySet(topic)));
   }
 
   isHealthy(): boolean {
-    return !this.closed && this.commands.status === 'ready' && this.subscriber.status === 'ready';
+    return !this.closed && this.commandsLink.isUp && this.subscriberLink.isUp;
   }
 
   stats(): { channels: number; listeners: number } {
@@ -236,42 +276,70 @@ export class RedisEventBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    if (this.recoveryRetry) clearTimeout(this.recoveryRetry);
+    this.commandsLink.stop();
+    this.subscriberLink.stop();
     this.channels.clear();
-    await this.pubsub.close().catch(this.onError);
+    await Promise.all([quit(this.commands), quit(this.subscriber)]);
+  }
+
+  /** Runs a Redis call; a connection problem becomes `UnavailableError`. */
+  private async command<R>(call: () => Promise<R>): Promise<R> {
+    try {
+      return await call();
+    } catch (error) {
+      throw asUnavailable(error, this.timeouts.retryMaxDelayMs);
+    }
   }
 
   private openChannel(name: string, topic: Topic, key: string): Channel {
     const channel: Channel = {
+      name,
       topic,
       key,
       listeners: new Map(),
       ready: Promise.resolve(),
-      subscriptionId: -1,
       epoch: null,
       lastOffset: 0,
       held: null,
+      recovering: false,
     };
     this.channels.set(name, channel);
     channel.ready = (async () => {
       try {
-        channel.subscriptionId = await this.pubsub.subscribe(name, (message: unknown) => this.onMessage(channel, message));
+        await this.command(() => this.subscriber.subscribe(name));
         // Where the key stood once subscribed: a later recovery reads what came after this point.
         const { position, latest } = await this.snapshot(topic, [key], 1);
         channel.epoch ??= position.epoch;
         channel.lastOffset = Math.max(channel.lastOffset, latest[0]?.[0]?.position.offset ?? 0);
       } catch (error) {
-        if (this.channels.get(name) === channel) this.channels.delete(name);
-        if (channel.subscriptionId >= 0) this.pubsub.unsubscribe(channel.subscriptionId);
+        this.closeChannel(channel);
         throw error;
       }
     })();
     return channel;
   }
 
-  private onMessage(channel: Channel, message: unknown): void {
+  private closeChannel(channel: Channel): void {
+    if (this.channels.get(channel.name) !== channel) return;
+    this.channels.delete(channel.name);
+    // Nothing to undo on a connection that is gone: the next one subscribes only to open channels.
+    if (this.subscriber.status === 'ready') this.subscriber.unsubscribe(channel.name).catch(() => {});
+  }
+
+  private onMessage(name: string, text: string): void {
+    const channel = this.channels.get(name);
+    if (!channel) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      message = null;
+    }
     if (!isWireMessage(message)) {
-      this.onError(new Error(`ignored a malformed message on ${this.names.channel(channel.topic, channel.key)}`));
+      this.onError(new Error(`ignored a malformed message on ${name}`));
       return;
     }
     const envelope: Envelope = {
@@ -314,18 +382,45 @@ export class RedisEventBus implements EventBus {
     for (const onLost of channel.listeners.values()) onLost?.(error);
   }
 
-  private async recoverAll(): Promise<void> {
-    const channels = [...this.channels.entries()];
-    if (channels.length === 0) return;
-    for (const [, channel] of channels) channel.held ??= [];
-    // ioredis resubscribes by itself; awaiting our own SUBSCRIBE on the same connection proves it is
-    // done, so nothing published from here on can fall between history and live.
-    await this.subscriber.subscribe(...channels.map(([name]) => name));
-    await Promise.all(channels.map(([, channel]) => this.recover(channel)));
+  /**
+   * After the subscriber connection came back: subscribe every open channel again, then let each
+   * read what it missed. Live messages are held from the moment the SUBSCRIBE is sent, so nothing
+   * published meanwhile falls between history and live. Retried until it succeeds or the bus closes.
+   */
+  private recoverAll(): void {
+    if (!this.needsRecovery || this.closed || this.recoveryRetry) return;
+    const channels = [...this.channels.values()];
+    if (channels.length === 0) {
+      this.needsRecovery = false;
+      return;
+    }
+    for (const channel of channels) channel.held ??= [];
+    this.command(() => this.subscriber.subscribe(...channels.map((channel) => channel.name))).then(
+      () => {
+        this.needsRecovery = false;
+        for (const channel of channels) this.recover(channel);
+      },
+      (error: unknown) => {
+        if (!isUnavailable(error)) this.onError(error);
+        // A connection that stays "ready" (a frozen Redis) gives no new ready event: try again later.
+        this.recoveryRetry = setTimeout(() => {
+          this.recoveryRetry = null;
+          if (this.subscriber.status === 'ready') this.recoverAll();
+        }, this.timeouts.retryMaxDelayMs);
+      },
+    );
   }
 
-  private async recover(channel: Channel): Promise<void> {
-    while (!this.closed && channel.held) {
+  private recover(channel: Channel): void {
+    if (channel.recovering) return;
+    channel.recovering = true;
+    this.recoverChannel(channel)
+      .catch(this.onError)
+      .finally(() => (channel.recovering = false));
+  }
+
+  private async recoverChannel(channel: Channel): Promise<void> {
+    while (!this.closed && channel.held && this.channels.get(channel.name) === channel) {
       try {
         if (channel.epoch !== null) await this.replayMissed(channel, channel.epoch);
         const held = channel.held ?? [];
@@ -337,8 +432,13 @@ export class RedisEventBus implements EventBus {
           this.lose(channel, error);
           return;
         }
-        this.onError(error);
-        await new Promise((resolve) => setTimeout(resolve, RECOVERY_RETRY_MS));
+        if (error instanceof PositionAheadError && channel.epoch !== null) {
+          await this.command(() => this.commands.titanResetEpoch(this.names.epoch(), channel.epoch ?? '', newEpoch())).catch(() => {});
+          this.lose(channel, new HistoryLostError('History went back in time (Redis failed over to a replica that had not received the newest events)'));
+          return;
+        }
+        if (!isUnavailable(error)) this.onError(error);
+        await delay(this.timeouts.retryMaxDelayMs);
       }
     }
   }
@@ -368,21 +468,18 @@ function isWireMessage(message: unknown): message is WireMessage {
   return typeof epoch === 'string' && Number.isSafeInteger(offset) && typeof payload === 'object' && payload !== null;
 }
 
-function waitReady(client: Redis, url: string, timeoutMs: number): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`Redis at ${redactUrl(url)} was not reachable within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onReady = () => {
-      cleanup();
-      resolve();
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      client.off('ready', onReady);
-    };
-    client.on('ready', onReady);
-  });
+/** QUIT, or a hard disconnect when Redis cannot take it (down or frozen). */
+async function quit(client: Redis): Promise<void> {
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  await client.quit().then(
+    () => {},
+    () => client.disconnect(),
+  );
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

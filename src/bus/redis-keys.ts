@@ -25,6 +25,11 @@ export class RedisKeys {
     return `${this.prefix}:${topic}:stream:${key}`;
   }
 
+  /** ZSET: the publishers' ids of the key's retained events, scored by offset (idempotent publishing). */
+  ids(topic: Topic, key: string): string {
+    return `${this.prefix}:${topic}:ids:${key}`;
+  }
+
   /** SET: the keys of the topic that have history. */
   keySet(topic: Topic): string {
     return `${this.prefix}:${topic}:keys`;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import type { EventBus, Unsubscribe } from '../bus/event-bus.js';
+import { keepSubscribed } from '../bus/keep-subscribed.js';
+import { isUnavailable } from '../bus/unavailable.js';
 import type { BacktestRecord, BacktestStore } from './backtest.js';
 import { startBacktestWorker, type BacktestJob, type BacktestWorkerMessage } from './backtest-job.js';
 import { TERMINAL_BACKTEST_STATUSES, type BacktestProgressEvent, type BacktestStatus } from './events.js';
@@ -14,6 +16,8 @@ export interface BacktestRunnerOptions {
   concurrency?: number;
   /** How long `cancel` waits for the instance running a backtest to confirm. @default 5000 */
   remoteCancelTimeoutMs?: number;
+  /** Pause between attempts to publish a run's final state (or to listen for cancels) while the bus is unavailable. @default 1000 */
+  retryMs?: number;
   /** Failures to store or publish a run's state (the run itself goes on). */
   onError: (error: unknown) => void;
 }
@@ -39,6 +43,8 @@ export class BacktestRunner {
   private readonly barsPerSecond: number;
   private readonly concurrency: number;
   private readonly remoteCancelTimeoutMs: number;
+  private readonly retryMs: number;
+  private stopping = false;
   private readonly onError: (error: unknown) => void;
   /** Backtests of this process that are not finished yet. */
   private readonly local = new Map<string, { record: BacktestRecord; worker: Worker | null }>();
@@ -46,7 +52,8 @@ export class BacktestRunner {
   private stopCancelListener: Unsubscribe | null = null;
 
   constructor(options: BacktestRunnerOptions) {
-    const { bus, store, barsPerSecond = 25_000, concurrency = 2, remoteCancelTimeoutMs = 5000, onError } = options;
+    const { bus, store, barsPerSecond = 25_000, concurrency = 2, remoteCancelTimeoutMs = 5000, retryMs = 1000, onError } = options;
+    this.retryMs = retryMs;
     this.bus = bus;
     this.store = store;
     this.barsPerSecond = barsPerSecond;
@@ -55,11 +62,16 @@ export class BacktestRunner {
     this.onError = onError;
   }
 
-  async start(): Promise<void> {
-    this.stopCancelListener = await this.bus.subscribe('backtestCancel', CANCEL_KEY, ({ payload }) => {
+  /** Listens for cancel requests from other instances (from when the bus is available). */
+  start(): void {
+    const onCancel = ({ payload }: { payload: { backtestId: string } }) => {
       if (this.local.has(payload.backtestId)) {
         this.finishLocal(payload.backtestId, 'CANCELLED', 'Cancelled on request').catch(this.onError);
       }
+    };
+    this.stopCancelListener = keepSubscribed(this.bus, 'backtestCancel', CANCEL_KEY, onCancel, {
+      retryMs: this.retryMs,
+      onError: this.onError,
     });
   }
 
@@ -80,9 +92,10 @@ export class BacktestRunner {
       createdAt: new Date().toISOString(),
       position: null,
     };
+    // Reported before it is queued: a run nobody could be told about (Redis away) never starts.
+    await this.report(record);
     this.local.set(record.id, { record, worker: null });
     this.queue.push(record.id);
-    await this.report(record);
     const queued = { ...record };
     this.pump();
     return queued;
@@ -100,6 +113,7 @@ export class BacktestRunner {
 
   /** Ends every local run as FAILED (the process is going away) and stops listening. */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.stopCancelListener?.();
     this.stopCancelListener = null;
     const ids = [...this.local.keys()];
@@ -178,8 +192,31 @@ export class BacktestRunner {
     record.status = status;
     record.message = message;
     this.pump();
-    await this.report(record);
+    await this.reportFinal(record);
     return { ...record };
+  }
+
+  /**
+   * A run's final state must reach its subscribers and the store: if the bus is unavailable, the
+   * caller hears so at once, and the report is retried until it lands (the same event id each time,
+   * so it is delivered once) unless the process is shutting down.
+   */
+  private async reportFinal(record: BacktestRecord): Promise<void> {
+    try {
+      await this.report(record);
+    } catch (error) {
+      if (isUnavailable(error) && !this.stopping) this.retryReport(record);
+      throw error;
+    }
+  }
+
+  private retryReport(record: BacktestRecord): void {
+    setTimeout(() => {
+      this.report(record).catch((error: unknown) => {
+        if (isUnavailable(error) && !this.stopping) this.retryReport(record);
+        else this.onError(error);
+      });
+    }, this.retryMs);
   }
 
   private async cancelRemote(record: BacktestRecord): Promise<BacktestRecord> {
@@ -224,7 +261,9 @@ export class BacktestRunner {
       result: record.result,
       timestamp: new Date().toISOString(),
     };
-    const { position } = await this.bus.publish('backtestProgress', record.id, event);
+    // The state's own id: a report retried after an ambiguous failure is stored and delivered once.
+    const id = `${record.status}:${record.processedBars}`;
+    const { position } = await this.bus.publish('backtestProgress', record.id, event, { id });
     record.position = position;
     await this.store.save(record);
   }

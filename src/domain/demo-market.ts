@@ -1,4 +1,5 @@
-import type { EventBus, Unsubscribe } from '../bus/event-bus.js';
+import type { EventBus } from '../bus/event-bus.js';
+import { keepSubscribed } from '../bus/keep-subscribed.js';
 import type { MarketPublisher } from '../publish/market-publisher.js';
 import { PriceFeed } from './price-feed.js';
 import { SignalEngine } from './signal-engine.js';
@@ -9,6 +10,8 @@ export interface DemoMarketOptions {
   publisher: MarketPublisher;
   symbols: readonly string[];
   ticksPerSecond: number;
+  /** Pause before subscribing again while the bus is unavailable. */
+  retryMs: number;
   onError: (error: unknown) => void;
 }
 
@@ -18,15 +21,15 @@ export interface DemoMarketOptions {
  * same symbols are evaluated too. Run it in one process per system (embedded or `npm run feed`),
  * or every signal would be emitted once per process.
  */
-export async function startDemoMarket(options: DemoMarketOptions): Promise<{ stop(): void }> {
-  const { bus, publisher, symbols, ticksPerSecond, onError } = options;
+export function startDemoMarket(options: DemoMarketOptions): { stop(): void } {
+  const { bus, publisher, symbols, ticksPerSecond, retryMs, onError } = options;
   const engine = new SignalEngine({
     strategies: STRATEGIES,
     publish: (signal) => publisher.publishSignal(signal),
     onError,
   });
-  const unsubscribes: Unsubscribe[] = await Promise.all(
-    symbols.map((symbol) => bus.subscribe('price', symbol, ({ payload }) => engine.onPrice(payload))),
+  const unsubscribes = symbols.map((symbol) =>
+    keepSubscribed(bus, 'price', symbol, ({ payload }) => engine.onPrice(payload), { retryMs, onError }),
   );
   const feed = new PriceFeed({ symbols, ticksPerSecond, publish: (tick) => publisher.publishPrice(tick), onError });
   feed.start();

@@ -15,6 +15,8 @@ export const TERMINAL_BACKTEST_STATUSES: ReadonlySet<BacktestStatus> = new Set([
 ]);
 
 export interface PriceEvent {
+  /** The publisher's id of the tick, only when it gave one (its idempotency key). */
+  id?: string;
   symbol: string;
   price: number;
   bid: number;

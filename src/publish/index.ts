@@ -9,11 +9,14 @@
  * await publisher.close();
  * ```
  */
+import type { RedisTimeouts } from '../bus/redis-connection.js';
 import { RedisEventBus } from '../bus/redis-event-bus.js';
+import { REDIS_TIMEOUT_DEFAULTS } from '../config.js';
 import { findStrategy } from '../domain/strategies.js';
 import { MarketPublisher } from './market-publisher.js';
 
 export { ValidationError, type PriceInput, type SignalInput } from './validation.js';
+export { UnavailableError } from '../bus/unavailable.js';
 export type { Envelope } from '../bus/event-bus.js';
 
 export interface PublisherOptions {
@@ -21,7 +24,12 @@ export interface PublisherOptions {
   redisUrl: string;
   /** Must match the servers' history length so both trim alike. @default 1000 */
   historyMaxLen?: number;
-  /** Connection errors (ioredis reconnects by itself). @default console.error */
+  /**
+   * How long a publish may wait for Redis, and the reconnect backoff; as the servers' `REDIS_*` knobs.
+   * @default { commandTimeoutMs: 2000, connectTimeoutMs: 3000, retryMaxDelayMs: 1000 }
+   */
+  timeouts?: Partial<RedisTimeouts>;
+  /** Unexpected errors; an outage shows as `UnavailableError` from the publish calls. @default console.error */
   onError?: (error: unknown) => void;
 }
 
@@ -34,8 +42,8 @@ export interface ConnectedPublisher {
 }
 
 export async function connectPublisher(options: PublisherOptions): Promise<ConnectedPublisher> {
-  const { redisUrl, historyMaxLen, onError } = options;
-  const bus = await RedisEventBus.connect({ url: redisUrl, historyMaxLen, onError });
+  const { redisUrl, historyMaxLen, timeouts, onError } = options;
+  const bus = await RedisEventBus.connect({ url: redisUrl, historyMaxLen, timeouts: { ...REDIS_TIMEOUT_DEFAULTS, ...timeouts }, onError });
   const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
   return {
     publishPrice: (input) => publisher.publishPrice(input),

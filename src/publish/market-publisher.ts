@@ -13,16 +13,20 @@ export class MarketPublisher {
     private readonly isKnownStrategy: (id: string) => boolean,
   ) {}
 
-  /** Throws `ValidationError` for an invalid tick; rejects if the bus could not store it. */
+  /**
+   * Throws `ValidationError` for an invalid tick; rejects with `UnavailableError` if the bus could not
+   * be reached or did not answer (the tick may then have been stored: retry with the same `id`).
+   * A tick whose `id` was published before answers the original (`duplicate: true`).
+   */
   async publishPrice(input: PriceInput): Promise<Envelope<'price'>> {
     const tick = validatePrice(input);
-    return this.bus.publish('price', tick.symbol, tick);
+    return this.bus.publish('price', tick.symbol, tick, { id: tick.id });
   }
 
-  /** Throws `ValidationError` for an invalid signal or an unknown strategy. */
+  /** As `publishPrice`; also throws `ValidationError` for an unknown strategy. */
   async publishSignal(input: SignalInput): Promise<Envelope<'signal'>> {
-    const fields = validateSignal(input, this.isKnownStrategy);
-    const signal = { id: randomUUID(), ...fields, timestamp: new Date().toISOString() };
-    return this.bus.publish('signal', signal.strategyId, signal);
+    const { id, ...fields } = validateSignal(input, this.isKnownStrategy);
+    const signal = { id: id ?? randomUUID(), ...fields, timestamp: new Date().toISOString() };
+    return this.bus.publish('signal', signal.strategyId, signal, { id });
   }
 }

@@ -7,6 +7,8 @@ import type { PriceEvent, Side, SignalEvent } from '../domain/events.js';
  */
 
 export interface PriceInput {
+  /** The publisher's idempotency key (see `PublishOptions.id`). */
+  id?: string | null;
   symbol: string;
   price: number;
   bid?: number | null;
@@ -16,6 +18,8 @@ export interface PriceInput {
 }
 
 export interface SignalInput {
+  /** Becomes the signal's id; also its idempotency key (see `PublishOptions.id`). */
+  id?: string | null;
   strategyId: string;
   symbol: string;
   side: Side;
@@ -48,15 +52,19 @@ export function validatePrice(input: PriceInput, now: () => Date = () => new Dat
     problems.push(`volume must be a finite number >= 0 (got ${String(volume)})`);
   }
   const timestamp = input.timestamp == null ? now().toISOString() : normaliseTimestamp(input.timestamp, problems);
+  checkEventId(input.id, problems);
   if (problems.length > 0) throw new ValidationError(problems);
-  return { symbol: input.symbol, price: input.price, bid, ask, volume, timestamp };
+  const tick = { symbol: input.symbol, price: input.price, bid, ask, volume, timestamp };
+  // Only a tick its publisher named carries an id: the others' payloads stay as small as before.
+  return input.id == null ? tick : { id: input.id, ...tick };
 }
 
 export function validateSignal(
   input: SignalInput,
   knownStrategy: (id: string) => boolean,
-): Omit<SignalEvent, 'id' | 'timestamp'> {
+): Omit<SignalEvent, 'id' | 'timestamp'> & { id?: string } {
   const problems: string[] = [];
+  checkEventId(input.id, problems);
   if (typeof input.strategyId !== 'string' || !knownStrategy(input.strategyId)) {
     problems.push(`strategyId "${String(input.strategyId)}" is not a known strategy`);
   }
@@ -72,7 +80,17 @@ export function validateSignal(
     problems.push(`reason must be a string of at most ${MAX_REASON_LENGTH} characters`);
   }
   if (problems.length > 0) throw new ValidationError(problems);
-  return { strategyId: input.strategyId, symbol: input.symbol, side: input.side, price: input.price, confidence, reason };
+  const fields = { strategyId: input.strategyId, symbol: input.symbol, side: input.side, price: input.price, confidence, reason };
+  return input.id == null ? fields : { id: input.id, ...fields };
+}
+
+/** A publisher's event id: 1 to 128 printable ASCII characters. */
+const EVENT_ID = /^[\x21-\x7e]{1,128}$/;
+
+function checkEventId(id: unknown, problems: string[]): void {
+  if (id != null && (typeof id !== 'string' || !EVENT_ID.test(id))) {
+    problems.push('id must be 1 to 128 printable ASCII characters without spaces');
+  }
 }
 
 export function checkSymbol(symbol: unknown, problems: string[]): void {

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
-import { createRedisClient } from '../bus/redis-connection.js';
+import { createRedisClient, type RedisTimeouts } from '../bus/redis-connection.js';
+import { RedisLink, type LinkLog } from '../bus/redis-link.js';
+import { asUnavailable } from '../bus/unavailable.js';
 import type { BacktestRecord, BacktestStore } from '../domain/backtest.js';
 
 export interface RedisBacktestStoreOptions {
@@ -9,6 +11,8 @@ export interface RedisBacktestStoreOptions {
   prefix?: string;
   /** How long a backtest is kept after its last update. @default 604800 (7 days) */
   ttlSeconds?: number;
+  timeouts: RedisTimeouts;
+  log: LinkLog;
   onError: (error: unknown) => void;
 }
 
@@ -18,45 +22,68 @@ export interface RedisBacktestStoreOptions {
  */
 export class RedisBacktestStore implements BacktestStore {
   private readonly redis: Redis;
+  private readonly link: RedisLink;
   private readonly prefix: string;
   private readonly ttlSeconds: number;
+  private readonly retryAfterMs: number;
 
-  constructor({ url, prefix = 'titan', ttlSeconds = 7 * 24 * 3600, onError }: RedisBacktestStoreOptions) {
-    this.redis = createRedisClient(url, { maxRetriesPerRequest: 3, connectionName: 'titan-backtests' });
-    this.redis.on('error', onError);
+  constructor({ url, prefix = 'titan', ttlSeconds = 7 * 24 * 3600, timeouts, log, onError }: RedisBacktestStoreOptions) {
+    // Like the bus: fail at once while Redis is away, never resend a write behind the caller's back.
+    this.redis = createRedisClient(
+      url,
+      { connectionName: 'titan-backtests', enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1 },
+      timeouts,
+    );
+    this.link = new RedisLink(this.redis, { role: 'store', log, onError });
     this.prefix = prefix;
     this.ttlSeconds = ttlSeconds;
+    this.retryAfterMs = timeouts.retryMaxDelayMs;
   }
 
   async save(record: BacktestRecord): Promise<void> {
     const owned = this.ownerKey(record.ownerId);
-    await this.redis
-      .multi()
-      .set(this.recordKey(record.id), JSON.stringify(record), 'EX', this.ttlSeconds)
-      .zadd(owned, Date.parse(record.createdAt), record.id)
-      .expire(owned, this.ttlSeconds)
-      .exec();
+    await this.command(async () => {
+      const results = await this.redis
+        .multi()
+        .set(this.recordKey(record.id), JSON.stringify(record), 'EX', this.ttlSeconds)
+        .zadd(owned, Date.parse(record.createdAt), record.id)
+        .expire(owned, this.ttlSeconds)
+        .exec();
+      const failed = results?.find(([error]) => error !== null)?.[0];
+      if (failed) throw failed;
+    });
   }
 
   async get(id: string): Promise<BacktestRecord | null> {
-    const json = await this.redis.get(this.recordKey(id));
+    const json = await this.command(() => this.redis.get(this.recordKey(id)));
     return json ? (JSON.parse(json) as BacktestRecord) : null;
   }
 
   async listByOwner(ownerId: string): Promise<BacktestRecord[]> {
-    const ids = await this.redis.zrevrange(this.ownerKey(ownerId), 0, 199);
+    const ids = await this.command(() => this.redis.zrevrange(this.ownerKey(ownerId), 0, 199));
     if (ids.length === 0) return [];
-    const jsons = await this.redis.mget(ids.map((id) => this.recordKey(id)));
+    const jsons = await this.command(() => this.redis.mget(ids.map((id) => this.recordKey(id))));
     return jsons.filter((json): json is string => json !== null).map((json) => JSON.parse(json) as BacktestRecord);
   }
 
-  /** Whether its Redis connection is ready (metrics). */
+  /** Whether its Redis connection is ready and answering (readiness, metrics). */
   isHealthy(): boolean {
-    return this.redis.status === 'ready';
+    return this.link.isUp;
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    this.link.stop();
+    if (this.redis.status !== 'ready') this.redis.disconnect();
+    else await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /** Runs a Redis call; a connection problem becomes `UnavailableError`. */
+  private async command<R>(call: () => Promise<R>): Promise<R> {
+    try {
+      return await call();
+    } catch (error) {
+      throw asUnavailable(error, this.retryAfterMs);
+    }
   }
 
   private recordKey(id: string): string {

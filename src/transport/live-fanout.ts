@@ -1,4 +1,5 @@
 import {
+  GraphQLError,
   Kind,
   execute,
   getArgumentValues,
@@ -273,9 +274,14 @@ export class LiveFanout {
     group.members.add(member);
     try {
       await group.ready;
-    } catch {
+    } catch (error) {
       this.leave(member);
-      return { errors: [createGraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
+      const typed = typedStreamError(error);
+      return {
+        errors: [
+          typed instanceof GraphQLError ? typed : createGraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+        ],
+      };
     }
     if (plan.after) void this.replay(member, plan.after);
     return member;
@@ -331,19 +337,19 @@ export class LiveFanout {
     const group: Group = { key, plan, args, members: new Set(), unsubscribes: [], ready: Promise.resolve(), tail: Promise.resolve() };
     this.groups.set(key, group);
     const onLost = (error: unknown) => this.end(group, typedStreamError(error));
-    group.ready = Promise.all(
+    group.ready = Promise.allSettled(
       plan.keys.map((busKey) => this.options.bus.subscribe(plan.field, busKey, (envelope) => this.deliver(group, envelope), onLost)),
-    ).then(
-      (unsubscribes) => {
-        group.unsubscribes = unsubscribes;
-        if (group.members.size === 0) this.close(group);
-      },
-      (error: unknown) => {
-        this.options.onError?.(error);
+    ).then((results) => {
+      for (const result of results) if (result.status === 'fulfilled') group.unsubscribes.push(result.value);
+      const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) {
+        // Keys that did subscribe are released with the group: nothing stays subscribed for nobody.
+        this.options.onError?.(failed.reason);
         this.close(group);
-        throw error;
-      },
-    );
+        throw failed.reason;
+      }
+      if (group.members.size === 0) this.close(group);
+    });
     return group;
   }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope, EventBus, Topic } from '../../src/bus/event-bus.js';
 import { MemoryEventBus } from '../../src/bus/memory-event-bus.js';
 import { RedisEventBus } from '../../src/bus/redis-event-bus.js';
+import { REDIS_TIMEOUT_DEFAULTS } from '../../src/config.js';
 import type { PriceEvent } from '../../src/domain/events.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
@@ -50,7 +51,7 @@ function collector<T extends Topic>() {
 
 const buses: [string, (historyMaxLen?: number) => Promise<EventBus>][] = [
   ['memory', async (historyMaxLen) => new MemoryEventBus({ historyMaxLen, onListenerError: () => {} })],
-  ['redis', async (historyMaxLen) => RedisEventBus.connect({ url: redis.url, historyMaxLen, onError: () => {} })],
+  ['redis', async (historyMaxLen) => RedisEventBus.connect({ url: redis.url, historyMaxLen, timeouts: REDIS_TIMEOUT_DEFAULTS, onError: () => {} })],
 ];
 
 describe.each(buses)('%s event bus', (_name, create) => {
@@ -188,6 +189,39 @@ describe.each(buses)('%s event bus', (_name, create) => {
     expect(await b.keys('price')).not.toContain(key);
   });
 
+  it('publishes an id once: a repeat answers the original event and cursor and delivers nothing', async () => {
+    const b = await bus();
+    const key = uniqueKey();
+    const received = collector<'price'>();
+    await b.subscribe('price', key, received.listener);
+    const first = await b.publish('price', key, tick(key, 1), { id: 'tick-1' });
+    const repeat = await b.publish('price', key, tick(key, 99), { id: 'tick-1' });
+    const next = await b.publish('price', key, tick(key, 2), { id: 'tick-2' });
+    const unnamed = await b.publish('price', key, tick(key, 3));
+    expect(first.duplicate).toBeUndefined();
+    expect(repeat).toMatchObject({ duplicate: true, position: first.position, payload: { price: 1 } });
+    expect(next.position.offset).toBeGreaterThan(first.position.offset);
+    await received.waitFor(3);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(received.received.map((e) => e.payload.price)).toEqual([1, 2, 3]);
+    expect(unnamed.duplicate).toBeUndefined();
+    // Ids are per key: the same id under another key is another event.
+    const other = uniqueKey();
+    expect((await b.publish('price', other, tick(other, 5), { id: 'tick-1' })).duplicate).toBeUndefined();
+  });
+
+  it('forgets an id once its event left the history: publishing it again is a new event', async () => {
+    const b = await bus(3);
+    const key = uniqueKey();
+    const first = await b.publish('price', key, tick(key, 1), { id: 'old' });
+    for (let i = 2; i <= 120; i += 1) await b.publish('price', key, tick(key, i), { id: `n${i}` });
+    const again = await b.publish('price', key, tick(key, 500), { id: 'old' });
+    expect(again.duplicate).toBeUndefined();
+    expect(again.position.offset).toBeGreaterThan(first.position.offset);
+    // A retained id is still recognised.
+    expect((await b.publish('price', key, tick(key, 7), { id: 'n120' })).duplicate).toBe(true);
+  });
+
   it('keeps delivering to other listeners when one throws', async () => {
     const b = await bus();
     const key = uniqueKey();
@@ -204,8 +238,8 @@ describe.each(buses)('%s event bus', (_name, create) => {
 
 describe('redis event bus across processes', () => {
   it('fans out between two bus instances and holds one Redis subscription per channel', async () => {
-    const a = await RedisEventBus.connect({ url: redis.url });
-    const b = await RedisEventBus.connect({ url: redis.url });
+    const a = await RedisEventBus.connect({ url: redis.url, timeouts: REDIS_TIMEOUT_DEFAULTS });
+    const b = await RedisEventBus.connect({ url: redis.url, timeouts: REDIS_TIMEOUT_DEFAULTS });
     opened.push(a, b);
     const key = uniqueKey();
     const listeners = Array.from({ length: 5 }, () => collector<'price'>());
@@ -217,14 +251,14 @@ describe('redis event bus across processes', () => {
   });
 
   it('rejects a publish when Redis cannot store it', async () => {
-    const b = await RedisEventBus.connect({ url: redis.url, onError: () => {} });
+    const b = await RedisEventBus.connect({ url: redis.url, timeouts: REDIS_TIMEOUT_DEFAULTS, onError: () => {} });
     await b.close();
     await expect(b.publish('price', uniqueKey(), tick('X', 1))).rejects.toThrow();
   });
 
   it('recovers events published while its subscriber connection was cut, once each and in order', async () => {
-    const a = await RedisEventBus.connect({ url: redis.url, onError: () => {} });
-    const b = await RedisEventBus.connect({ url: redis.url, onError: () => {} });
+    const a = await RedisEventBus.connect({ url: redis.url, timeouts: REDIS_TIMEOUT_DEFAULTS, onError: () => {} });
+    const b = await RedisEventBus.connect({ url: redis.url, timeouts: REDIS_TIMEOUT_DEFAULTS, onError: () => {} });
     opened.push(a, b);
     const key = uniqueKey();
     const received = collector<'price'>();
@@ -241,7 +275,7 @@ describe('redis event bus across processes', () => {
 
   it('fails to connect with a clear message when Redis is not there', async () => {
     await expect(
-      RedisEventBus.connect({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 500, onError: () => {} }),
+      RedisEventBus.connect({ url: 'redis://127.0.0.1:1', timeouts: { ...REDIS_TIMEOUT_DEFAULTS, connectTimeoutMs: 500 }, onError: () => {} }),
     ).rejects.toThrow(/not reachable within 500 ms/);
   });
 });

@@ -126,6 +126,12 @@ export type PriceInput = {
   ask?: InputMaybe<Scalars['Float']['input']>;
   /** Defaults to `price`. */
   bid?: InputMaybe<Scalars['Float']['input']>;
+  /**
+   * The publisher's id of this tick, 1 to 128 printable characters, unique per symbol: publishing the
+   * same id again for the same symbol while the first tick is retained publishes nothing new and
+   * answers the original tick and cursor. Give one, and retrying after any error is safe.
+   */
+  id?: InputMaybe<Scalars['ID']['input']>;
   price: Scalars['Float']['input'];
   symbol: Scalars['String']['input'];
   /** Defaults to the time the server receives the tick. */
@@ -151,6 +157,8 @@ export type PriceTick = {
   ask: Scalars['Float']['output'];
   bid: Scalars['Float']['output'];
   cursor: Scalars['Cursor']['output'];
+  /** The publisher's id of this tick (`PriceInput.id`), if it gave one. */
+  id?: Maybe<Scalars['ID']['output']>;
   price: Scalars['Float']['output'];
   symbol: Scalars['String']['output'];
   timestamp: Scalars['DateTime']['output'];
@@ -227,6 +235,13 @@ export type Signal = {
 
 export type SignalInput = {
   confidence: Scalars['Float']['input'];
+  /**
+   * The signal's id, 1 to 128 printable characters, unique per strategy; a new UUID when omitted.
+   * Publishing the same id again for the same strategy while the first signal is retained publishes
+   * nothing new and answers the original signal and cursor. Give one, and retrying after any error is
+   * safe.
+   */
+  id?: InputMaybe<Scalars['ID']['input']>;
   price: Scalars['Float']['input'];
   reason?: InputMaybe<Scalars['String']['input']>;
   side: Side;
@@ -491,6 +506,7 @@ export type PriceTickResolvers<ContextType = GraphQLContext, ParentType extends 
   ask?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   bid?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   cursor?: Resolver<ResolversTypes['Cursor'], ParentType, ContextType>;
+  id?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   price?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   symbol?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   timestamp?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
