@@ -71,7 +71,9 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
   });
   backtests.start();
   const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
-  const ingest = config.redisUrl ? await RedisIngest.start({ url: config.redisUrl, publisher, onError }) : null;
+  const ingest = config.redisUrl
+    ? RedisIngest.start({ url: config.redisUrl, timeouts: config.redis, publisher, meter: metrics.ingestMeter, log: logger, onError })
+    : null;
   const services: Services = {
     bus,
     publisher,

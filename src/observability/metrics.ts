@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DeliveryMeter } from '../bus/delivery-stream.js';
 import type { Envelope, Topic } from '../bus/event-bus.js';
+import { INGEST_TYPES, REJECT_REASONS, type IngestType, type RejectReason } from '../publish/ingest-entry.js';
+import type { IngestMeter } from '../publish/redis-ingest.js';
 import type { FanoutField, FanoutStats } from '../transport/live-fanout.js';
 
 /** The subscription fields, each served by a stream of the topic of the same name. */
@@ -33,6 +35,8 @@ export interface Metrics {
   fanoutSent(field: FanoutField, envelope: Envelope<FanoutField>): void;
   /** Connects the scrape-time readings; until called they read as zero. */
   watch(sources: MetricSources): void;
+  /** Counts entries of the Redis ingest stream, published or rejected. */
+  readonly ingestMeter: IngestMeter;
 }
 
 const FIELDS: readonly SubscriptionField[] = ['price', 'signal', 'backtestProgress'];
@@ -165,6 +169,19 @@ export function createMetrics(): Metrics {
     registers,
   });
 
+  const ingestAccepted = new Counter({
+    name: 'titan_ingest_accepted_total',
+    help: 'Entries of the Redis ingest stream published (or found already published when retried), by type.',
+    labelNames: ['type'],
+    registers,
+  });
+  const ingestRejected = new Counter({
+    name: 'titan_ingest_rejected_total',
+    help: 'Entries of the Redis ingest stream rejected (acknowledged and copied to <prefix>:ingest:rejected), by reason.',
+    labelNames: ['reason'],
+    registers,
+  });
+
   // Label children are bound once: on the hot path a count is one `inc`, without label lookups.
   const publishedBy = Object.fromEntries(TOPICS.map((topic) => [topic, published.labels(topic)])) as Record<Topic, Counter.Internal>;
   const fanoutDelivered = {
@@ -197,6 +214,20 @@ export function createMetrics(): Metrics {
     };
   };
   const fanoutLag = { price: lagOf('price'), signal: lagOf('signal') };
+  // Every type and reason is exported from the start (at 0), so a rate alert sees the first rejection of a kind.
+  const fromZero = (counter: Counter, label: string) => {
+    const child = counter.labels(label);
+    child.inc(0);
+    return child;
+  };
+  const acceptedBy = Object.fromEntries(INGEST_TYPES.map((type) => [type, fromZero(ingestAccepted, type)])) as Record<
+    IngestType,
+    Counter.Internal
+  >;
+  const rejectedBy = Object.fromEntries(REJECT_REASONS.map((reason) => [reason, fromZero(ingestRejected, reason)])) as Record<
+    RejectReason,
+    Counter.Internal
+  >;
 
   const meter = (field: SubscriptionField): DeliveryMeter => {
     const counts = streams[field];
@@ -223,6 +254,10 @@ export function createMetrics(): Metrics {
     fanoutSent: (field, envelope) => fanoutLag[field](envelope),
     watch(next) {
       sources = next;
+    },
+    ingestMeter: {
+      accepted: (type) => acceptedBy[type].inc(),
+      rejected: (reason) => rejectedBy[reason].inc(),
     },
   };
 }

@@ -1,144 +1,310 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { createRedisClient } from '../bus/redis-connection.js';
+import { createRedisClient, type RedisTimeouts } from '../bus/redis-connection.js';
+import { isUnavailable } from '../bus/unavailable.js';
+import {
+  clipText,
+  parseClaimReply,
+  parseEntry,
+  parseReadReply,
+  rejectedCopy,
+  type IngestType,
+  type RejectReason,
+  type Rejection,
+  type StreamEntry,
+} from './ingest-entry.js';
 import type { MarketPublisher } from './market-publisher.js';
 import { ValidationError, type PriceInput, type SignalInput } from './validation.js';
+
+/** Counts what became of the entries (`titan_ingest_accepted_total`, `titan_ingest_rejected_total`). */
+export interface IngestMeter {
+  accepted(type: IngestType): void;
+  rejected(reason: RejectReason): void;
+}
+
+/** Where rejected entries are reported: a pino logger fits. */
+export interface IngestLog {
+  warn(fields: object, message: string): void;
+}
 
 export interface RedisIngestOptions {
   /** Where Redis is: `redis://`, `rediss://` or `redis+sentinel://` (see `redis-connection.ts`). */
   url: string;
+  /** Command, connect and reconnect timings (the `REDIS_*` knobs of `config.ts`). */
+  timeouts: RedisTimeouts;
   publisher: MarketPublisher;
+  meter: IngestMeter;
+  /** One warn line per rejected entry: its id, the reason and a clipped message, never the entry itself. */
+  log: IngestLog;
+  /** Unexpected failures (a bug, a Redis error that is not an outage); the expected connection errors never come here. */
+  onError: (error: unknown) => void;
   /** @default "titan" */
   prefix?: string;
   /** Entries kept in the rejected stream. @default 1000 */
   rejectedMaxLen?: number;
   /** How long an entry a crashed consumer took may stay unacknowledged before another takes it. @default 30000 */
   claimIdleMs?: number;
-  onError: (error: unknown) => void;
 }
 
-const GROUP = 'titan-ingest';
-const BLOCK_MS = 1000;
-const BATCH = 100;
+type Settings = Required<Omit<RedisIngestOptions, 'url'>>;
 
-type StreamEntry = [id: string, fields: string[]];
+const GROUP = 'titan-ingest';
+const BATCH = 100;
+/** Longest XREADGROUP BLOCK (and at most half the command timeout, which applies to it as to any command). */
+const MAX_BLOCK_MS = 1000;
 
 /**
  * The publishing path for services in other languages: they `XADD <prefix>:ingest * type price|signal
  * data <json>` (the same fields as the `PriceInput`/`SignalInput` GraphQL inputs). Every instance
- * reads the stream in one consumer group, so each entry is validated and published exactly once
- * however many instances run; an invalid entry is acknowledged and copied, with the reason, to
- * `<prefix>:ingest:rejected`. An entry whose publish failed stays pending and is retried.
+ * reads the stream in one consumer group, so each entry is published once however many instances
+ * run. An invalid entry is acknowledged, counted, logged and copied (clipped, with the reason) to
+ * `<prefix>:ingest:rejected`; the entries after it go on. An entry whose publish found Redis
+ * unavailable stays pending and is retried, in order, before anything newer.
+ *
+ * Redis may be away, frozen or restarting at any time: the consumer then waits and goes on, without
+ * reporting the expected connection errors. It never waits for Redis to start or to stop.
  */
 export class RedisIngest {
-  private running = true;
+  private readonly abort = new AbortController();
+  private readonly stream: string;
+  private readonly blockMs: number;
   private readonly loop: Promise<void>;
+  private groupReady = false;
+  /** Where the re-read of this consumer's own pending entries stands; null when there is none to do. */
+  private pendingAfter: string | null = '0';
+  private claimCursor = '0-0';
   private lastClaim = 0;
+  private failures = 0;
+  private lastReported: string | null = null;
 
   private constructor(
     private readonly redis: Redis,
-    private readonly options: Required<Omit<RedisIngestOptions, 'url'>>,
+    private readonly settings: Settings,
     private readonly consumer: string,
   ) {
+    this.stream = ingestStream(settings.prefix);
+    this.blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, Math.floor(settings.timeouts.commandTimeoutMs / 2)));
+    redis.on('error', (error: unknown) => {
+      if (!isUnavailable(error)) this.report(error);
+    });
     this.loop = this.run();
   }
 
-  static async start(options: RedisIngestOptions): Promise<RedisIngest> {
-    const { url, prefix = 'titan', rejectedMaxLen = 1000, claimIdleMs = 30_000, publisher, onError } = options;
-    const redis = createRedisClient(url, { maxRetriesPerRequest: null, connectionName: 'titan-ingest' });
-    redis.on('error', onError);
-    try {
-      await createGroup(redis, ingestStream(prefix));
-    } catch (error) {
-      redis.disconnect();
-      throw error;
-    }
+  /** Starts consuming in the background; returns at once, whether Redis is there or not. */
+  static start(options: RedisIngestOptions): RedisIngest {
+    const { url, timeouts, prefix = 'titan', rejectedMaxLen = 1000, claimIdleMs = 30_000, publisher, meter, log, onError } = options;
+    const redis = createRedisClient(
+      url,
+      {
+        connectionName: 'titan-ingest',
+        // While Redis is away a command fails at once instead of waiting in a queue: the loop waits
+        // for the connection itself. A command in flight when the connection drops fails too rather
+        // than being sent again later, when the loop has moved on (it re-reads what it holds instead).
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        autoResendUnfulfilledCommands: false,
+      },
+      timeouts,
+    );
     const consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    return new RedisIngest(redis, { prefix, rejectedMaxLen, claimIdleMs, publisher, onError }, consumer);
+    return new RedisIngest(redis, { timeouts, prefix, rejectedMaxLen, claimIdleMs, publisher, meter, log, onError }, consumer);
   }
 
+  /**
+   * Stops at once, even while Redis does not answer. An entry being handled stays pending: another
+   * instance takes it over after `claimIdleMs`, and publishes it once (the entry id is its idempotency key).
+   */
   async stop(): Promise<void> {
-    this.running = false;
+    this.abort.abort();
     this.redis.disconnect();
     await this.loop;
   }
 
   private async run(): Promise<void> {
-    const stream = ingestStream(this.options.prefix);
-    while (this.running) {
+    const { signal } = this.abort;
+    while (!signal.aborted) {
       try {
-        if (Date.now() - this.lastClaim > this.options.claimIdleMs) await this.claimAbandoned(stream);
-        const reply = (await this.redis.xreadgroup(
-          'GROUP', GROUP, this.consumer, 'COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', stream, '>',
-        )) as [string, StreamEntry[]][] | null;
-        for (const [, entries] of reply ?? []) await this.handleAll(stream, entries);
+        await this.step();
+        this.failures = 0;
+        this.lastReported = null;
       } catch (error) {
-        if (!this.running) return;
-        // A Redis that lost its data lost the group too: make it again and go on.
-        if (error instanceof Error && error.message.startsWith('NOGROUP')) {
-          await createGroup(this.redis, stream).catch(this.options.onError);
+        if (signal.aborted) return;
+        // A failed command may still have run (a read whose reply timed out took entries for this
+        // consumer): what this consumer holds is read again, oldest first, before anything new.
+        this.pendingAfter = '0';
+        if (isNoGroup(error)) {
+          // A Redis that lost its data lost the group too: the next step makes it again.
+          this.groupReady = false;
           continue;
         }
-        this.options.onError(error);
-        await new Promise((resolve) => setTimeout(resolve, BLOCK_MS));
+        if (!isUnavailable(error)) this.report(error);
+        await this.pause();
       }
     }
   }
 
-  private async claimAbandoned(stream: string): Promise<void> {
-    this.lastClaim = Date.now();
-    const [, entries] = (await this.redis.xautoclaim(
-      stream, GROUP, this.consumer, this.options.claimIdleMs, '0-0', 'COUNT', BATCH,
-    )) as [string, StreamEntry[]];
-    await this.handleAll(stream, entries.filter((entry) => entry[1] !== null));
-  }
-
-  private async handleAll(stream: string, entries: StreamEntry[]): Promise<void> {
-    for (const [id, fields] of entries) {
-      const rejection = await this.handle(fields);
-      if (rejection === undefined) continue;
-      if (rejection !== null) {
-        await this.redis.xadd(
-          `${stream}:rejected`, 'MAXLEN', '~', this.options.rejectedMaxLen, '*',
-          'source', id, 'error', rejection, ...fields,
-        );
-      }
-      await this.redis.xack(stream, GROUP, id);
+  private async step(): Promise<void> {
+    if (!this.groupReady) {
+      await this.untilStopped(createGroup(this.redis, this.stream));
+      this.groupReady = true;
+    }
+    if (this.pendingAfter !== null) {
+      const entries = await this.read(this.pendingAfter);
+      await this.handleAll(entries);
+      this.pendingAfter = entries.at(-1)?.id ?? null;
+    } else if (Date.now() - this.lastClaim >= this.settings.claimIdleMs) {
+      await this.claimAbandoned();
+    } else {
+      await this.handleAll(await this.read('>'));
     }
   }
 
-  /** null: published; a string: rejected for that reason; undefined: failed, leave it pending. */
-  private async handle(fields: string[]): Promise<string | null | undefined> {
-    const entry = new Map<string, string>();
-    for (let i = 0; i + 1 < fields.length; i += 2) entry.set(fields[i] as string, fields[i + 1] as string);
-    const type = entry.get('type');
-    let data: unknown;
-    try {
-      data = JSON.parse(entry.get('data') ?? '');
-    } catch {
-      return 'field "data" must be a JSON object';
+  /** Reads entries new to the group (`>`, blocking a while) or this consumer's own pending ones after an id. */
+  private async read(after: string): Promise<StreamEntry[]> {
+    const block = after === '>' ? ['BLOCK', this.blockMs] : [];
+    const reply = await this.untilStopped(
+      this.redis.callBuffer('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', BATCH, ...block, 'STREAMS', this.stream, after),
+    );
+    return parseReadReply(reply);
+  }
+
+  /** Takes over entries another consumer (a crashed instance) left unacknowledged for `claimIdleMs`. */
+  private async claimAbandoned(): Promise<void> {
+    const { claimIdleMs } = this.settings;
+    const reply = await this.untilStopped(
+      this.redis.callBuffer('XAUTOCLAIM', this.stream, GROUP, this.consumer, claimIdleMs, this.claimCursor, 'COUNT', BATCH),
+    );
+    const { next, entries } = parseClaimReply(reply);
+    await this.handleAll(entries);
+    this.claimCursor = next;
+    // Redis answers 0-0 at the end of a sweep; the next one starts `claimIdleMs` later.
+    if (next === '0-0') this.lastClaim = Date.now();
+  }
+
+  /** Settles entries in order; throws, leaving this one and the rest pending, when one cannot be settled now. */
+  private async handleAll(entries: StreamEntry[]): Promise<void> {
+    for (const { id, fields } of entries) {
+      if (fields === null) await this.ack(id);
+      else await this.handle(id, fields);
     }
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'field "data" must be a JSON object';
+  }
+
+  private async handle(id: string, fields: Buffer[]): Promise<void> {
+    const parsed = parseEntry(fields);
+    if (!parsed.ok) return this.reject(id, fields, parsed);
     try {
-      if (type === 'price') await this.options.publisher.publishPrice(data as PriceInput);
-      else if (type === 'signal') await this.options.publisher.publishSignal(data as SignalInput);
-      else return `field "type" must be "price" or "signal" (got ${JSON.stringify(type ?? null)})`;
-      return null;
+      await this.untilStopped(this.publish(parsed.type, parsed.data, id));
     } catch (error) {
-      if (error instanceof ValidationError) return error.message;
-      this.options.onError(error);
-      return undefined;
+      if (error instanceof ValidationError) return this.reject(id, fields, { reason: 'invalid', message: error.message });
+      // The bus's Redis is unavailable (or this consumer is stopping): pending, retried in order.
+      if (isUnavailable(error) || this.abort.signal.aborted) throw error;
+      // A bug: retrying would fail the same way and hold up every entry behind this one.
+      this.settings.onError(error);
+      return this.reject(id, fields, { reason: 'publish_failed', message: 'publishing failed with an unexpected error (logged with its stack)' });
     }
+    await this.ack(id);
+    this.settings.meter.accepted(parsed.type);
+  }
+
+  /**
+   * Publishes `data` with its own `id`, or else the entry's, as the idempotency key: an entry handled
+   * again (its ack or its publish's answer was lost) is delivered once.
+   */
+  private publish(type: IngestType, data: object, entryId: string): Promise<unknown> {
+    const id = 'id' in data && data.id != null ? data.id : `ingest-${entryId}`;
+    // The shape is checked field by field at run time by `validatePrice` / `validateSignal`.
+    const input = { ...data, id };
+    const { publisher } = this.settings;
+    return type === 'price' ? publisher.publishPrice(input as PriceInput) : publisher.publishSignal(input as SignalInput);
+  }
+
+  /**
+   * Copies the entry (clipped) to the rejected stream and acknowledges it in one transaction: if the
+   * reply is lost but the transaction ran, the entry is no longer pending and is not copied twice.
+   */
+  private async reject(id: string, fields: Buffer[], rejection: Rejection): Promise<void> {
+    const copy = rejectedCopy(id, rejection, fields);
+    const replies = await this.untilStopped(
+      this.redis
+        .multi()
+        .xadd(`${this.stream}:rejected`, 'MAXLEN', '~', this.settings.rejectedMaxLen, '*', ...copy)
+        .xack(this.stream, GROUP, id)
+        .exec(),
+    );
+    const failure = replies === null ? new Error('the rejection transaction was discarded') : replies.find(([error]) => error)?.[0];
+    if (failure) throw failure;
+    this.settings.meter.rejected(rejection.reason);
+    this.settings.log.warn({ entry: id, reason: rejection.reason, error: clipText(rejection.message) }, 'ingest entry rejected');
+  }
+
+  private async ack(id: string): Promise<void> {
+    await this.untilStopped(this.redis.xack(this.stream, GROUP, id));
+  }
+
+  /**
+   * Before the next attempt: waits for the connection while it is down (ioredis reconnects with its
+   * own backoff), else backs off up to `retryMaxDelayMs` (Redis frozen or loading, the bus away, a bug).
+   */
+  private async pause(): Promise<void> {
+    if (this.redis.status !== 'ready') return this.untilReady();
+    this.failures += 1;
+    const delay = Math.min(50 * 2 ** this.failures, this.settings.timeouts.retryMaxDelayMs);
+    // Cut short by stop(): the loop sees the signal and ends.
+    await sleep(delay, undefined, { signal: this.abort.signal }).catch(() => undefined);
+  }
+
+  private untilReady(): Promise<void> {
+    const { signal } = this.abort;
+    return new Promise((resolve) => {
+      const done = () => {
+        this.redis.off('ready', done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.redis.on('ready', done);
+      signal.addEventListener('abort', done);
+    });
+  }
+
+  /** `promise`, or a rejection as soon as stop() is called: stopping never waits for Redis or the bus. */
+  private untilStopped<T>(promise: Promise<T>): Promise<T> {
+    const { signal } = this.abort;
+    return new Promise<T>((resolve, reject) => {
+      const stopped = () => reject(signal.reason);
+      if (signal.aborted) {
+        stopped();
+        return;
+      }
+      signal.addEventListener('abort', stopped, { once: true });
+      promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', stopped));
+    });
+  }
+
+  /** Passes an unexpected error on once while it recurs (a stuck entry, a bad password), not every loop. */
+  private report(error: unknown): void {
+    const text = error instanceof Error ? error.message : String(error);
+    if (text === this.lastReported) return;
+    this.lastReported = text;
+    this.settings.onError(error);
   }
 }
 
-/** Creates the consumer group (and the stream) unless it exists. */
+/**
+ * Creates the consumer group (and the stream) unless it exists. It starts at the beginning of the
+ * stream: entries added while there was no group (Redis lost its data and a publisher wrote first)
+ * are published too, not skipped.
+ */
 async function createGroup(redis: Redis, stream: string): Promise<void> {
   try {
-    await redis.xgroup('CREATE', stream, GROUP, '$', 'MKSTREAM');
+    await redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
   } catch (error) {
     if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
   }
+}
+
+function isNoGroup(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOGROUP');
 }
 
 export function ingestStream(prefix: string): string {

@@ -14,6 +14,8 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port (and, if persistent, the same data). */
   restart(): Promise<void>;
+  /** Sends `signal` to the server: SIGSTOP freezes it (connections stay open, nothing answers), SIGCONT resumes it. */
+  signal(signal: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function startRedis(options: TestRedisOptions = {}): Promise<TestRe
         port,
         client,
         kill: () => stopChild(child, 'SIGKILL'),
+        signal: (signal) => void child.kill(signal),
         async restart() {
           await stopChild(child, 'SIGKILL');
           child = await spawnRedis(port, args);
