@@ -111,6 +111,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
       publishesPerSecond: config.limits.publishesPerSecond,
     },
     allowedOrigins: config.allowedOrigins,
+    logger,
   });
   const routes = createHttpRoutes({
     graphql,

@@ -38,6 +38,21 @@ export class ValidationError extends Error {
 const MAX_PRICE = 1e12;
 const MAX_REASON_LENGTH = 500;
 
+/** Longest part of a value a problem quotes: a symbol (20 characters) whole, never a 10 KB input. */
+const MAX_QUOTED_LENGTH = 32;
+
+/**
+ * A value as a problem quotes it: a string as JSON, anything else as text, clipped to a short form
+ * naming its length, so that a message never echoes an oversized input back.
+ */
+export function quote(value: unknown): string {
+  const isText = typeof value === 'string';
+  const text = isText ? value : String(value);
+  if (text.length <= MAX_QUOTED_LENGTH) return isText ? JSON.stringify(text) : text;
+  const head = `${text.slice(0, MAX_QUOTED_LENGTH)}…`;
+  return `${isText ? JSON.stringify(head) : head} (${text.length} characters)`;
+}
+
 export function validatePrice(input: PriceInput, now: () => Date = () => new Date()): PriceEvent {
   const problems: string[] = [];
   checkSymbol(input.symbol, problems);
@@ -49,7 +64,7 @@ export function validatePrice(input: PriceInput, now: () => Date = () => new Dat
   if (Number.isFinite(bid) && Number.isFinite(ask) && bid > ask) problems.push(`bid ${bid} is above ask ${ask}`);
   const volume = input.volume ?? 0;
   if (typeof volume !== 'number' || !Number.isFinite(volume) || volume < 0) {
-    problems.push(`volume must be a finite number >= 0 (got ${String(volume)})`);
+    problems.push(`volume must be a finite number >= 0 (got ${quote(volume)})`);
   }
   const timestamp = input.timestamp == null ? now().toISOString() : normaliseTimestamp(input.timestamp, problems);
   checkEventId(input.id, problems);
@@ -66,14 +81,14 @@ export function validateSignal(
   const problems: string[] = [];
   checkEventId(input.id, problems);
   if (typeof input.strategyId !== 'string' || !knownStrategy(input.strategyId)) {
-    problems.push(`strategyId "${String(input.strategyId)}" is not a known strategy`);
+    problems.push(`strategyId ${quote(input.strategyId)} is not a known strategy`);
   }
   checkSymbol(input.symbol, problems);
-  if (input.side !== 'BUY' && input.side !== 'SELL') problems.push(`side must be BUY or SELL (got ${String(input.side)})`);
+  if (input.side !== 'BUY' && input.side !== 'SELL') problems.push(`side must be BUY or SELL (got ${quote(input.side)})`);
   checkPrice('price', input.price, problems);
   const { confidence } = input;
   if (typeof confidence !== 'number' || !Number.isFinite(confidence) || confidence < 0 || confidence > 1) {
-    problems.push(`confidence must be a number from 0 to 1 (got ${String(confidence)})`);
+    problems.push(`confidence must be a number from 0 to 1 (got ${quote(confidence)})`);
   }
   const reason = input.reason ?? null;
   if (reason !== null && (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH)) {
@@ -96,14 +111,14 @@ function checkEventId(id: unknown, problems: string[]): void {
 export function checkSymbol(symbol: unknown, problems: string[]): void {
   if (typeof symbol !== 'string' || !SYMBOL_PATTERN.test(symbol)) {
     problems.push(
-      `symbol ${JSON.stringify(symbol)} is malformed: use 1-20 characters A-Z 0-9 . _ / - starting with a letter or digit`,
+      `symbol ${quote(symbol)} is malformed: use 1-20 characters A-Z 0-9 . _ / - starting with a letter or digit`,
     );
   }
 }
 
 function checkPrice(field: string, value: unknown, problems: string[]): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_PRICE) {
-    problems.push(`${field} must be a finite number above 0 and at most ${MAX_PRICE} (got ${String(value)})`);
+    problems.push(`${field} must be a finite number above 0 and at most ${MAX_PRICE} (got ${quote(value)})`);
   }
 }
 
@@ -123,6 +138,6 @@ export function parseIsoDateTime(value: unknown): string | null {
 
 function normaliseTimestamp(value: string, problems: string[]): string {
   const iso = parseIsoDateTime(value);
-  if (iso === null) problems.push(`timestamp must be an ISO-8601 date-time with a zone (got ${JSON.stringify(value)})`);
+  if (iso === null) problems.push(`timestamp must be an ISO-8601 date-time with a zone (got ${quote(value)})`);
   return iso ?? '';
 }

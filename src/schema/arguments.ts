@@ -1,21 +1,21 @@
 import { badUserInput } from '../auth/errors.js';
 import { SYMBOL_PATTERN } from '../config.js';
 import { findStrategy } from '../domain/strategies.js';
-import { ValidationError } from '../publish/validation.js';
+import { quote, ValidationError } from '../publish/validation.js';
 
 /** Checks of resolver arguments, each failing with a BAD_USER_INPUT that names the argument. */
 
 export function checkSymbols(argument: string, symbols: readonly string[], max: number): string[] {
   if (symbols.length > max) throw badUserInput(`${argument} may name at most ${max} symbols (got ${symbols.length})`);
   for (const symbol of symbols) {
-    if (!SYMBOL_PATTERN.test(symbol)) throw badUserInput(`${argument} has a malformed symbol ${JSON.stringify(symbol)}`);
+    if (!SYMBOL_PATTERN.test(symbol)) throw badUserInput(`${argument} has a malformed symbol ${quote(symbol)}`);
   }
   return [...new Set(symbols)];
 }
 
 export function checkStrategyIds(argument: string, ids: readonly string[]): string[] {
   for (const id of ids) {
-    if (!findStrategy(id)) throw badUserInput(`${argument} names an unknown strategy ${JSON.stringify(id)}`);
+    if (!findStrategy(id)) throw badUserInput(`${argument} names an unknown strategy ${quote(id)}`);
   }
   return [...new Set(ids)];
 }

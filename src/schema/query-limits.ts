@@ -1,6 +1,9 @@
 import {
   GraphQLError,
   Kind,
+  Lexer,
+  Source,
+  TokenKind,
   type ASTNode,
   type ASTVisitor,
   type DocumentNode,
@@ -204,4 +207,49 @@ export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
   };
 
   return [depthRule, aliasRule, fieldRule];
+}
+
+/**
+ * How deep `{`, `[` and `(` may nest in a document's text, derived from the depth limit with room
+ * for what the depth rule does not count. On any path, a document within `maxDepth` opens at most
+ * `maxDepth` selection sets of fields; each level gets room for two type conditions around them
+ * (`... on Node { ... on Trade {`), and 10 more go to the deepest field's arguments (a parenthesis,
+ * then input objects and lists: 3 levels at most in this schema) and to introspection, which the
+ * depth rule exempts (graphql-js's introspection query nests 10 deep). So a document the depth rule
+ * accepts is refused here only if it stacks more than two type conditions per level, or nests a
+ * value deeper than any input type (which validation refuses anyway). At MAX_QUERY_DEPTH's largest
+ * value (100) the bound is 310, far below the ~1,500 levels at which graphql-js's recursive parser
+ * exhausts the stack.
+ */
+export function maxNesting(maxDepth: number): number {
+  return 3 * checkLimit('maxDepth', maxDepth) + 10;
+}
+
+const OPENING = new Set<TokenKind>([TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L]);
+const CLOSING = new Set<TokenKind>([TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R]);
+
+/**
+ * Refuses a document nested deeper than `limit` with `QUERY_TOO_COMPLEX`, reading its tokens with
+ * graphql's Lexer (a loop, not a recursion) before the recursive parser runs. It reads no more than
+ * the parser's own budget of `maxTokens`: a longer document is the parser's to refuse, and a lexical
+ * error is the syntax error the parser would throw too.
+ */
+export function checkNesting(text: string, limit: number, maxTokens: number): void {
+  const source = new Source(text);
+  const lexer = new Lexer(source);
+  let depth = 0;
+  for (let read = 0, token = lexer.advance(); token.kind !== TokenKind.EOF && read < maxTokens; read += 1, token = lexer.advance()) {
+    if (CLOSING.has(token.kind)) {
+      depth -= 1;
+    } else if (OPENING.has(token.kind)) {
+      depth += 1;
+      if (depth > limit) {
+        throw new GraphQLError(`Query nesting exceeds the limit of ${limit} (braces, brackets and parentheses open at once)`, {
+          source,
+          positions: [token.start],
+          extensions: { code: CODE },
+        });
+      }
+    }
+  }
 }

@@ -4,10 +4,13 @@ import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { forbidden, unauthenticated } from '../auth/errors.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
 import type { Viewer } from '../auth/viewer.js';
+import type { Logger } from '../logger.js';
 import type { AuthSession, GraphQLContext, Services } from '../schema/context.js';
-import { queryLimitRules, type QueryLimits } from '../schema/query-limits.js';
+import { checkNesting, maxNesting, queryLimitRules, type QueryLimits } from '../schema/query-limits.js';
 import { buildSchema } from '../schema/schema.js';
+import { maskError, useBoundedErrors } from './error-masking.js';
 import { useMutationRateLimit, type MutationRateLimitOptions } from './mutation-rate-limit.js';
+import { yogaLogger } from './yoga-logger.js';
 
 export interface GraphQLHandlerOptions {
   services: Services;
@@ -18,11 +21,13 @@ export interface GraphQLHandlerOptions {
   graphiqlToken: string | null;
   /** Answer introspection queries (off in production unless enabled). */
   introspection: boolean;
-  /** Depth, alias and field limits every document is validated against, and its parser token budget. */
+  /** Depth, alias and field limits every document is validated against, and its parser token budget (the depth also bounds how deep its text may nest, see `maxNesting`). */
   queryLimits: QueryLimits & { maxTokens: number };
   mutationRates: MutationRateLimitOptions;
   /** Browser origins allowed to make CORS requests besides the page's own (`*` for any). */
   allowedOrigins: readonly string[];
+  /** The app's logger: Yoga's own lines (errors it masked, debugging) go there too. */
+  logger: Logger;
 }
 
 /** Set by the WebSocket transport, which authenticates once per connection. */
@@ -50,15 +55,15 @@ subscription LivePrices {
  * `getEnveloped`. Every operation is authenticated here, so no transport can skip it.
  */
 export function createGraphQLHandler(options: GraphQLHandlerOptions) {
-  const { services, tokens, production, graphiql, graphiqlToken, introspection, queryLimits, mutationRates, allowedOrigins } =
+  const { services, tokens, production, graphiql, graphiqlToken, introspection, queryLimits, mutationRates, allowedOrigins, logger } =
     options;
   const rules: ValidationRule[] = [...queryLimitRules(queryLimits), ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   return createYoga<ConnectionContext, GraphQLContext>({
     schema: buildSchema(),
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    maskedErrors: { isDev: !production },
-    logging: production ? 'warn' : 'info',
+    maskedErrors: { isDev: !production, maskError },
+    logging: yogaLogger(logger),
     renderGraphiQL,
     // Same-origin pages need no CORS; other origins only when listed.
     cors:
@@ -71,7 +76,8 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
             credentials: false,
           },
     plugins: [
-      useParserLimits(queryLimits.maxTokens),
+      useParserLimits(queryLimits.maxTokens, maxNesting(queryLimits.maxDepth)),
+      useBoundedErrors(),
       useValidationRules(rules),
       useMutationRateLimit(mutationRates),
     ],
@@ -90,11 +96,12 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
 export type GraphQLHandler = ReturnType<typeof createGraphQLHandler>;
 
 /**
- * Parses with a token budget (graphql's recursive parser would overflow the stack on a document
- * nested thousands deep before any rule could refuse it) and shares one parsed document per source
- * text, so ten thousand subscribers of the same operation hold one AST, not ten thousand.
+ * Parses with a token budget and a nesting bound checked on the tokens first (graphql's recursive
+ * parser overflows the stack on a document nested a few thousand deep, well within the budget,
+ * before any rule could refuse it), and shares one parsed document per source text, so ten thousand
+ * subscribers of the same operation hold one AST, not ten thousand, and the check runs once.
  */
-function useParserLimits(maxTokens: number, cacheSize = 1000): Plugin {
+function useParserLimits(maxTokens: number, maxNesting: number, cacheSize = 1000): Plugin {
   const cache = new Map<string, DocumentNode>();
   return {
     onParse({ setParseFn }) {
@@ -102,6 +109,7 @@ function useParserLimits(maxTokens: number, cacheSize = 1000): Plugin {
         const text = typeof source === 'string' ? source : source.body;
         const cached = cache.get(text);
         if (cached) return cached;
+        checkNesting(text, maxNesting, maxTokens);
         const document = parse(text, { maxTokens });
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
         cache.set(text, document);

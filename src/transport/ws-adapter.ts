@@ -8,7 +8,7 @@ import {
   type WebSocket as GraphQLWsSocket,
 } from 'graphql-ws';
 import { WebSocket, type RawData, type WebSocketServer } from 'ws';
-import { CloseCode } from './close-codes.js';
+import { CloseCode, limitCloseReason } from './close-codes.js';
 import { isPacked, MSGPACK_PROTOCOL, pack, unpack } from './wire-format.js';
 import { jsonOfMessage } from './wire-protocol.js';
 
@@ -27,16 +27,30 @@ export interface WsAdapterOptions {
   onInternalError: (error: unknown, socket: WebSocket) => void;
 }
 
+function isServed(protocol: string): boolean {
+  return protocol === MSGPACK_PROTOCOL || handleProtocols([protocol]) !== false;
+}
+
 /**
  * The subprotocol to answer an offer with: the first one in the client's order that is either
- * MessagePack or one graphql-ws accepts; false (no protocol, then 4406 from graphql-ws) otherwise.
+ * MessagePack or one graphql-ws accepts. Failing that, the client's first offer, only so that the
+ * refusal can be read: answered with no subprotocol, a client that offered some fails the handshake
+ * itself (browsers and `ws` report 1006 and nothing else), whereas on an open socket it gets 4406
+ * and a reason (see `NOT_SERVED`).
  */
-function chooseProtocol(offered: Iterable<string>): string | false {
-  for (const protocol of offered) {
-    if (protocol === MSGPACK_PROTOCOL || handleProtocols([protocol])) return protocol;
-  }
-  return false;
+function chooseProtocol(offered: Set<string>): string | false {
+  for (const protocol of offered) if (isServed(protocol)) return protocol;
+  return offered.values().next().value ?? false;
 }
+
+/**
+ * Why a socket without a served subprotocol is closed (4406). Mostly a client of the legacy
+ * `graphql-ws` subprotocol (subscriptions-transport-ws, Apollo Client 2), whose name is also the
+ * name of the library of the protocol served here: the reason says which one to speak.
+ */
+const NOT_SERVED = limitCloseReason(
+  `Subprotocol not acceptable: speak ${GRAPHQL_TRANSPORT_WS_PROTOCOL} (the legacy graphql-ws, subscriptions-transport-ws, is not served)`,
+);
 
 /**
  * The JSON text of one message received on a MessagePack socket, for graphql-ws's core (which
@@ -145,11 +159,12 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
   }
 
   wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    socket.on('error', onError);
+    if (!isServed(socket.protocol)) return socket.close(ProtocolCloseCode.SubprotocolNotAcceptable, NOT_SERVED);
     alive.add(socket);
     const connection = new CoreSocket(socket, addressOf(request));
     connections.set(socket, connection);
     socket.on('pong', onPong);
-    socket.on('error', onError);
     socket.on('message', onFrame);
     socket.on('close', onClose);
     connection.closed = server.opened(connection, connection);

@@ -1,0 +1,98 @@
+import { GraphQLError } from 'graphql';
+import { createGraphQLError, maskError as yogaMaskError, type Plugin } from 'graphql-yoga';
+import { typedStreamError } from '../schema/stream-errors.js';
+
+/**
+ * Longest error message a client is sent. Ours stay below it (a published tick with every field
+ * wrong names them all in about 800 characters); what reaches it echoes a client's input back.
+ */
+export const MAX_ERROR_MESSAGE_LENGTH = 1000;
+
+function clip(text: string): string {
+  return `${text.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1)}…`;
+}
+
+/**
+ * The error with its message (and, in development, its cause's message) clipped. Changed in place:
+ * Yoga logs every error its masking replaces with another object, and a client's oversized input
+ * is no server error to log.
+ */
+function bounded<E extends Error>(error: E): E {
+  if (error.message.length > MAX_ERROR_MESSAGE_LENGTH) error.message = clip(error.message);
+  const cause = error instanceof GraphQLError ? (error.extensions['originalError'] as { message?: unknown } | undefined) : undefined;
+  if (typeof cause?.message === 'string' && cause.message.length > MAX_ERROR_MESSAGE_LENGTH) cause.message = clip(cause.message);
+  return error;
+}
+
+/** The last error of the `originalError` chain: what was thrown before graphql-js and Yoga wrapped it. */
+function rootCause(error: unknown): unknown {
+  let cause = error;
+  while (cause instanceof GraphQLError && cause.originalError != null) cause = cause.originalError;
+  return cause;
+}
+
+/**
+ * A typed failure of ours (see `typedStreamError`: `UnavailableError`, a malformed cursor, ...) as
+ * the GraphQL error a client gets, wherever it was thrown and however it was wrapped; null for any
+ * other error. The wrapper's message, place in the document and HTTP status are kept, the code and
+ * `retryAfterMs` are the cause's: wrappers lose them (a resolver's error is wrapped with none, and
+ * Yoga's executor overwrites a variable's coercion error's code with BAD_USER_INPUT).
+ */
+function typedError(error: unknown): GraphQLError | null {
+  const cause = rootCause(error);
+  const typed = typedStreamError(cause);
+  if (!(typed instanceof GraphQLError) || typed === cause) return null;
+  if (!(error instanceof GraphQLError)) return typed;
+  const http = error.extensions['http'];
+  return createGraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: http === undefined ? typed.extensions : { ...typed.extensions, http },
+  });
+}
+
+/**
+ * The error with BAD_USER_INPUT when the executor refused the request's input (its variables) with
+ * HTTP 400 and no code, as it does for queries and mutations; for a subscription it sets that code
+ * itself. Set in place, like the executor's.
+ */
+function coded<E extends Error>(error: E): E {
+  if (!(error instanceof GraphQLError) || error.extensions['code'] !== undefined) return error;
+  const http = error.extensions['http'] as { status?: unknown } | undefined;
+  if (http?.status === 400) (error.extensions as Record<string, unknown>)['code'] = 'BAD_USER_INPUT';
+  return error;
+}
+
+/**
+ * Yoga's `maskedErrors.maskError`: every error of a request or an execution Yoga runs, on every
+ * transport, passes here. A typed failure keeps its code; anything else goes to Yoga's masking (unexpected
+ * errors become INTERNAL_SERVER_ERROR, with details only when `isDev`); every message is clipped.
+ */
+export function maskError(error: unknown, message: string, isDev?: boolean): Error {
+  return bounded(coded(typedError(error) ?? yogaMaskError(error, message, isDev)));
+}
+
+/**
+ * Clips the errors that never reach `maskError`: a document's syntax and validation errors, which
+ * Yoga returns unmasked (and the WebSocket transport too, since it parses and validates itself).
+ * graphql-js quotes the document in them (`Expected Name, found String "…"`), so they echo input.
+ * A syntax error also gets the code Yoga gives it over HTTP only.
+ */
+export function useBoundedErrors(): Plugin {
+  return {
+    onParse() {
+      return ({ result }) => {
+        if (!(result instanceof GraphQLError)) return;
+        bounded(result);
+        (result.extensions as Record<string, unknown>)['code'] ??= 'GRAPHQL_PARSE_FAILED';
+      };
+    },
+    onValidate() {
+      return ({ result }) => {
+        for (const error of result) bounded(error);
+      };
+    },
+  };
+}
