@@ -6,6 +6,8 @@ export default defineConfig({
   resolve: { alias: { graphql: 'graphql/index.js' } },
   test: {
     include: ['test/**/*.test.{ts,tsx}'],
+    // Every test fails on an unhandled rejection, an uncaught exception or a server exiting by itself.
+    setupFiles: ['test/support/process-guard.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Test files start their own servers and redis-servers on free ports; two at a time fits 2 cores.

@@ -136,7 +136,6 @@ describe('loadConfig accepted values', () => {
       db: 2,
       sentinelUsername: undefined,
       sentinelPassword: 's3cret',
-      failoverDetector: true,
     });
     expect(parseSentinelUrl('redis://localhost:6379')).toBeNull();
   });

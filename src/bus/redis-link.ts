@@ -19,6 +19,8 @@ export interface RedisLinkOptions {
   probeIntervalMs?: number;
   /** While down, a reminder is logged this often. @default 30000 */
   reminderMs?: number;
+  /** Failed probes in a row after which the connection is dropped and made anew. @default 3 */
+  probesBeforeReconnect?: number;
 }
 
 /**
@@ -28,6 +30,10 @@ export interface RedisLinkOptions {
  *
  * An outage logs one line when it starts, a reminder every `reminderMs` while it lasts and one line
  * with its duration when it ends; the expected network errors in between are not logged at all.
+ *
+ * The link also keeps the connection alive whatever ioredis decides: a connection that stops
+ * answering PINGs is dropped and made anew (a hung master that Sentinel replaced, a half-open TCP
+ * connection), and a client that ioredis ended by itself is connected again.
  */
 export class RedisLink {
   private up = false;
@@ -37,6 +43,7 @@ export class RedisLink {
   private reportedDown = false;
   private readonly probe: NodeJS.Timeout;
   private reminder: NodeJS.Timeout | null = null;
+  private failedProbes = 0;
   private stopped = false;
 
   constructor(
@@ -46,6 +53,11 @@ export class RedisLink {
     const { probeIntervalMs = 1000 } = options;
     client.on('ready', () => this.markUp());
     client.on('close', () => this.markDown('connection closed'));
+    client.on('end', () => {
+      if (this.stopped) return;
+      this.markDown('connection ended');
+      client.connect().catch(() => {});
+    });
     client.on('error', (error: unknown) => {
       if (isUnavailable(error)) this.lastReason = describe(error);
       else options.onError(error);
@@ -73,8 +85,18 @@ export class RedisLink {
       return;
     }
     this.client.ping().then(
-      () => this.markUp(),
-      (error: unknown) => this.markDown(isUnavailable(error) ? 'not answering' : describe(error)),
+      () => {
+        this.failedProbes = 0;
+        this.markUp();
+      },
+      (error: unknown) => {
+        this.markDown(isUnavailable(error) ? 'not answering' : describe(error));
+        this.failedProbes += 1;
+        if (this.failedProbes >= (this.options.probesBeforeReconnect ?? 3) && !this.stopped) {
+          this.failedProbes = 0;
+          this.client.disconnect(true);
+        }
+      },
     );
   }
 

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { createRedisClient, type RedisTimeouts } from '../bus/redis-connection.js';
+import { RedisLink, type LinkLog } from '../bus/redis-link.js';
 import { isUnavailable } from '../bus/unavailable.js';
 import {
   clipText,
@@ -23,10 +24,6 @@ export interface IngestMeter {
   rejected(reason: RejectReason): void;
 }
 
-/** Where rejected entries are reported: a pino logger fits. */
-export interface IngestLog {
-  warn(fields: object, message: string): void;
-}
 
 export interface RedisIngestOptions {
   /** Where Redis is: `redis://`, `rediss://` or `redis+sentinel://` (see `redis-connection.ts`). */
@@ -35,8 +32,11 @@ export interface RedisIngestOptions {
   timeouts: RedisTimeouts;
   publisher: MarketPublisher;
   meter: IngestMeter;
-  /** One warn line per rejected entry: its id, the reason and a clipped message, never the entry itself. */
-  log: IngestLog;
+  /**
+   * One warn line per rejected entry (its id, the reason and a clipped message, never the entry
+   * itself), and the connection's outages (`RedisLink`).
+   */
+  log: LinkLog;
   /** Unexpected failures (a bug, a Redis error that is not an outage); the expected connection errors never come here. */
   onError: (error: unknown) => void;
   /** @default "titan" */
@@ -77,6 +77,7 @@ export class RedisIngest {
   private lastClaim = 0;
   private failures = 0;
   private lastReported: string | null = null;
+  private readonly link: RedisLink;
 
   private constructor(
     private readonly redis: Redis,
@@ -85,9 +86,7 @@ export class RedisIngest {
   ) {
     this.stream = ingestStream(settings.prefix);
     this.blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, Math.floor(settings.timeouts.commandTimeoutMs / 2)));
-    redis.on('error', (error: unknown) => {
-      if (!isUnavailable(error)) this.report(error);
-    });
+    this.link = new RedisLink(redis, { role: 'ingest', log: settings.log, onError: (error) => this.report(error) });
     this.loop = this.run();
   }
 
@@ -117,6 +116,7 @@ export class RedisIngest {
    */
   async stop(): Promise<void> {
     this.abort.abort();
+    this.link.stop();
     this.redis.disconnect();
     await this.loop;
   }

@@ -50,7 +50,8 @@ function startIngest(url: string, bus: EventBus, options: { prefix?: string; cla
     timeouts: TIMEOUTS,
     publisher: new MarketPublisher(bus, (id) => findStrategy(id) !== undefined),
     meter: metrics.ingestMeter,
-    log: { warn: (fields, message) => warnings.push({ ...fields, message }) },
+    // The connection's own outage lines (RedisLink) are not about entries.
+    log: { info: () => {}, warn: (fields, message) => void (message.startsWith('redis ') || warnings.push({ ...fields, message })) },
     onError: (error) => errors.push(error),
     ...options,
   });

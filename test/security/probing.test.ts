@@ -238,7 +238,7 @@ describe('a server whose Redis is unreachable', () => {
 
   beforeAll(async () => {
     // Port 1: nothing listens there, so every Redis command fails at once.
-    cut = await startProcess('main.ts', { REDIS_URL: 'redis://127.0.0.1:1' });
+    cut = await startProcess('main.ts', { REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'debug' });
   });
 
   afterAll(async () => {
@@ -261,15 +261,18 @@ describe('a server whose Redis is unreachable', () => {
   it("logs what Yoga reports as JSON lines through pino, never as Yoga's coloured text", async () => {
     await execute(cut.graphqlUrl, '{ priceSnapshot(symbols: ["BTC-USD"]) { cursor } }', {}, trader);
     const lines = () => cut.output().split('\n').filter(Boolean);
-    const yogaLine = () => lines().find((line) => line.includes('"component":"yoga"'));
+    const yogaLine = () => lines().find((line) => line.includes('"component":"yoga"') && line.includes('UNAVAILABLE'));
     const deadline = Date.now() + 5000;
     while (!yogaLine() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(lines().filter((line) => !line.startsWith('{"level":'))).toEqual([]);
+    // An outage is expected: Yoga's report of it is a debug line without a stack, not an error.
     expect(JSON.parse(yogaLine() ?? 'null')).toMatchObject({
-      level: 50,
+      level: 20,
       service: 'titan-realtime',
-      err: { message: expect.stringContaining('unreachable') },
+      msg: 'answered UNAVAILABLE',
+      reason: expect.stringContaining('unreachable'),
     });
+    expect(lines().filter((line) => line.includes('"component":"yoga"') && line.includes('"stack"'))).toEqual([]);
   });
 });
 

@@ -18,6 +18,8 @@ export interface TestSentinel {
    * Sentinel's next look at it turns it into a replica.)
    */
   killMaster(): Promise<void>;
+  /** Resolves once the Sentinel names the replica as master (after the master was killed). */
+  promoted(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,17 +62,20 @@ export async function startSentinel(): Promise<TestSentinel> {
     const args = [config, '--sentinel', '--port', String(sentinelPort), '--bind', '127.0.0.1'];
     children.push(await spawnRedisServer(args, '+monitor master', sentinelPort));
     await sentinel.connect();
+    const promoted = () =>
+      until(async () => {
+        const [, port] = (await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as [string, string];
+        return Number(port) === replicaPort;
+      }, 'the Sentinel to promote the replica');
     return {
       url: `redis+sentinel://127.0.0.1:${sentinelPort}/${MASTER_NAME}`,
       master,
       replicaPort,
       async killMaster() {
         await master.kill();
-        await until(async () => {
-          const [, port] = (await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as [string, string];
-          return Number(port) === replicaPort;
-        }, 'the Sentinel to promote the replica');
+        await promoted();
       },
+      promoted,
       stop,
     };
   } catch (error) {

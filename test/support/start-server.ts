@@ -5,6 +5,7 @@ import { TokenService } from '../../src/auth/tokens.js';
 import type { Role } from '../../src/auth/viewer.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import { watchChild } from './process-guard.js';
 import { stopChild } from './redis.js';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
@@ -52,6 +53,8 @@ export interface ServerProcess extends TestServer {
   output(): string;
   /** Kills the process without a chance to clean up. */
   kill(): Promise<void>;
+  /** Tells the suite's process guard that the test is about to end the process itself. */
+  expectExit(): void;
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -87,11 +90,19 @@ export async function startProcess(entry: 'main.ts' | 'feed.ts', env: Record<str
     child.once('exit', onExit);
   });
   child.off('exit', onExit);
+  const ending = watchChild(entry, child, () => output);
   return {
     ...endpoints(url),
     child,
     output: () => output,
-    stop: () => stopChild(child),
-    kill: () => stopChild(child, 'SIGKILL'),
+    stop: () => {
+      ending();
+      return stopChild(child);
+    },
+    kill: () => {
+      ending();
+      return stopChild(child, 'SIGKILL');
+    },
+    expectExit: ending,
   };
 }

@@ -123,6 +123,7 @@ describe('SIGTERM under load', () => {
       const sent = Date.now();
       a.child.once('exit', (code) => resolve({ code, ms: Date.now() - sent }));
     });
+    a.expectExit();
     a.child.kill('SIGTERM');
     const closes = await Promise.all(onA.map((client) => client.waitForClose()));
     expect(closes.map((c) => c.code)).toEqual(Array(CLIENTS).fill(1001));
