@@ -117,7 +117,8 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     graphql,
     clientDir: CLIENT_DIR,
     devToken: devTokens?.trader ?? null,
-    isReady: () => bus.isHealthy() && (redisStore?.isHealthy() ?? true),
+    // Ready once Redis answers every connection and this instance hears cancel requests of other ones.
+    isReady: () => bus.isHealthy() && (redisStore?.isHealthy() ?? true) && backtests.isListening(),
     maxBodyBytes: config.limits.httpMaxBodyBytes,
     allowedOrigins: config.allowedOrigins,
     metrics: metrics.registry,

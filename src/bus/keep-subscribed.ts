@@ -13,13 +13,19 @@ export interface KeepSubscribedOptions {
  * For the process's own listeners (cancel requests, the demo signal engine), which have no client to
  * report an error to and must not keep the process from starting.
  */
+/** A listener kept subscribed: stop it, or ask whether it is subscribed now. */
+export interface KeptSubscription {
+  readonly active: boolean;
+  stop: Unsubscribe;
+}
+
 export function keepSubscribed<T extends Topic>(
   bus: EventBus,
   topic: T,
   key: string,
   listener: Listener<T>,
   { retryMs, onError }: KeepSubscribedOptions,
-): Unsubscribe {
+): KeptSubscription {
   let stopped = false;
   let unsubscribe: Unsubscribe | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -37,9 +43,14 @@ export function keepSubscribed<T extends Topic>(
     );
   };
   attempt();
-  return () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-    unsubscribe?.();
+  return {
+    get active() {
+      return unsubscribe !== null;
+    },
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      unsubscribe?.();
+    },
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
-import type { EventBus, Unsubscribe } from '../bus/event-bus.js';
-import { keepSubscribed } from '../bus/keep-subscribed.js';
+import type { EventBus } from '../bus/event-bus.js';
+import { keepSubscribed, type KeptSubscription } from '../bus/keep-subscribed.js';
 import { isUnavailable } from '../bus/unavailable.js';
 import type { BacktestRecord, BacktestStore } from './backtest.js';
 import { startBacktestWorker, type BacktestJob, type BacktestWorkerMessage } from './backtest-job.js';
@@ -49,7 +49,7 @@ export class BacktestRunner {
   /** Backtests of this process that are not finished yet. */
   private readonly local = new Map<string, { record: BacktestRecord; worker: Worker | null }>();
   private readonly queue: string[] = [];
-  private stopCancelListener: Unsubscribe | null = null;
+  private cancelListener: KeptSubscription | null = null;
 
   constructor(options: BacktestRunnerOptions) {
     const { bus, store, barsPerSecond = 25_000, concurrency = 2, remoteCancelTimeoutMs = 5000, retryMs = 1000, onError } = options;
@@ -69,10 +69,15 @@ export class BacktestRunner {
         this.finishLocal(payload.backtestId, 'CANCELLED', 'Cancelled on request').catch(this.onError);
       }
     };
-    this.stopCancelListener = keepSubscribed(this.bus, 'backtestCancel', CANCEL_KEY, onCancel, {
+    this.cancelListener = keepSubscribed(this.bus, 'backtestCancel', CANCEL_KEY, onCancel, {
       retryMs: this.retryMs,
       onError: this.onError,
     });
+  }
+
+  /** Whether this instance hears cancel requests (part of its readiness). */
+  isListening(): boolean {
+    return this.cancelListener?.active ?? false;
   }
 
   /** Queues a run; the caller has validated the request. */
@@ -114,8 +119,8 @@ export class BacktestRunner {
   /** Ends every local run as FAILED (the process is going away) and stops listening. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.stopCancelListener?.();
-    this.stopCancelListener = null;
+    this.cancelListener?.stop();
+    this.cancelListener = null;
     const ids = [...this.local.keys()];
     await Promise.all(ids.map((id) => this.finishLocal(id, 'FAILED', 'Interrupted: the server shut down').catch(this.onError)));
   }

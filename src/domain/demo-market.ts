@@ -28,7 +28,7 @@ export function startDemoMarket(options: DemoMarketOptions): { stop(): void } {
     publish: (signal) => publisher.publishSignal(signal),
     onError,
   });
-  const unsubscribes = symbols.map((symbol) =>
+  const subscriptions = symbols.map((symbol) =>
     keepSubscribed(bus, 'price', symbol, ({ payload }) => engine.onPrice(payload), { retryMs, onError }),
   );
   const feed = new PriceFeed({ symbols, ticksPerSecond, publish: (tick) => publisher.publishPrice(tick), onError });
@@ -36,7 +36,7 @@ export function startDemoMarket(options: DemoMarketOptions): { stop(): void } {
   return {
     stop() {
       feed.stop();
-      for (const unsubscribe of unsubscribes) unsubscribe();
+      for (const subscription of subscriptions) subscription.stop();
     },
   };
 }

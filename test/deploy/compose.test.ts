@@ -14,6 +14,7 @@ interface ComposeService {
   deploy?: { replicas?: number };
   environment?: Record<string, string>;
   networks?: Record<string, { ipv4_address?: string }>;
+  restart?: string;
 }
 
 const root = new URL('../../', import.meta.url);
@@ -27,6 +28,10 @@ describe('docker-compose.yml', () => {
     expect(api?.healthcheck?.test.join(' ')).toContain('/readyz');
     expect(nginx?.ports).toEqual(['4000:4000']);
     expect(nginx?.depends_on?.api?.condition).toBe('service_healthy');
+  });
+
+  it('restarts every service that stops', () => {
+    for (const [name, service] of Object.entries(compose.services)) expect(service.restart, name).toBe('unless-stopped');
   });
 
   it('trusts X-Forwarded-For from nginx alone: its fixed address on the compose network', () => {

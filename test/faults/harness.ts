@@ -42,6 +42,8 @@ export interface Fault {
   name: string;
   /** Redis is unreachable (or frozen) from `inject` to `recover`: calls fail with UNAVAILABLE meanwhile. */
   down: boolean;
+  /** Redis comes back by itself, without `recover` (a failover): it may be back before a slow step ends. */
+  recoversByItself?: boolean;
   /** Redis has its data back after `recover`: streams resume without a gap, else with CURSOR_EXPIRED. */
   keepsData: boolean;
   deploy(): Promise<FaultyRedis>;
@@ -145,6 +147,7 @@ export const FAULTS: Record<string, Fault> = {
   failover: {
     name: 'Sentinel failover (master crashes, replica promoted)',
     down: true,
+    recoversByItself: true,
     keepsData: true,
     async deploy() {
       const sentinel = await startSentinel();
@@ -204,7 +207,7 @@ export class Cell {
   }
 
   async startInProcess(extra: Record<string, string> = {}): Promise<InProcessServer> {
-    const server = await startServer(this.env(extra));
+    const server = await startServer(this.env(extra), { notReady: true });
     this.server = server;
     this.onCleanup(() => server.stop());
     return server;

@@ -94,10 +94,16 @@ async function backtestStatus(cell: Cell, id: string): Promise<string | undefine
  * After a fault, a live subscription either carried on with no gap and no duplicate, or (when Redis
  * lost its data) ended with CURSOR_EXPIRED, the typed, resumable error.
  */
-function expectContinuedOrExpired(fault: Fault, outcome: { ids: string[]; ended: ProtocolMessage | null }, expected: string[]): void {
+function expectContinuedOrExpired(
+  fault: Fault,
+  outcome: { ids: string[]; ended: ProtocolMessage | null },
+  expected: string[],
+  ordered = true,
+): void {
   if (fault.keepsData) {
     expect(outcome.ended, JSON.stringify(outcome)).toBeNull();
-    expect(outcome.ids).toEqual(expected);
+    // Concurrent publishes, some retried, are stored (and delivered) in the order they landed.
+    expect(ordered ? outcome.ids : [...outcome.ids].sort()).toEqual(expected);
   } else {
     expect(endCode(outcome.ended), JSON.stringify(outcome)).toBe('CURSOR_EXPIRED');
     expect(new Set(outcome.ids).size).toBe(outcome.ids.length);
@@ -218,7 +224,8 @@ export const PHASES: Phase<any>[] = [
       await sleep(200);
       const late = await follow(client, 'live', () => true);
       outcome.ids.push(...late.ids);
-      expectContinuedOrExpired(cell.fault, outcome, ['p1', 'p2', 'p3', 'p4', 'p5', 'p6']);
+      expectContinuedOrExpired(cell.fault, outcome, ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'], false);
+      expect(outcome.ids.at(-1) ?? 'p6').toBe('p6');
     },
   },
 
@@ -368,7 +375,8 @@ export const PHASES: Phase<any>[] = [
       const server = await cell.startProcess();
       expect(Date.now() - started).toBeLessThan(15_000);
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-      if (cell.fault.down) {
+      // A failover may be over by the time a process has started: then there is nothing to see.
+      if (cell.fault.down && !cell.fault.recoversByItself) {
         expect(await cell.readyz()).toBe(503);
         expectAnswerOrUnavailable(await cell.publishSignal('START', 'x0'), true);
       }
@@ -376,7 +384,14 @@ export const PHASES: Phase<any>[] = [
     async after(cell) {
       const client = await cell.ws();
       await liveSignals(cell, client, 'start', 'START');
-      expect((cell.server as { output(): string }).output()).not.toMatch(/"level":50.*"stack"/);
+      // The outage in the log: JSON lines only, no stack trace, one line per connection when it
+      // started (or could not connect) and one when it ended, whatever happened in between.
+      const lines = (cell.server as { output(): string }).output().split('\n').filter(Boolean);
+      expect(lines.filter((line) => !line.startsWith('{"level":'))).toEqual([]);
+      expect(lines.filter((line) => line.includes('"stack"'))).toEqual([]);
+      const outages = lines.filter((line) => /"msg":"redis (unreachable|connection lost)"/.test(line));
+      const roles = outages.map((line) => (JSON.parse(line) as { redis: string }).redis);
+      if (cell.fault.down) expect(new Set(roles).size).toBe(roles.length);
     },
   },
 ];

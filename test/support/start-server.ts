@@ -39,12 +39,22 @@ function endpoints(url: string) {
   return { url, graphqlUrl: `${url}/graphql`, wsUrl: `${url.replace(/^http/, 'ws')}/graphql` };
 }
 
-/** Starts the app in this process on a free port. */
-export async function startServer(env: Record<string, string> = {}): Promise<InProcessServer> {
-  const merged = { ...BASE_ENV, ...env };
+/** Starts the app in this process on a free port; with Redis, resolves once `/readyz` says so (unless `notReady`). */
+export async function startServer(env: Record<string, string> = {}, options: { notReady?: boolean } = {}): Promise<InProcessServer> {
+  const merged: Record<string, string> = { ...BASE_ENV, ...env };
   const app = await buildApp(loadConfig(merged), createLogger(merged.LOG_LEVEL));
   const url = await app.start(0);
+  // The server listens before Redis answers; a test, like a load balancer, waits until it is ready.
+  if (merged.REDIS_URL && !options.notReady) await untilReady(url);
   return { ...endpoints(url), stop: () => app.stop(), stats: () => app.stats() };
+}
+
+async function untilReady(url: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await fetch(`${url}/readyz`).then((response) => response.status, () => 0)) !== 200) {
+    if (Date.now() > deadline) throw new Error(`the server at ${url} was not ready within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 export interface ServerProcess extends TestServer {
