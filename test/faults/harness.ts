@@ -79,6 +79,19 @@ async function singleRedis(persistent: boolean) {
   };
 }
 
+/** A Redis that the fault kills and starts again at once, with or without its data. */
+async function restartingRedis(persistent: boolean): Promise<FaultyRedis> {
+  const redis = await singleRedis(persistent);
+  return {
+    ...redis,
+    async inject() {
+      await redis.kill();
+      await redis.start();
+    },
+    recover: async () => {},
+  };
+}
+
 /** How long a frozen Redis stays frozen at least: longer than every timeout of FAULT_ENV. */
 const FROZEN_MS = 1500;
 
@@ -116,33 +129,13 @@ export const FAULTS: Record<string, Fault> = {
     name: 'restart empty (data lost)',
     down: false,
     keepsData: false,
-    async deploy() {
-      const redis = await singleRedis(false);
-      return {
-        ...redis,
-        async inject() {
-          await redis.kill();
-          await redis.start();
-        },
-        recover: async () => {},
-      };
-    },
+    deploy: () => restartingRedis(false),
   },
   restartAof: {
     name: 'restart with AOF (data kept)',
     down: false,
     keepsData: true,
-    async deploy() {
-      const redis = await singleRedis(true);
-      return {
-        ...redis,
-        async inject() {
-          await redis.kill();
-          await redis.start();
-        },
-        recover: async () => {},
-      };
-    },
+    deploy: () => restartingRedis(true),
   },
   failover: {
     name: 'Sentinel failover (master crashes, replica promoted)',

@@ -282,44 +282,9 @@ export const PHASES: Phase<any>[] = [
     },
   },
 
-  {
-    name: 'a backtest running',
-    env: { BACKTEST_BARS_PER_SECOND: '2000' },
-    async before(cell) {
-      const { data } = await startBacktest(cell, 6000);
-      const id = data!.startBacktest.id;
-      const client = await cell.ws();
-      client.subscribe('b', PROGRESS, { id });
-      await client.waitFor((m) => m.id === 'b' && m.type === 'next');
-      return { id, client };
-    },
-    async during() {
-      await sleep(800);
-    },
-    async after(cell, { id, client }: { id: string; client: ProtocolClient }) {
-      await expectBacktestEnd(cell, client, id);
-    },
-  },
-
-  {
-    name: 'a backtest finishing',
-    env: { BACKTEST_BARS_PER_SECOND: '1000' },
-    async before(cell) {
-      const { data } = await startBacktest(cell, 300);
-      const id = data!.startBacktest.id;
-      const client = await cell.ws();
-      client.subscribe('b', PROGRESS, { id });
-      await client.waitFor((m) => m.id === 'b' && m.type === 'next');
-      return { id, client };
-    },
-    async during() {
-      // The run ends (after ~300 ms) while Redis is in trouble: its final state must still land.
-      await sleep(800);
-    },
-    async after(cell, { id, client }: { id: string; client: ProtocolClient }) {
-      await expectBacktestEnd(cell, client, id);
-    },
-  },
+  backtestPhase('a backtest running', { pace: 2000, bars: 6000 }),
+  // The run ends (after ~300 ms) while Redis is in trouble: its final state must still land.
+  backtestPhase('a backtest finishing', { pace: 1000, bars: 300 }),
 
   {
     name: 'SSE streams',
@@ -395,6 +360,26 @@ export const PHASES: Phase<any>[] = [
     },
   },
 ];
+
+/** A backtest followed by a subscriber from before the fault, at `pace` bars a second, checked after recovery. */
+function backtestPhase(name: string, { pace, bars }: { pace: number; bars: number }): Phase<{ id: string; client: ProtocolClient }> {
+  return {
+    name,
+    env: { BACKTEST_BARS_PER_SECOND: String(pace) },
+    async before(cell) {
+      const { data } = await startBacktest(cell, bars);
+      const id = data!.startBacktest.id;
+      const client = await cell.ws();
+      client.subscribe('b', PROGRESS, { id });
+      await client.waitFor((m) => m.id === 'b' && m.type === 'next');
+      return { id, client };
+    },
+    async during() {
+      await sleep(800);
+    },
+    after: (cell, { id, client }) => expectBacktestEnd(cell, client, id),
+  };
+}
 
 function ingestSignal(id: string): string {
   return JSON.stringify({ id, strategyId: 'ma-crossover', symbol: 'INGEST', side: 'SELL', price: 2, confidence: 0.7, reason: id });
