@@ -1,23 +1,7 @@
 import type { Envelope, Topic } from './event-bus.js';
+import { bound, ReplayHold, SlowConsumerError, StreamPoint, type OverflowPolicy } from './resume.js';
 
-/** Raised inside a stream whose reader fell more than its capacity behind on a reliable topic. */
-export class SlowConsumerError extends Error {
-  readonly code = 'SLOW_CONSUMER';
-  constructor(capacity: number) {
-    super(`Fell more than ${capacity} events behind; reconnect and resume after the last cursor received`);
-    this.name = 'SlowConsumerError';
-  }
-}
-
-/**
- * What happens when live events arrive faster than the reader takes them and `capacity` are waiting.
- * - `disconnect`: end the stream with `SlowConsumerError` (nothing is dropped silently; the client
- *   resumes by cursor).
- * - `conflate`: keep only the newest waiting event per `keyOf` (e.g. the latest price per symbol).
- */
-export type OverflowPolicy<T extends Topic> =
-  | { kind: 'disconnect' }
-  | { kind: 'conflate'; keyOf: (envelope: Envelope<T>) => string };
+export { SlowConsumerError, type OverflowPolicy } from './resume.js';
 
 /**
  * What a stream reports for metrics. Every call is on the delivery path, so an implementation must
@@ -41,7 +25,7 @@ export interface DeliveryMeter {
 export interface DeliveryStreamOptions<T extends Topic> {
   /** Live events that may wait for the reader. */
   capacity: number;
-  overflow: OverflowPolicy<T>;
+  overflow: OverflowPolicy<Envelope<T>>;
   /** Keeps only the events the subscriber asked for; throwing ends the stream with that error. */
   accept?: (envelope: Envelope<T>) => boolean;
   /** Ends the stream after delivering an event for which this returns true. */
@@ -57,17 +41,17 @@ export interface DeliveryStreamOptions<T extends Topic> {
 }
 
 /**
- * The per-subscription queue between the bus (push) and GraphQL execution (pull). It replays missed
- * events first, holding live ones meanwhile, then delivers live ones; it drops an event only if it
- * was already delivered (same or lower offset), and bounds what waits by the overflow policy.
+ * The per-subscription queue between the bus (push) and GraphQL execution (pull): the resume
+ * primitive (`resume.ts`) for one subscriber. It replays missed events first, holding live ones
+ * meanwhile, then delivers live ones; it drops an event only if it was already delivered, and bounds
+ * what waits by the overflow policy.
  */
 export class DeliveryStream<T extends Topic> implements AsyncIterableIterator<Envelope<T>> {
-  private readonly queue: Envelope<T>[] = [];
-  /** Live events that arrived while replaying. */
-  private held: Envelope<T>[] = [];
+  private queue: Envelope<T>[] = [];
+  /** Live events that arrive while replaying; null once live. */
+  private hold: ReplayHold<Envelope<T>> | null;
   private replay: AsyncIterator<Envelope<T>[]> | null;
-  private epoch: string | null;
-  private lastOffset: number;
+  private readonly point: StreamPoint;
   private waiting: { resolve: (result: IteratorResult<Envelope<T>>) => void; reject: (error: unknown) => void } | null =
     null;
   private failure: unknown = null;
@@ -76,17 +60,16 @@ export class DeliveryStream<T extends Topic> implements AsyncIterableIterator<En
 
   constructor(private readonly options: DeliveryStreamOptions<T>) {
     this.replay = options.replay ?? null;
-    this.epoch = options.after?.epoch ?? null;
-    this.lastOffset = options.after?.offset ?? 0;
+    this.hold = this.replay ? new ReplayHold(options.capacity, options.overflow, (count) => options.meter?.conflated(count)) : null;
+    this.point = new StreamPoint(options.after);
     options.meter?.opened();
   }
 
   /** A live event from the bus. */
   push(envelope: Envelope<T>): void {
     if (this.ended) return;
-    if (this.replay) {
-      this.held.push(envelope);
-      this.held = this.bounded(this.held);
+    if (this.hold) {
+      this.guard(() => this.hold?.hold(envelope));
       return;
     }
     this.offer(envelope, true);
@@ -103,6 +86,7 @@ export class DeliveryStream<T extends Topic> implements AsyncIterableIterator<En
   /** Ends the stream now: waiting events are discarded and the reader's next read throws. */
   fail(error: unknown): void {
     if (this.ended) return;
+    if (error instanceof SlowConsumerError) this.options.meter?.slowConsumer();
     this.failure = error;
     this.queue.length = 0;
     this.end();
@@ -152,8 +136,8 @@ export class DeliveryStream<T extends Topic> implements AsyncIterableIterator<En
         return;
       }
       this.replay = null;
-      const held = this.held;
-      this.held = [];
+      const held = this.hold?.release() ?? [];
+      this.hold = null;
       for (const envelope of held) this.offer(envelope, true);
     } catch (error) {
       this.fail(error);
@@ -162,50 +146,29 @@ export class DeliveryStream<T extends Topic> implements AsyncIterableIterator<En
 
   private offer(envelope: Envelope<T>, live: boolean): void {
     if (this.ended) return;
-    const { epoch, offset } = envelope.position;
-    if (this.epoch !== null && epoch !== this.epoch) {
-      this.fail(new StreamResetError());
-      return;
-    }
-    if (offset <= this.lastOffset) return;
-    this.epoch = epoch;
-    this.lastOffset = offset;
-    try {
+    this.guard(() => {
+      if (!this.point.admit(envelope.position)) return;
       if (this.options.accept && !this.options.accept(envelope)) return;
-    } catch (error) {
-      this.fail(error);
-      return;
-    }
-    this.queue.push(envelope);
-    if (!live) this.options.meter?.replayed();
-    // Replayed pages are pulled by the reader, so only live arrivals can overflow.
-    if (live && this.queue.length > this.options.capacity) {
-      const kept = this.bounded(this.queue);
-      this.queue.splice(0, this.queue.length, ...kept);
-    }
-    if (this.options.isLast?.(envelope)) this.end();
-    this.wake();
+      this.queue.push(envelope);
+      if (!live) this.options.meter?.replayed();
+      // Replayed pages are pulled by the reader, so only live arrivals can overflow.
+      if (live && this.queue.length > this.options.capacity) {
+        const { kept, dropped } = bound(this.queue, this.options.capacity, this.options.overflow, `Fell more than ${this.options.capacity} events behind`);
+        this.queue = kept;
+        if (dropped > 0) this.options.meter?.conflated(dropped);
+      }
+      if (this.options.isLast?.(envelope)) this.end();
+      this.wake();
+    });
   }
 
-  /** Applies the overflow policy to a list that may have grown past capacity. */
-  private bounded(list: Envelope<T>[]): Envelope<T>[] {
-    const { capacity, overflow } = this.options;
-    if (list.length <= capacity) return list;
-    if (overflow.kind === 'conflate') {
-      const newest = new Map<string, Envelope<T>>();
-      for (const envelope of list) {
-        const key = overflow.keyOf(envelope);
-        newest.delete(key);
-        newest.set(key, envelope);
-      }
-      if (newest.size <= capacity) {
-        this.options.meter?.conflated(list.length - newest.size);
-        return [...newest.values()];
-      }
+  /** Runs a step of the stream; what it throws (an expired cursor, a slow consumer, a refused event) ends the stream. */
+  private guard(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.fail(error);
     }
-    this.options.meter?.slowConsumer();
-    this.fail(new SlowConsumerError(capacity));
-    return [];
   }
 
   private wake(): void {
@@ -232,14 +195,5 @@ export class DeliveryStream<T extends Topic> implements AsyncIterableIterator<En
     this.closed = true;
     this.options.meter?.closed();
     this.options.onClose();
-  }
-}
-
-/** The history behind a subscription was reset (e.g. Redis lost its data) while it was live. */
-export class StreamResetError extends Error {
-  readonly code = 'CURSOR_EXPIRED';
-  constructor() {
-    super('The event history was reset; refetch a snapshot and subscribe after its cursor');
-    this.name = 'StreamResetError';
   }
 }

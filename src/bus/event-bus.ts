@@ -1,4 +1,5 @@
 import type { BacktestProgressEvent, PriceEvent, SignalEvent } from '../domain/events.js';
+import type { CursorExpiredError } from './resume.js';
 
 /**
  * The bus contract. A topic is a kind of event; each event is published under a key of its topic
@@ -49,15 +50,6 @@ export type Listener<T extends Topic> = (envelope: Envelope<T>) => void;
 
 export type Unsubscribe = () => void;
 
-/** The events after a position could not all be produced: they were trimmed, or the history was reset. */
-export class HistoryLostError extends Error {
-  readonly code = 'CURSOR_EXPIRED';
-  constructor(reason: string) {
-    super(`${reason}; refetch a snapshot and subscribe after its cursor`);
-    this.name = 'HistoryLostError';
-  }
-}
-
 /** A position this bus never gave: ahead of the stream. */
 export class PositionAheadError extends Error {
   readonly code = 'BAD_CURSOR';
@@ -99,13 +91,13 @@ export interface EventBus {
     topic: T,
     key: string,
     listener: Listener<T>,
-    onLost?: (error: HistoryLostError) => void,
+    onLost?: (error: CursorExpiredError) => void,
   ): Promise<Unsubscribe>;
   /** The newest `count` events of each key and the topic's position, read atomically. */
   snapshot<T extends Topic>(topic: T, keys: readonly string[], count: number): Promise<Snapshot<T>>;
   /**
    * Up to about `limit` events of the keys published after `after`, oldest first. Throws
-   * `HistoryLostError` if some were trimmed or the history was reset, `PositionAheadError` for a
+   * `CursorExpiredError` if some were trimmed or the history was reset, `PositionAheadError` for a
    * position past the end of the stream.
    */
   history<T extends Topic>(topic: T, keys: readonly string[], after: StreamPosition, limit: number): Promise<HistoryPage<T>>;

@@ -1,5 +1,6 @@
-import { DeliveryStream, type DeliveryMeter, type OverflowPolicy } from './delivery-stream.js';
+import { DeliveryStream, type DeliveryMeter } from './delivery-stream.js';
 import type { EventBus, Envelope, StreamPosition, Topic, Unsubscribe } from './event-bus.js';
+import { historyPages, type OverflowPolicy } from './resume.js';
 
 export interface ListenOptions<T extends Topic> {
   /** Resume: first deliver every event of the keys published after this position. */
@@ -10,7 +11,7 @@ export interface ListenOptions<T extends Topic> {
   isLast?: (envelope: Envelope<T>) => boolean;
   /** Live events that may wait for a slow reader. */
   capacity: number;
-  overflow: OverflowPolicy<T>;
+  overflow: OverflowPolicy<Envelope<T>>;
   /** Events read from history per key and page while replaying. @default 500 */
   pageSize?: number;
   /** Counts deliveries, replays, conflation and slow consumers of the stream (metrics). */
@@ -58,22 +59,4 @@ export async function listen<T extends Topic>(
     throw failed.reason;
   }
   return stream;
-}
-
-/** Pages of history after `after`, read one at a time as the reader asks. */
-async function* historyPages<T extends Topic>(
-  bus: EventBus,
-  topic: T,
-  keys: readonly string[],
-  after: StreamPosition,
-  pageSize: number,
-): AsyncGenerator<Envelope<T>[]> {
-  let position = after;
-  for (;;) {
-    const page = await bus.history(topic, keys, position, pageSize);
-    if (page.envelopes.length > 0) yield page.envelopes;
-    const last = page.envelopes.at(-1);
-    if (page.complete || !last) return;
-    position = last.position;
-  }
 }

@@ -1,5 +1,4 @@
 import {
-  HistoryLostError,
   PositionAheadError,
   mergePages,
   type EventBus,
@@ -14,6 +13,7 @@ import {
   type Unsubscribe,
 } from './event-bus.js';
 import { newEpoch } from './epoch.js';
+import { CursorExpiredError } from './resume.js';
 
 export interface MemoryEventBusOptions {
   /** Events kept per topic key; older ones are dropped first. @default 1000 */
@@ -108,12 +108,12 @@ export class MemoryEventBus implements EventBus {
     after: StreamPosition,
     limit: number,
   ): Promise<HistoryPage<T>> {
-    if (after.epoch !== this.epoch) throw new HistoryLostError('History was reset since this cursor (the server restarted)');
+    if (after.epoch !== this.epoch) throw new CursorExpiredError('History was reset since this cursor (the server restarted)');
     if (after.offset > this.offset(topic)) throw new PositionAheadError();
     const perKey = keys.map((key) => {
       const stream = this.streams.get(streamId(topic, key));
       if (stream && stream.trimmedThrough > after.offset) {
-        throw new HistoryLostError(`Events of ${key} after this cursor are no longer retained`);
+        throw new CursorExpiredError(`Events of ${key} after this cursor are no longer retained`);
       }
       return this.retained(topic, key)
         .filter((envelope) => envelope.position.offset > after.offset)

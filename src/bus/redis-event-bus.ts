@@ -1,6 +1,5 @@
 import type { Redis, RedisOptions, Result } from 'ioredis';
 import {
-  HistoryLostError,
   PositionAheadError,
   mergePages,
   type EventBus,
@@ -15,6 +14,7 @@ import {
   type Unsubscribe,
 } from './event-bus.js';
 import { newEpoch } from './epoch.js';
+import { CursorExpiredError, historyPages, ReplayHold, StreamPoint } from './resume.js';
 import { createRedisClient, redactUrl, type RedisTimeouts } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import { RedisLink, type LinkLog } from './redis-link.js';
@@ -62,13 +62,12 @@ interface Channel {
   name: string;
   topic: Topic;
   key: string;
-  listeners: Map<Listener<Topic>, ((error: HistoryLostError) => void) | undefined>;
+  listeners: Map<Listener<Topic>, ((error: CursorExpiredError) => void) | undefined>;
   ready: Promise<void>;
   /** Position of the last event delivered (or of the key when subscribing): recovery resumes after it. */
-  epoch: string | null;
-  lastOffset: number;
+  point: StreamPoint;
   /** Live messages held while missed ones are read from history; null when not recovering. */
-  held: Envelope[] | null;
+  hold: ReplayHold<Envelope> | null;
   recovering: boolean;
 }
 
@@ -196,7 +195,7 @@ export class RedisEventBus implements EventBus {
     topic: T,
     key: string,
     listener: Listener<T>,
-    onLost?: (error: HistoryLostError) => void,
+    onLost?: (error: CursorExpiredError) => void,
   ): Promise<Unsubscribe> {
     if (this.closed) throw new UnavailableError('The event bus is closed', this.timeouts.retryMaxDelayMs);
     const name = this.names.channel(topic, key);
@@ -248,12 +247,12 @@ export class RedisEventBus implements EventBus {
         limit,
       ),
     );
-    if (epoch !== after.epoch) throw new HistoryLostError('History was reset since this cursor (Redis lost its data)');
+    if (epoch !== after.epoch) throw new CursorExpiredError('History was reset since this cursor (Redis lost its data)');
     if (after.offset > Number(current)) throw new PositionAheadError();
     const pages = keys.map((key, index) => {
       const oldestPrevious = Number(perKey[2 * index]);
       if (oldestPrevious > after.offset) {
-        throw new HistoryLostError(`Events of ${key} after this cursor are no longer retained`);
+        throw new CursorExpiredError(`Events of ${key} after this cursor are no longer retained`);
       }
       const entries = (perKey[2 * index + 1] ?? []) as StreamEntry[];
       return entries.map((entry) => toEnvelope(topic, key, epoch, entry));
@@ -301,9 +300,8 @@ export class RedisEventBus implements EventBus {
       key,
       listeners: new Map(),
       ready: Promise.resolve(),
-      epoch: null,
-      lastOffset: 0,
-      held: null,
+      point: new StreamPoint(),
+      hold: null,
       recovering: false,
     };
     this.channels.set(name, channel);
@@ -312,8 +310,8 @@ export class RedisEventBus implements EventBus {
         await this.command(() => this.subscriber.subscribe(name));
         // Where the key stood once subscribed: a later recovery reads what came after this point.
         const { position, latest } = await this.snapshot(topic, [key], 1);
-        channel.epoch ??= position.epoch;
-        channel.lastOffset = Math.max(channel.lastOffset, latest[0]?.[0]?.position.offset ?? 0);
+        channel.point.epoch ??= position.epoch;
+        channel.point.offset = Math.max(channel.point.offset, latest[0]?.[0]?.position.offset ?? 0);
       } catch (error) {
         this.closeChannel(channel);
         throw error;
@@ -348,23 +346,26 @@ export class RedisEventBus implements EventBus {
       position: { epoch: message.epoch, offset: message.offset },
       payload: message.payload as Topics[Topic],
     };
-    if (channel.held) {
-      if (channel.held.length < MAX_HELD) channel.held.push(envelope);
-      else this.lose(channel, new HistoryLostError('Too many events arrived while recovering from a Redis outage'));
+    if (channel.hold) {
+      try {
+        channel.hold.hold(envelope);
+      } catch {
+        this.lose(channel, new CursorExpiredError('Too many events arrived while recovering from a Redis outage'));
+      }
       return;
     }
     this.deliver(channel, envelope);
   }
 
   private deliver(channel: Channel, envelope: Envelope): void {
-    const { epoch, offset } = envelope.position;
-    if (channel.epoch !== null && epoch !== channel.epoch) {
-      this.lose(channel, new HistoryLostError('History was reset (Redis lost its data)'));
-    } else if (offset <= channel.lastOffset) {
-      return; // already delivered: recovered from history, then received live
+    try {
+      // Already delivered (recovered from history, then received live): dropped.
+      if (!channel.point.admit(envelope.position)) return;
+    } catch (error) {
+      // Redis lost its data: the listeners are told, and go on with the new history.
+      this.lose(channel, error as CursorExpiredError);
+      channel.point.admit(envelope.position);
     }
-    channel.epoch = epoch;
-    channel.lastOffset = offset;
     for (const listener of channel.listeners.keys()) {
       try {
         listener(envelope);
@@ -375,10 +376,9 @@ export class RedisEventBus implements EventBus {
   }
 
   /** Tells the listeners that events were missed for good, then starts over from the next one. */
-  private lose(channel: Channel, error: HistoryLostError): void {
-    channel.epoch = null;
-    channel.lastOffset = 0;
-    channel.held = null;
+  private lose(channel: Channel, error: CursorExpiredError): void {
+    channel.point = new StreamPoint();
+    channel.hold = null;
     for (const onLost of channel.listeners.values()) onLost?.(error);
   }
 
@@ -394,7 +394,7 @@ export class RedisEventBus implements EventBus {
       this.needsRecovery = false;
       return;
     }
-    for (const channel of channels) channel.held ??= [];
+    for (const channel of channels) channel.hold ??= new ReplayHold(MAX_HELD, { kind: 'disconnect' });
     this.command(() => this.subscriber.subscribe(...channels.map((channel) => channel.name))).then(
       () => {
         this.needsRecovery = false;
@@ -420,21 +420,27 @@ export class RedisEventBus implements EventBus {
   }
 
   private async recoverChannel(channel: Channel): Promise<void> {
-    while (!this.closed && channel.held && this.channels.get(channel.name) === channel) {
+    while (!this.closed && channel.hold && this.channels.get(channel.name) === channel) {
       try {
-        if (channel.epoch !== null) await this.replayMissed(channel, channel.epoch);
-        const held = channel.held ?? [];
-        channel.held = null;
+        const from = channel.point.position;
+        if (from) {
+          for await (const page of historyPages(this, channel.topic, [channel.key], from, RECOVERY_PAGE)) {
+            for (const envelope of page) this.deliver(channel, envelope);
+          }
+        }
+        const held = channel.hold?.release() ?? [];
+        channel.hold = null;
         for (const envelope of held) this.deliver(channel, envelope);
         return;
       } catch (error) {
-        if (error instanceof HistoryLostError) {
+        if (error instanceof CursorExpiredError) {
           this.lose(channel, error);
           return;
         }
-        if (error instanceof PositionAheadError && channel.epoch !== null) {
-          await this.command(() => this.commands.titanResetEpoch(this.names.epoch(), channel.epoch ?? '', newEpoch())).catch(() => {});
-          this.lose(channel, new HistoryLostError('History went back in time (Redis failed over to a replica that had not received the newest events)'));
+        if (error instanceof PositionAheadError && channel.point.epoch !== null) {
+          const stale = channel.point.epoch;
+          await this.command(() => this.commands.titanResetEpoch(this.names.epoch(), stale, newEpoch())).catch(() => {});
+          this.lose(channel, new CursorExpiredError('History went back in time (Redis failed over to a replica that had not received the newest events)'));
           return;
         }
         if (!isUnavailable(error)) this.onError(error);
@@ -443,13 +449,6 @@ export class RedisEventBus implements EventBus {
     }
   }
 
-  private async replayMissed(channel: Channel, epoch: string): Promise<void> {
-    for (;;) {
-      const page = await this.history(channel.topic, [channel.key], { epoch, offset: channel.lastOffset }, RECOVERY_PAGE);
-      for (const envelope of page.envelopes) this.deliver(channel, envelope);
-      if (page.complete) return;
-    }
-  }
 }
 
 function toEnvelope<T extends Topic>(topic: T, key: string, epoch: string, [id, fields]: StreamEntry): Envelope<T> {
