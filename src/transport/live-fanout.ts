@@ -12,12 +12,11 @@ import {
 } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 import type WebSocket from 'ws';
-import { canSeeStrategy, entitledStrategies } from '../auth/authorization.js';
 import type { Viewer } from '../auth/viewer.js';
 import { decodeCursor } from '../bus/cursor.js';
 import type { EventBus, Envelope, StreamPosition, Unsubscribe } from '../bus/event-bus.js';
-import { checkStrategyIds, checkSymbols } from '../schema/arguments.js';
 import { typedStreamError } from '../schema/stream-errors.js';
+import { planSubscription, type SubscriptionPlan } from '../schema/subscription-plan.js';
 import { isPacked, pack, packedNextHead } from './wire-format.js';
 
 /** The subscription fields served by the shared path: `price` and `signal` over WebSocket, live or resumed. */
@@ -53,21 +52,13 @@ export interface LiveFanoutOptions {
 }
 
 /**
- * How one operation joins the shared path: the bus keys to listen to, the part of the group key
- * that is the viewer's authorization scope, the filter every event of the group passes, and the
- * check of each subscriber's current token per event (so a renewed token applies at once).
+ * How one operation joins the shared path: its subscription plan (keys, scope, filter, visibility,
+ * overflow, resume point; see `schema/subscription-plan.ts`) and the variable that carries `after`.
  */
-export interface FanoutPlan {
-  field: FanoutField;
-  keys: string[];
-  scope: readonly unknown[];
-  accept: ((envelope: Envelope<FanoutField>) => boolean) | null;
-  visible: ((viewer: Viewer, envelope: Envelope<FanoutField>) => boolean) | null;
-  /** Resume: replay what was published after this position, then go on live with the group. */
-  after: StreamPosition | null;
+export type FanoutPlan = SubscriptionPlan<FanoutField> & {
   /** The variable that carries `after`: left out of the group key, every resumer has its own. */
   afterVariable: string | null;
-}
+};
 
 /** Cumulative figures of one field's shared path, read at scrape time. */
 export interface FanoutStats {
@@ -232,13 +223,13 @@ export class LiveFanout {
       strategyIds?: string[] | null;
       after?: string | null;
     };
-    const after = args.after ? decodeCursor(args.after) : null;
-    if (args.after && !after) return null;
+    if (args.after && !decodeCursor(args.after)) return null;
     const afterArgument = field.arguments?.find((argument) => argument.name.value === 'after');
     const afterVariable = afterArgument?.value.kind === Kind.VARIABLE ? afterArgument.value.name.value : null;
     try {
-      const plan = name === 'price' ? this.pricePlan(args.symbols) : this.signalPlan(viewer, args.strategyIds, args.symbols);
-      return plan && { ...plan, after, afterVariable };
+      // Widened to the fan-out's envelopes: `name` picked the plan, and groups never mix fields.
+      const plan = planSubscription(name, args, viewer, this.options.maxSymbols) as unknown as SubscriptionPlan<FanoutField>;
+      return plan.keys.length === 0 ? null : { ...plan, afterVariable };
     } catch {
       return null;
     }
@@ -298,39 +289,6 @@ export class LiveFanout {
       stats[group.plan.field].members += group.members.size;
     }
     return stats;
-  }
-
-  private pricePlan(symbols: string[] | null | undefined): FanoutPlan | null {
-    if (!symbols || symbols.length === 0) return null;
-    return {
-      field: 'price',
-      keys: checkSymbols('symbols', symbols, this.options.maxSymbols),
-      scope: [],
-      accept: null,
-      visible: null,
-      after: null,
-      afterVariable: null,
-    };
-  }
-
-  /**
-   * Signals: the viewer's entitled strategies are the group's scope, so two viewers with different
-   * entitlements never share a group; each member is also checked per event against its current token.
-   */
-  private signalPlan(viewer: Viewer, strategyIds: string[] | null | undefined, symbols: string[] | null | undefined): FanoutPlan | null {
-    const requested = strategyIds ? checkStrategyIds('strategyIds', strategyIds) : null;
-    const keys = entitledStrategies(viewer, requested).sort();
-    if (keys.length === 0) return null;
-    const only = symbols ? new Set(checkSymbols('symbols', symbols, this.options.maxSymbols)) : null;
-    return {
-      field: 'signal',
-      keys,
-      scope: keys,
-      accept: only ? (envelope) => only.has((envelope as Envelope<'signal'>).payload.symbol) : null,
-      visible: (viewer, envelope) => canSeeStrategy(viewer, (envelope as Envelope<'signal'>).payload.strategyId),
-      after: null,
-      afterVariable: null,
-    };
   }
 
   private openGroup(key: string, plan: FanoutPlan, args: ExecutionArgs): Group {

@@ -1,13 +1,14 @@
-import { canSeeBacktest, canSeeStrategy, entitledStrategies, visibleBacktest } from '../../auth/authorization.js';
-import { badUserInput, forbidden } from '../../auth/errors.js';
+import { canSeeBacktest, visibleBacktest } from '../../auth/authorization.js';
+import { forbidden } from '../../auth/errors.js';
 import { decodeCursor } from '../../bus/cursor.js';
 import type { Envelope, StreamPosition } from '../../bus/event-bus.js';
 import { listen } from '../../bus/listen.js';
 import { TERMINAL_BACKTEST_STATUSES } from '../../domain/events.js';
 import type { SubscriptionResolvers } from '../__generated__/resolvers-types.js';
-import { checkStrategyIds, checkSymbols } from '../arguments.js';
+import type { GraphQLContext } from '../context.js';
 import { toBacktestProgress, toPriceTick, toSignal } from '../event-fields.js';
 import { withTypedErrors } from '../stream-errors.js';
+import { planSubscription, type PlanArguments, type PlannedField } from '../subscription-plan.js';
 
 const isTerminal = (envelope: Envelope<'backtestProgress'>) => TERMINAL_BACKTEST_STATUSES.has(envelope.payload.status);
 
@@ -16,39 +17,34 @@ function resumePoint(after: string | null | undefined): StreamPosition | null {
   return after ? decodeCursor(after) : null;
 }
 
+/**
+ * A live `price` or `signal` subscription on its own stream: the plan's keys, filter, visibility
+ * (against the session's current viewer, which a renewed token replaces) and overflow policy.
+ */
+async function planned<F extends PlannedField>(field: F, args: PlanArguments, { session, services }: GraphQLContext) {
+  const plan = planSubscription(field, args, session.viewer, services.symbolsPerSubscription);
+  const { accept, visible } = plan;
+  const stream = await listen(services.bus, plan.field, plan.keys, {
+    after: plan.after,
+    accept:
+      accept || visible
+        ? (envelope) => (accept === null || accept(envelope)) && (visible === null || visible(session.viewer, envelope))
+        : undefined,
+    capacity: services.subscriptionQueueLimit,
+    overflow: plan.overflow,
+    meter: services.deliveryMeters[field],
+  });
+  return withTypedErrors(stream);
+}
+
 export const Subscription: SubscriptionResolvers = {
   price: {
-    async subscribe(_parent, args, { services }) {
-      const symbols = checkSymbols('symbols', args.symbols, services.symbolsPerSubscription);
-      if (symbols.length === 0) throw badUserInput('symbols must name at least one symbol');
-      const stream = await listen(services.bus, 'price', symbols, {
-        after: resumePoint(args.after),
-        capacity: services.subscriptionQueueLimit,
-        // A price screen needs the latest tick, not every tick: a slow reader gets the newest per symbol.
-        overflow: { kind: 'conflate', keyOf: (envelope) => envelope.key },
-        meter: services.deliveryMeters.price,
-      });
-      return withTypedErrors(stream);
-    },
+    subscribe: (_parent, args, context) => planned('price', args, context),
     resolve: toPriceTick,
   },
 
   signal: {
-    async subscribe(_parent, args, { session, services }) {
-      const requested = args.strategyIds ? checkStrategyIds('strategyIds', args.strategyIds) : null;
-      const strategyIds = entitledStrategies(session.viewer, requested);
-      const symbols = args.symbols ? new Set(checkSymbols('symbols', args.symbols, services.symbolsPerSubscription)) : null;
-      const stream = await listen(services.bus, 'signal', strategyIds, {
-        after: resumePoint(args.after),
-        // Checked per event (replayed or live) against the current token, so a renewal applies at once.
-        accept: ({ payload }) =>
-          canSeeStrategy(session.viewer, payload.strategyId) && (symbols === null || symbols.has(payload.symbol)),
-        capacity: services.subscriptionQueueLimit,
-        overflow: { kind: 'disconnect' },
-        meter: services.deliveryMeters.signal,
-      });
-      return withTypedErrors(stream);
-    },
+    subscribe: (_parent, args, context) => planned('signal', args, context),
     resolve: toSignal,
   },
 
