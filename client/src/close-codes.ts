@@ -4,31 +4,9 @@
  * as a 4401-shaped close so that both transports share this policy.
  */
 
-/** Close codes the TITAN client acts on. The 44xx codes follow graphql-ws. */
-export enum CloseCode {
-  /** Normal closure: the client closed the socket itself (dispose, no subscriptions left). */
-  Normal = 1000,
-  /** The server is shutting down or restarting: reconnect promptly (to any instance) and resume. */
-  GoingAway = 1001,
-  /** The connection dropped without a close frame (network, proxy, killed server): retry with backoff. */
-  Abnormal = 1006,
-  /** A reliable subscription fell too far behind: reconnect promptly and resume after the last cursor. */
-  SlowConsumer = 4008,
-  /** Malformed protocol message: a client bug, retrying cannot help. */
-  BadRequest = 4400,
-  /** No token, or a malformed, forged or expired one: get a fresh token, then reconnect. */
-  Unauthorized = 4401,
-  /** A valid token without any known role: ask for another token, never retry this one. */
-  Forbidden = 4403,
-  /** No `connection_init` in time (e.g. a stalled tab): retry. */
-  ConnectionInitialisationTimeout = 4408,
-  /** Duplicate operation id: a client bug. */
-  SubscriberAlreadyExists = 4409,
-  /** Too many connections for this user, or a second `connection_init`. */
-  TooManyRequests = 4429,
-  /** Closed by the client because the socket stopped answering pings (graphql-ws `terminate()`). */
-  Terminated = 4499,
-}
+import { CloseCode } from '../../src/transport/close-codes.js';
+
+export { CloseCode };
 
 /** The subset of a WebSocket `CloseEvent` that graphql-ws hands to `closed` listeners and sinks. */
 export interface CloseLike {

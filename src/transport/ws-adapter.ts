@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import {
-  CloseCode as ProtocolCloseCode,
   GRAPHQL_TRANSPORT_WS_PROTOCOL,
   handleProtocols,
   makeServer,
@@ -137,7 +136,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
 
   const failed = (socket: WebSocket, error: unknown) => {
     onInternalError(error, socket);
-    socket.close(ProtocolCloseCode.InternalServerError, 'Internal server error');
+    socket.close(CloseCode.InternalServerError, 'Internal server error');
   };
   function onPong(this: WebSocket): void {
     alive.add(this);
@@ -149,7 +148,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
     const connection = connections.get(this);
     if (!connection?.handle) return;
     const message = connection.textOf(data, isBinary);
-    if ('refused' in message) return this.close(ProtocolCloseCode.BadRequest, message.refused);
+    if ('refused' in message) return this.close(CloseCode.BadRequest, message.refused);
     // Not awaited here: for a subscription the promise lasts as long as it does, and a suspended
     // async frame per subscription would cost more than this callback.
     connection.handle(message.text).catch((error: unknown) => failed(this, error));
@@ -160,7 +159,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
 
   wsServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     socket.on('error', onError);
-    if (!isServed(socket.protocol)) return socket.close(ProtocolCloseCode.SubprotocolNotAcceptable, NOT_SERVED);
+    if (!isServed(socket.protocol)) return socket.close(CloseCode.SubprotocolNotAcceptable, NOT_SERVED);
     alive.add(socket);
     const connection = new CoreSocket(socket, addressOf(request));
     connections.set(socket, connection);

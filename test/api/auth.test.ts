@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolClient, execute } from '../support/protocol-client.js';
@@ -88,7 +89,7 @@ describe('WebSocket authentication', () => {
       const client = await ProtocolClient.open(server.wsUrl, { init: true, authorization });
       clients.push(client);
       const { code, reason } = await client.waitForClose();
-      expect(code, name).toBe(4401);
+      expect(code, name).toBe(CloseCode.Unauthorized);
       expect(reason, name).toMatch(/^Unauthorized: /);
     }
   });
@@ -96,7 +97,7 @@ describe('WebSocket authentication', () => {
   it('closes with 4403 for a valid token without a known role', async () => {
     const client = await ProtocolClient.open(server.wsUrl, { authorization: `Bearer ${await tokenFor('bob', ['guest' as 'trader'])}` });
     clients.push(client);
-    expect((await client.waitForClose()).code).toBe(4403);
+    expect((await client.waitForClose()).code).toBe(CloseCode.Forbidden);
   });
 
   it('acknowledges a valid token and refuses a subscribe sent before connection_init with 4401', async () => {
@@ -105,12 +106,12 @@ describe('WebSocket authentication', () => {
     const early = await ProtocolClient.open(server.wsUrl);
     clients.push(early);
     early.subscribe('1', 'subscription { price(symbols: ["BTC-USD"]) { price } }');
-    expect((await early.waitForClose()).code).toBe(4401);
+    expect((await early.waitForClose()).code).toBe(CloseCode.Unauthorized);
   });
 
   it('closes a socket that never sends connection_init with 4408', async () => {
     const idle = await ProtocolClient.open(server.wsUrl);
     clients.push(idle);
-    expect((await idle.waitForClose(10_000)).code).toBe(4408);
+    expect((await idle.waitForClose(10_000)).code).toBe(CloseCode.ConnectionInitialisationTimeout);
   });
 });

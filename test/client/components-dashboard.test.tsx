@@ -1,4 +1,5 @@
 // @vitest-environment jsdom
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { getOperationAST, type DocumentNode } from 'graphql';
 import type { ReactNode } from 'react';
@@ -539,7 +540,7 @@ describe('ConnectionBadge', () => {
   });
 
   it('counts down to retryAt every second', () => {
-    render(<ConnectionBadgeView status={status({ state: 'reconnecting', retryAt: Date.now() + 4_500, code: 1006 })} />);
+    render(<ConnectionBadgeView status={status({ state: 'reconnecting', retryAt: Date.now() + 4_500, code: CloseCode.Abnormal })} />);
     expect(badge().textContent).toBe('Reconnecting in 5 s');
     act(() => vi.advanceTimersByTime(600));
     expect(badge().textContent).toBe('Reconnecting in 4 s');
@@ -557,7 +558,7 @@ describe('ConnectionBadge', () => {
   it('names the transport when it is SSE, and the close code of a failure', () => {
     const { rerender } = render(<ConnectionBadgeView status={status({ state: 'connected', transport: 'sse' })} />);
     expect(badge().textContent).toBe('Connected · via SSE');
-    rerender(<ConnectionBadgeView status={status({ state: 'failed', code: 4400, reason: 'Bad message' })} />);
+    rerender(<ConnectionBadgeView status={status({ state: 'failed', code: CloseCode.BadRequest, reason: 'Bad message' })} />);
     expect(badge().textContent).toBe('Disconnected (4400 Bad message)');
   });
 });

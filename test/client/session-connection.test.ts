@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRequest, type OperationResult } from 'urql';
 import { pipe, subscribe } from 'wonka';
@@ -150,7 +151,7 @@ describe('reconnect policy and status', () => {
     const droppedAt = Date.now();
     FakeSocket.last().drop(1006);
     await settle();
-    expect(live.status.getSnapshot()).toEqual({ state: 'reconnecting', transport: 'websocket', retryAt: droppedAt + 1_500, code: 1006 });
+    expect(live.status.getSnapshot()).toEqual({ state: 'reconnecting', transport: 'websocket', retryAt: droppedAt + 1_500, code: CloseCode.Abnormal });
     await vi.advanceTimersByTimeAsync(1_500);
     expect(live.status.getSnapshot().state).toBe('connected');
     expect(states()).toEqual(['connecting', 'connected', 'reconnecting', 'reconnecting', 'reconnecting', 'connected']);
@@ -180,7 +181,7 @@ describe('reconnect policy and status', () => {
     FakeSocket.last().drop(1001, 'Server shutting down');
     await settle();
     const { retryAt, code, reason } = live.status.getSnapshot();
-    expect({ code, reason }).toEqual({ code: 1001, reason: 'Server shutting down' });
+    expect({ code, reason }).toEqual({ code: CloseCode.GoingAway, reason: 'Server shutting down' });
     expect(retryAt! - Date.now()).toBeLessThan(250);
     await vi.advanceTimersByTimeAsync(250);
     expect(FakeSocket.all).toHaveLength(2);
@@ -193,7 +194,7 @@ describe('reconnect policy and status', () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(FakeSocket.last().sent.at(-1)?.type).toBe('ping');
     await vi.advanceTimersByTimeAsync(500);
-    expect(live.status.getSnapshot()).toMatchObject({ state: 'reconnecting', code: 4499 });
+    expect(live.status.getSnapshot()).toMatchObject({ state: 'reconnecting', code: CloseCode.Terminated });
     await vi.advanceTimersByTimeAsync(2_000);
     expect(FakeSocket.all).toHaveLength(2);
     expect(live.status.getSnapshot().state).toBe('connected');
@@ -206,7 +207,7 @@ describe('reconnect policy and status', () => {
     expect(live.status.getSnapshot().state).toBe('connected'); // the socket may still work
     FakeSocket.last().drop(1006);
     await settle();
-    expect(live.status.getSnapshot()).toMatchObject({ state: 'offline', code: 1006 });
+    expect(live.status.getSnapshot()).toMatchObject({ state: 'offline', code: CloseCode.Abnormal });
     await vi.advanceTimersByTimeAsync(1_000);
     expect(FakeSocket.all).toHaveLength(1); // still waiting out the backoff
     network.set(true);
@@ -223,14 +224,14 @@ describe('reconnect policy and status', () => {
     await settle();
     FakeSocket.last().drop(4429, 'Too many connections for this user (limit 10)');
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(live.status.getSnapshot()).toMatchObject({ state: 'failed', code: 4429, reason: 'Too many connections for this user (limit 10)' });
-    expect(events).toEqual([{ error: expect.objectContaining({ code: 4429 }) }]);
+    expect(live.status.getSnapshot()).toMatchObject({ state: 'failed', code: CloseCode.TooManyRequests, reason: 'Too many connections for this user (limit 10)' });
+    expect(events).toEqual([{ error: expect.objectContaining({ code: CloseCode.TooManyRequests }) }]);
     expect(FakeSocket.all).toHaveLength(1);
 
     const later = recordingSink();
     live.subscribe({ query: PRICE }, later.sink);
     await settle();
-    expect(later.events).toEqual([{ error: expect.objectContaining({ code: 4429 }) }]);
+    expect(later.events).toEqual([{ error: expect.objectContaining({ code: CloseCode.TooManyRequests }) }]);
     expect(FakeSocket.all).toHaveLength(1); // no new socket behind a "failed" badge
   });
 });
@@ -270,8 +271,8 @@ describe('tokens', () => {
     first.drop(4401, 'Unauthorized: token expired');
     await settle();
 
-    expect(live.status.getSnapshot()).toMatchObject({ state: 'auth-needed', code: 4401, reason: 'Unauthorized: token expired' });
-    expect(tokens.getSnapshot().request).toEqual({ reason: 'refused', code: 4401, message: 'Unauthorized: token expired' });
+    expect(live.status.getSnapshot()).toMatchObject({ state: 'auth-needed', code: CloseCode.Unauthorized, reason: 'Unauthorized: token expired' });
+    expect(tokens.getSnapshot().request).toEqual({ reason: 'refused', code: CloseCode.Unauthorized, message: 'Unauthorized: token expired' });
     await vi.advanceTimersByTimeAsync(60_000);
     expect(FakeSocket.all).toHaveLength(1); // nothing happens until the user acts
 
@@ -289,7 +290,7 @@ describe('tokens', () => {
     const live = await connect({ tokens });
     FakeSocket.last().drop(4403, 'Forbidden: no known role');
     await settle();
-    expect(live.status.getSnapshot()).toMatchObject({ state: 'auth-needed', code: 4403 });
+    expect(live.status.getSnapshot()).toMatchObject({ state: 'auth-needed', code: CloseCode.Forbidden });
   });
 
   it('moves the connection to a token the user entered after an HTTP 401', async () => {

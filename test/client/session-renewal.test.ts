@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, type OperationResult } from 'urql';
 import { pipe, subscribe } from 'wonka';
@@ -103,7 +104,7 @@ describe('tokens against a real server', () => {
     await until('price 10', () => seen.prices.includes(10));
 
     await until('auth-needed', () => session.connection.status.getSnapshot().state === 'auth-needed', 5_000);
-    expect(session.connection.status.getSnapshot().code).toBe(4401);
+    expect(session.connection.status.getSnapshot().code).toBe(CloseCode.Unauthorized);
     await publish(11); // while nobody is connected
     await publish(12);
     page.tokens.supply(await tokenFor('alice', ['trader'], '1h'));

@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { parse } from 'graphql';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -112,14 +113,14 @@ describe('createResumableSubscription', () => {
       onTransportFailure: (error) => (error as { code: number }).code === 4401,
     });
     transport.last().sink.next(tick('c1'));
-    transport.last().sink.error({ code: 4401, reason: 'Unauthorized: token expired' });
+    transport.last().sink.error({ code: CloseCode.Unauthorized, reason: 'Unauthorized: token expired' });
     expect(subscription.parked).toBe(true);
     expect(parked.events).toHaveLength(1);
     subscription.restart();
     expect(subscription.parked).toBe(false);
     expect(transport.last().sent.variables).toEqual({ after: 'c1' });
 
-    const fatal = { code: 4400, reason: 'bad' };
+    const fatal = { code: CloseCode.BadRequest, reason: 'bad' };
     transport.last().sink.error(fatal);
     expect(parked.events.at(-1)).toEqual({ error: fatal });
     const before = transport.started.length;

@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CloseError } from '../../client/src/close-codes.js';
 import type { SubscriptionPayload } from '../../client/src/live/resumable-subscription.js';
@@ -229,15 +230,15 @@ describe('createSseTransport', () => {
     transport.subscribe({ query: PRICE }, a.sink);
     await settle();
     expect(a.events).toHaveLength(1);
-    expect((a.events[0] as { error: CloseError }).error).toMatchObject({ code: 4401 });
-    expect(closed).toHaveBeenCalledWith(expect.objectContaining({ code: 4401 }));
+    expect((a.events[0] as { error: CloseError }).error).toMatchObject({ code: CloseCode.Unauthorized });
+    expect(closed).toHaveBeenCalledWith(expect.objectContaining({ code: CloseCode.Unauthorized }));
 
     const b = recordingSink();
     transport.subscribe({ query: PRICE }, b.sink);
     await settle();
     unauthenticated.push('event: next\ndata: {"errors":[{"message":"token expired","extensions":{"code":"UNAUTHENTICATED"}}]}\n\nevent: complete\ndata:\n\n');
     await settle();
-    expect(b.events).toEqual([{ error: expect.objectContaining({ code: 4401, reason: 'token expired' }) }]);
+    expect(b.events).toEqual([{ error: expect.objectContaining({ code: CloseCode.Unauthorized, reason: 'token expired' }) }]);
 
     const c = recordingSink();
     transport.subscribe({ query: PRICE }, c.sink);

@@ -1,4 +1,5 @@
 // @vitest-environment jsdom
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { act, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -23,16 +24,16 @@ describe('the connection state machine', () => {
     store.subscribe((change) => changes.push(change));
 
     expect(store.setState('connected')).toBe(true);
-    store.setState('reconnecting', { code: 1006, reason: '' });
-    store.setState('reconnecting', { code: 1006, retryAt: 5_000 });
-    store.setState('reconnecting', { code: 1006 }); // the retry starts: no retry time any more
+    store.setState('reconnecting', { code: CloseCode.Abnormal, reason: '' });
+    store.setState('reconnecting', { code: CloseCode.Abnormal, retryAt: 5_000 });
+    store.setState('reconnecting', { code: CloseCode.Abnormal }); // the retry starts: no retry time any more
     store.setState('connected');
 
     expect(changes.map(({ oldState, newState, code, reason }) => ({ oldState, newState, code, reason }))).toEqual([
       { oldState: 'connecting', newState: 'connected', code: undefined, reason: undefined },
-      { oldState: 'connected', newState: 'reconnecting', code: 1006, reason: undefined },
-      { oldState: 'reconnecting', newState: 'reconnecting', code: 1006, reason: undefined },
-      { oldState: 'reconnecting', newState: 'reconnecting', code: 1006, reason: undefined },
+      { oldState: 'connected', newState: 'reconnecting', code: CloseCode.Abnormal, reason: undefined },
+      { oldState: 'reconnecting', newState: 'reconnecting', code: CloseCode.Abnormal, reason: undefined },
+      { oldState: 'reconnecting', newState: 'reconnecting', code: CloseCode.Abnormal, reason: undefined },
       { oldState: 'reconnecting', newState: 'connected', code: undefined, reason: undefined },
     ]);
     expect(changes.map((change) => change.status.retryAt)).toEqual([null, null, 5_000, null, null]);
@@ -41,8 +42,8 @@ describe('the connection state machine', () => {
 
   it('keeps the transport once switched to SSE, and clears code and reason unless given again', () => {
     const store = createConnectionStatusStore();
-    store.setState('connecting', { transport: 'sse', code: 1006, reason: 'blocked' });
-    expect(store.getSnapshot()).toEqual({ state: 'connecting', transport: 'sse', retryAt: null, code: 1006, reason: 'blocked' });
+    store.setState('connecting', { transport: 'sse', code: CloseCode.Abnormal, reason: 'blocked' });
+    expect(store.getSnapshot()).toEqual({ state: 'connecting', transport: 'sse', retryAt: null, code: CloseCode.Abnormal, reason: 'blocked' });
     store.setState('connected');
     expect(store.getSnapshot()).toEqual({ state: 'connected', transport: 'sse', retryAt: null });
   });
@@ -51,9 +52,9 @@ describe('the connection state machine', () => {
     const store = createConnectionStatusStore();
     const listener = vi.fn();
     store.subscribe(listener);
-    store.setState('reconnecting', { code: 1006, retryAt: 10 });
+    store.setState('reconnecting', { code: CloseCode.Abnormal, retryAt: 10 });
     const before = store.getSnapshot();
-    expect(store.setState('reconnecting', { code: 1006, retryAt: 10 })).toBe(false);
+    expect(store.setState('reconnecting', { code: CloseCode.Abnormal, retryAt: 10 })).toBe(false);
     expect(store.getSnapshot()).toBe(before);
     expect(listener).toHaveBeenCalledTimes(1);
   });
@@ -65,9 +66,9 @@ describe('the connection state machine', () => {
     store.setState('connected');
     expect(store.setState('connecting')).toBe(false);
     expect(store.getSnapshot().state).toBe('connected');
-    store.setState('failed', { code: 4400, reason: 'Bad request' });
+    store.setState('failed', { code: CloseCode.BadRequest, reason: 'Bad request' });
     for (const to of STATES) expect(store.setState(to)).toBe(false);
-    expect(store.getSnapshot()).toMatchObject({ state: 'failed', code: 4400, reason: 'Bad request' });
+    expect(store.getSnapshot()).toMatchObject({ state: 'failed', code: CloseCode.BadRequest, reason: 'Bad request' });
   });
 
   it('leaves auth-needed and offline for any live state', () => {
@@ -111,7 +112,7 @@ describe('useConnectionStatus', () => {
     );
     expect(screen.getByRole('status').textContent).toBe('connecting websocket - -');
     act(() => {
-      store.setState('reconnecting', { code: 1001, retryAt: 1234 });
+      store.setState('reconnecting', { code: CloseCode.GoingAway, retryAt: 1234 });
     });
     expect(screen.getByRole('status').textContent).toBe('reconnecting websocket 1234 1001');
   });

@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isExpired, normalizeToken, tokenExpiry } from '../../client/src/auth-token.js';
 import { startTokenRenewal } from '../../client/src/live/token-renewal.js';
@@ -78,7 +79,7 @@ describe('createTokenStore', () => {
   it('refreshes a refused token silently when the dev endpoint has another one', async () => {
     const { tokens } = store(['D1', 'D2']);
     await tokens.acquire();
-    await expect(tokens.refresh('D1', { code: 4401 })).resolves.toBe('D2');
+    await expect(tokens.refresh('D1', { code: CloseCode.Unauthorized })).resolves.toBe('D2');
     expect(tokens.getSnapshot().request).toBeNull();
   });
 
@@ -86,8 +87,8 @@ describe('createTokenStore', () => {
     const storage = memoryStorage('U1');
     const dev = store(['D1'], { storage });
     await dev.tokens.acquire();
-    const refreshed = dev.tokens.refresh('D1', { code: 4403, message: 'Forbidden' });
-    await vi.waitFor(() => expect(dev.tokens.getSnapshot().request).toEqual({ reason: 'refused', code: 4403, message: 'Forbidden' }));
+    const refreshed = dev.tokens.refresh('D1', { code: CloseCode.Forbidden, message: 'Forbidden' });
+    await vi.waitFor(() => expect(dev.tokens.getSnapshot().request).toEqual({ reason: 'refused', code: CloseCode.Forbidden, message: 'Forbidden' }));
     expect(dev.tokens.current()).toBe('D1'); // the old one stays until there is a new one
     dev.tokens.supply('U2');
     await expect(refreshed).resolves.toBe('U2');

@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
@@ -96,24 +97,24 @@ describe('hostile input against a running server', () => {
 
     try {
       // Protocol garbage: each closes only the attacker's socket, with the documented code.
-      expect(await closeCodeAfter([randomBytes(512)])).toBe(4400);
-      expect(await closeCodeAfter(['{"type":'])).toBe(4400);
-      expect(await closeCodeAfter(['[]'])).toBe(4400);
-      expect(await closeCodeAfter(['{"type":"no-such-type"}'])).toBe(4400);
-      expect(await closeCodeAfter([JSON.stringify({ type: 'subscribe', payload: { query: '{ symbols }' } })], true)).toBe(4400);
+      expect(await closeCodeAfter([randomBytes(512)])).toBe(CloseCode.BadRequest);
+      expect(await closeCodeAfter(['{"type":'])).toBe(CloseCode.BadRequest);
+      expect(await closeCodeAfter(['[]'])).toBe(CloseCode.BadRequest);
+      expect(await closeCodeAfter(['{"type":"no-such-type"}'])).toBe(CloseCode.BadRequest);
+      expect(await closeCodeAfter([JSON.stringify({ type: 'subscribe', payload: { query: '{ symbols }' } })], true)).toBe(CloseCode.BadRequest);
       // Two inits without a token: refused for the token (4401) or for the repeat (4429), whichever is read first.
       expect([4401, 4429]).toContain(await closeCodeAfter([JSON.stringify({ type: 'connection_init' }), JSON.stringify({ type: 'connection_init' })]));
-      expect(await closeCodeAfter([JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${trader}` } })], true)).toBe(4429);
-      expect(await closeCodeAfter(['x'.repeat(20_000)])).toBe(1009);
-      expect(await closeCodeAfter([JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ symbols }' } })])).toBe(4401);
+      expect(await closeCodeAfter([JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${trader}` } })], true)).toBe(CloseCode.TooManyRequests);
+      expect(await closeCodeAfter(['x'.repeat(20_000)])).toBe(CloseCode.MessageTooBig);
+      expect(await closeCodeAfter([JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ symbols }' } })])).toBe(CloseCode.Unauthorized);
       const duplicate = JSON.stringify({ id: 'd', type: 'subscribe', payload: { query: 'subscription { price(symbols: ["X"]) { price } }' } });
-      expect(await closeCodeAfter([duplicate, duplicate], true)).toBe(4409);
+      expect(await closeCodeAfter([duplicate, duplicate], true)).toBe(CloseCode.SubscriberAlreadyExists);
 
       // Token forgeries: refused with 4401 on WebSocket and UNAUTHENTICATED on HTTP.
       for (const token of await forgedTokens()) {
         const socket = await ProtocolClient.open(server.wsUrl, { authorization: `Bearer ${token}`, init: true });
         sockets.push(socket);
-        expect((await socket.waitForClose()).code).toBe(4401);
+        expect((await socket.waitForClose()).code).toBe(CloseCode.Unauthorized);
         const { errors } = await execute(server.graphqlUrl, '{ symbols }', {}, token);
         expect(errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       }

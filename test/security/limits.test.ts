@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,20 +73,20 @@ describe('WebSocket limits', () => {
     const third = await ProtocolClient.open(server.wsUrl, { authorization: `Bearer ${bob}` });
     clients.push(third);
     const { code, reason } = await third.waitForClose();
-    expect(code).toBe(4429);
+    expect(code).toBe(CloseCode.TooManyRequests);
     expect(reason).toContain('Too many connections');
   });
 
   it('closes a socket that sends a frame over the size limit with 1009', async () => {
     const client = await connect();
     client.send({ id: 'big', type: 'subscribe', payload: { query: `{ symbols } # ${'x'.repeat(8000)}` } });
-    expect((await client.waitForClose()).code).toBe(1009);
+    expect((await client.waitForClose()).code).toBe(CloseCode.MessageTooBig);
   });
 
   it('closes a socket that does not initialise in time with 4408', async () => {
     const idle = await ProtocolClient.open(server.wsUrl);
     clients.push(idle);
-    expect((await idle.waitForClose()).code).toBe(4408);
+    expect((await idle.waitForClose()).code).toBe(CloseCode.ConnectionInitialisationTimeout);
   });
 
   it('refuses a subscription naming too many symbols', async () => {

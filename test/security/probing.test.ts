@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { connect } from 'node:net';
 import { buildSchema, getIntrospectionQuery, GraphQLError, parse, specifiedRules, validate } from 'graphql';
 import WebSocket from 'ws';
@@ -131,7 +132,7 @@ describe('a client of the legacy graphql-ws subprotocol', () => {
     const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
       legacy.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
     );
-    expect(closed.code).toBe(4406);
+    expect(closed.code).toBe(CloseCode.SubprotocolNotAcceptable);
     expect(closed.reason).toContain('graphql-transport-ws');
 
     // Offering both, as a client migrating may, gets the protocol served.

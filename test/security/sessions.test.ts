@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolClient, execute, type NextPayload, type ProtocolMessage } from '../support/protocol-client.js';
 import { startProcess, tokenFor, tokens, type ServerProcess } from '../support/start-server.js';
@@ -47,7 +48,7 @@ describe('token expiry on a live WebSocket', () => {
   it('closes the connection with 4401 when the token expires', async () => {
     const client = await connect(await tokenFor('alice', ['trader'], inSeconds(2)));
     const { code, reason } = await client.waitForClose(5000);
-    expect(code).toBe(4401);
+    expect(code).toBe(CloseCode.Unauthorized);
     expect(reason).toContain('token expired');
   });
 });

@@ -1,3 +1,5 @@
+import { CloseCode } from '../../src/transport/close-codes.js';
+
 /**
  * A WebSocket double that plays the server's side of the graphql-transport-ws protocol for the
  * client's unit tests (the browser suites talk to a real server instead).
@@ -61,7 +63,7 @@ export class FakeSocket {
   refuse(): void {
     this.readyState = FakeSocket.CLOSED;
     this.onerror?.({ type: 'error' });
-    this.onclose?.({ code: 1006, reason: '', wasClean: false });
+    this.onclose?.({ code: CloseCode.Abnormal, reason: '', wasClean: false });
   }
   receive(message: Message): void {
     this.onmessage?.({ data: JSON.stringify(message) });
@@ -82,3 +84,4 @@ export class FakeSocket {
     this.receive({ type: 'next', id, payload: { data } });
   }
 }
+

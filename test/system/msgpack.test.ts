@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -188,7 +189,7 @@ describe('the MessagePack encoding', () => {
     const { socket, closed } = await rawSocket([MSGPACK_PROTOCOL]);
     socket.send(data);
     const close = await closed;
-    expect(close.code).toBe(4400);
+    expect(close.code).toBe(CloseCode.BadRequest);
     expect(close.reason).toMatch(reason);
   });
 

@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/transport/close-codes.js';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,7 +121,7 @@ describe('dead peers and released resources', () => {
     socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${trader}` } }));
     const started = Date.now();
     const code = await new Promise<number>((resolve) => socket.once('close', resolve));
-    expect(code).toBe(1006);
+    expect(code).toBe(CloseCode.Abnormal);
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
