@@ -1,4 +1,5 @@
 import { createGraphQLError } from 'graphql-yoga';
+import type { TokenError } from './tokens.js';
 
 /**
  * The typed errors of the API. Each carries the `extensions.code` listed in `schema.graphql`; the
@@ -27,4 +28,9 @@ export function badCursor(message: string) {
 
 export function notFound(message: string) {
   return createGraphQLError(message, { extensions: { code: 'NOT_FOUND' } });
+}
+
+/** A refused token as the GraphQL error a client gets: FORBIDDEN when it may not do this, else UNAUTHENTICATED. */
+export function tokenRefused(error: TokenError) {
+  return error.kind === 'forbidden' ? forbidden(error.message) : unauthenticated(error.message);
 }

@@ -1,4 +1,4 @@
-import { forbidden, unauthenticated } from '../auth/errors.js';
+import { forbidden, tokenRefused } from '../auth/errors.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { AuthSession } from '../schema/context.js';
@@ -32,8 +32,7 @@ export class ConnectionAuth implements AuthSession {
     try {
       next = await this.tokens.verify(token);
     } catch (error) {
-      if (!(error instanceof TokenError)) throw error;
-      throw error.kind === 'forbidden' ? forbidden(error.message) : unauthenticated(error.message);
+      throw error instanceof TokenError ? tokenRefused(error) : error;
     }
     if (next.id !== this.current.id) throw forbidden('a renewed token must have the same subject (sub)');
     this.current = next;

@@ -1,7 +1,7 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { NoSchemaIntrospectionCustomRule, parse, type DocumentNode, type ValidationRule } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
-import { forbidden, unauthenticated } from '../auth/errors.js';
+import { tokenRefused } from '../auth/errors.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { Logger } from '../logger.js';
@@ -132,9 +132,6 @@ async function authenticate(tokens: TokenService, authorization: string | null):
   try {
     return await tokens.verify(authorization);
   } catch (error) {
-    if (error instanceof TokenError) {
-      throw error.kind === 'forbidden' ? forbidden(error.message) : unauthenticated(error.message);
-    }
-    throw error;
+    throw error instanceof TokenError ? tokenRefused(error) : error;
   }
 }
