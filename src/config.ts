@@ -1,4 +1,6 @@
 import { parseSentinelUrl, redactUrl, RedisUrlError, type RedisTimeouts } from './bus/redis-connection.js';
+import { SYMBOL_PATTERN } from './domain/symbols.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { trustedProxies } from './transport/client-address.js';
 
 /**
@@ -12,8 +14,6 @@ export const REDIS_TIMEOUT_DEFAULTS: RedisTimeouts = { commandTimeoutMs: 2000, c
 
 export const DEFAULT_SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD', 'AAPL', 'MSFT'] as const;
 
-/** A symbol: 1-20 characters of upper-case letters, digits, `.`, `_`, `/` or `-`, starting with a letter or digit. */
-export const SYMBOL_PATTERN = /^[A-Z0-9][A-Z0-9._/-]{0,19}$/;
 
 export interface Config {
   /** `PORT`: TCP port of HTTP, SSE and WebSocket on `/graphql`. @default 4000 */
@@ -103,6 +103,8 @@ export interface Config {
    * much latency for fewer writes (less CPU) when each socket gets many events per second. @default 0
    */
   wsWriteDelayMs: number;
+  /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. @default "info" */
+  logLevel: LogLevel;
   /** `SHUTDOWN_TIMEOUT_MS`: on SIGTERM, how long in-flight work may take before the process exits. @default 10000 */
   shutdownTimeoutMs: number;
   /**
@@ -230,6 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
     subscriptionQueueLimit: read.integer('SUBSCRIPTION_QUEUE_LIMIT', 500, 10, 1_000_000),
     wsKeepAliveMs: read.integer('WS_KEEPALIVE_MS', 12_000, 100, 600_000),
     wsWriteDelayMs: read.integer('WS_WRITE_DELAY_MS', 0, 0, 1000),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     metricsToken,
     limits: {
@@ -251,6 +254,22 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * For the entry points: the configuration, or its problems printed as plain text (a person reads
+ * them at start-up, one a line) and the process ended. `require` adds checks of that process's own.
+ */
+export function loadConfigOrExit(require: (config: Config) => string[] = () => []): Config {
+  try {
+    const config = loadConfig();
+    const problems = require(config);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return config;
+  } catch (error) {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  }
 }
 
 /** What is wrong with a `REDIS_URL`, or undefined when it is usable. */
@@ -301,6 +320,14 @@ class EnvReader {
     if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
     if (['0', 'false', 'no', 'off'].includes(raw)) return false;
     this.problems.push(`${name} must be one of 1/0, true/false, yes/no, on/off (got "${this.env[name]}")`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
     return fallback;
   }
 

@@ -5,20 +5,21 @@
  */
 import { RedisEventBus } from './bus/redis-event-bus.js';
 import { redactUrl } from './bus/redis-connection.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { startDemoMarket } from './domain/demo-market.js';
 import { findStrategy } from './domain/strategies.js';
 import { backgroundErrors, createLogger, guardProcess } from './logger.js';
 import { MarketPublisher } from './publish/market-publisher.js';
 
-const logger = createLogger();
+const config = loadConfigOrExit(({ redisUrl }) => (redisUrl ? [] : ['REDIS_URL is required by the feed process (it publishes through Redis)']));
+const logger = createLogger(config.logLevel);
 guardProcess(logger);
 try {
-  const config = loadConfig();
-  if (!config.redisUrl) throw new ConfigError(['REDIS_URL is required by the feed process (it publishes through Redis)']);
+  // Required by loadConfigOrExit above.
+  const redisUrl = config.redisUrl as string;
   const onError = backgroundErrors(logger, 'feed error');
   // Started while Redis is away, the feed waits for it: its ticks fail (logged once per outage) until then.
-  const bus = RedisEventBus.open({ url: config.redisUrl, historyMaxLen: config.historyMaxLen, timeouts: config.redis, log: logger, onError });
+  const bus = RedisEventBus.open({ url: redisUrl, historyMaxLen: config.historyMaxLen, timeouts: config.redis, log: logger, onError });
   const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
   const market = startDemoMarket({
     bus,
@@ -29,7 +30,7 @@ try {
     onError,
   });
   logger.info(
-    { redis: redactUrl(config.redisUrl), symbols: config.feedSymbols, ticksPerSecond: config.feedTicksPerSecond },
+    { redis: redactUrl(redisUrl), symbols: config.feedSymbols, ticksPerSecond: config.feedTicksPerSecond },
     'TITAN feed publishing',
   );
   const shutdown = () => {
@@ -39,8 +40,6 @@ try {
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 } catch (error) {
-  // A configuration problem is read by a person at start-up: plain text, one problem a line.
-  if (error instanceof ConfigError) console.error(error.message);
-  else logger.fatal({ err: error }, 'feed could not start');
+  logger.fatal({ err: error }, 'feed could not start');
   process.exit(1);
 }

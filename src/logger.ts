@@ -3,7 +3,9 @@ import { isUnavailable } from './bus/unavailable.js';
 
 export type { Logger };
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** The levels `LOG_LEVEL` may name, most severe first. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * Fields that could carry a secret. Tokens and secrets are never passed to the logger on purpose;
@@ -31,12 +33,11 @@ const REDACT = [
 ];
 
 /**
- * Structured JSON logs on stdout (or `destination`, for tests). `LOG_LEVEL` picks the level (default
- * `info`). HTTP request lines carry `reqId`, WebSocket lines `connId`.
+ * Structured JSON logs on stdout (or `destination`, for tests) at `level` (`LOG_LEVEL`, read and
+ * checked by `config.ts`). HTTP request lines carry `reqId`, WebSocket lines `connId`.
  */
-export function createLogger(level: string | undefined = process.env.LOG_LEVEL, destination?: DestinationStream): Logger {
-  const chosen = level && (LEVELS as readonly string[]).includes(level) ? level : 'info';
-  const options = { level: chosen, base: { service: 'titan-realtime', pid: process.pid }, redact: REDACT };
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  const options = { level, base: { service: 'titan-realtime', pid: process.pid }, redact: REDACT };
   return destination ? pino(options, destination) : pino(options);
 }
 

@@ -1,11 +1,11 @@
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { createLogger, guardProcess } from './logger.js';
 
-const logger = createLogger();
+const config = loadConfigOrExit();
+const logger = createLogger(config.logLevel);
 guardProcess(logger);
 try {
-  const config = loadConfig();
   const app = await buildApp(config, logger);
   const url = await app.start();
   if (app.devTokens) {
@@ -35,8 +35,6 @@ try {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 } catch (error) {
-  // A configuration problem is read by a person at start-up: plain text, one problem a line.
-  if (error instanceof ConfigError) console.error(error.message);
-  else logger.fatal({ err: error }, 'could not start');
+  logger.fatal({ err: error }, 'could not start');
   process.exit(1);
 }

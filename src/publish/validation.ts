@@ -1,4 +1,4 @@
-import { SYMBOL_PATTERN } from '../config.js';
+import { SYMBOL_PATTERN } from '../domain/symbols.js';
 import type { PriceEvent, Side, SignalEvent } from '../domain/events.js';
 
 /**

@@ -1,5 +1,5 @@
 import { badUserInput } from '../auth/errors.js';
-import { SYMBOL_PATTERN } from '../config.js';
+import { SYMBOL_PATTERN } from '../domain/symbols.js';
 import { findStrategy } from '../domain/strategies.js';
 import { quote, ValidationError } from '../publish/validation.js';
 

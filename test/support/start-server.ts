@@ -42,7 +42,8 @@ function endpoints(url: string) {
 /** Starts the app in this process on a free port; with Redis, resolves once `/readyz` says so (unless `notReady`). */
 export async function startServer(env: Record<string, string> = {}, options: { notReady?: boolean } = {}): Promise<InProcessServer> {
   const merged: Record<string, string> = { ...BASE_ENV, ...env };
-  const app = await buildApp(loadConfig(merged), createLogger(merged.LOG_LEVEL));
+  const config = loadConfig(merged);
+  const app = await buildApp(config, createLogger(config.logLevel));
   const url = await app.start(0);
   // The server listens before Redis answers; a test, like a load balancer, waits until it is ready.
   if (merged.REDIS_URL && !options.notReady) await untilReady(url);
