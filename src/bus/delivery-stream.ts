@@ -1,7 +1,8 @@
 import type { Envelope, Topic } from './event-bus.js';
-import { bound, ReplayHold, SlowConsumerError, StreamPoint, type OverflowPolicy } from './resume.js';
+import { SlowConsumerError } from './errors.js';
+import { bound, ReplayHold, StreamPoint, type OverflowPolicy } from './resume.js';
 
-export { SlowConsumerError, type OverflowPolicy } from './resume.js';
+export type { OverflowPolicy } from './resume.js';
 
 /**
  * What a stream reports for metrics. Every call is on the delivery path, so an implementation must

@@ -1,5 +1,5 @@
 import type { BacktestProgressEvent, PriceEvent, SignalEvent } from '../domain/events.js';
-import type { CursorExpiredError } from './resume.js';
+import type { CursorExpiredError } from './errors.js';
 
 /**
  * The bus contract. A topic is a kind of event; each event is published under a key of its topic
@@ -49,15 +49,6 @@ export interface PublishOptions {
 export type Listener<T extends Topic> = (envelope: Envelope<T>) => void;
 
 export type Unsubscribe = () => void;
-
-/** A position this bus never gave: ahead of the stream. */
-export class PositionAheadError extends Error {
-  readonly code = 'BAD_CURSOR';
-  constructor() {
-    super('Cursor is ahead of the stream: it was not issued by this API');
-    this.name = 'PositionAheadError';
-  }
-}
 
 export interface Snapshot<T extends Topic> {
   /** The topic's position when the snapshot was read: nothing published later is in `latest`. */

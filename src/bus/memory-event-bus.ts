@@ -1,5 +1,4 @@
 import {
-  PositionAheadError,
   mergePages,
   type EventBus,
   type Envelope,
@@ -13,7 +12,7 @@ import {
   type Unsubscribe,
 } from './event-bus.js';
 import { newEpoch } from './epoch.js';
-import { CursorExpiredError } from './resume.js';
+import { CursorExpiredError, PositionAheadError } from './errors.js';
 
 export interface MemoryEventBusOptions {
   /** Events kept per topic key; older ones are dropped first. @default 1000 */

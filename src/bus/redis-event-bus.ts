@@ -1,6 +1,5 @@
 import type { Redis, RedisOptions, Result } from 'ioredis';
 import {
-  PositionAheadError,
   mergePages,
   type EventBus,
   type Envelope,
@@ -14,7 +13,8 @@ import {
   type Unsubscribe,
 } from './event-bus.js';
 import { newEpoch } from './epoch.js';
-import { CursorExpiredError, historyPages, ReplayHold, StreamPoint } from './resume.js';
+import { CursorExpiredError, PositionAheadError } from './errors.js';
+import { historyPages, ReplayHold, StreamPoint } from './resume.js';
 import { createRedisClient, redactUrl, type RedisTimeouts } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import { RedisLink, type LinkLog } from './redis-link.js';

@@ -1,3 +1,4 @@
+import { CursorExpiredError, SlowConsumerError } from './errors.js';
 import type { EventBus, Envelope, StreamPosition, Topic } from './event-bus.js';
 
 /**
@@ -7,24 +8,6 @@ import type { EventBus, Envelope, StreamPosition, Topic } from './event-bus.js';
  * delivers the held ones the replay did not reach, and never one twice; a history that changed its
  * epoch underneath ends it with `CursorExpiredError`. The pieces are here; the paths compose them.
  */
-
-/** The events after a position cannot all be produced: trimmed, reset (Redis lost its data), or rewritten. */
-export class CursorExpiredError extends Error {
-  readonly code = 'CURSOR_EXPIRED';
-  constructor(reason: string) {
-    super(`${reason}; refetch a snapshot and subscribe after its cursor`);
-    this.name = 'CursorExpiredError';
-  }
-}
-
-/** A reader fell more than its capacity behind on a topic that is never conflated. */
-export class SlowConsumerError extends Error {
-  readonly code = 'SLOW_CONSUMER';
-  constructor(why: string) {
-    super(`${why}; reconnect and resume after the last cursor received`);
-    this.name = 'SlowConsumerError';
-  }
-}
 
 /**
  * Where a reader stands: the position of the last event it was given. `admit` is the one rule for
