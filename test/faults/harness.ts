@@ -207,7 +207,7 @@ export class Cell {
   }
 
   async startProcess(extra: Record<string, string> = {}): Promise<ServerProcess> {
-    const server = await startProcess('main.ts', { ...this.env(extra), LOG_LEVEL: 'info' });
+    const server = await startProcess('main.ts', { ...this.env(extra), LOG_LEVEL: 'info' }, { notReady: true });
     this.server = server;
     this.onCleanup(() => server.stop());
     return server;

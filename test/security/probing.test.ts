@@ -239,7 +239,7 @@ describe('a server whose Redis is unreachable', () => {
 
   beforeAll(async () => {
     // Port 1: nothing listens there, so every Redis command fails at once.
-    cut = await startProcess('main.ts', { REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'debug' });
+    cut = await startProcess('main.ts', { REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'debug' }, { notReady: true });
   });
 
   afterAll(async () => {

@@ -70,8 +70,15 @@ export interface ServerProcess extends TestServer {
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Starts `src/<entry>` as its own Node process; for servers, resolves with the URL it logs. */
-export async function startProcess(entry: 'main.ts' | 'feed.ts', env: Record<string, string> = {}): Promise<ServerProcess> {
+/**
+ * Starts `src/<entry>` as its own Node process; for servers, resolves with the URL it logs, and with
+ * Redis once `/readyz` says so (unless `notReady`).
+ */
+export async function startProcess(
+  entry: 'main.ts' | 'feed.ts',
+  env: Record<string, string> = {},
+  options: { notReady?: boolean } = {},
+): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', `src/${entry}`], {
     cwd: ROOT,
     env: { ...process.env, ...BASE_ENV, LOG_LEVEL: 'info', ...env },
@@ -102,6 +109,7 @@ export async function startProcess(entry: 'main.ts' | 'feed.ts', env: Record<str
   });
   child.off('exit', onExit);
   const ending = watchChild(entry, child, () => output);
+  if (entry === 'main.ts' && env.REDIS_URL && !options.notReady) await untilReady(url);
   return {
     ...endpoints(url),
     child,
