@@ -15,21 +15,32 @@
  * - raw-deflate: that broadcast with permessage-deflate on every frame (server and clients), to
  *   see what compression costs in CPU and saves in bytes on this stack.
  *
- * Flags: --cells=1000x10,1000x100,5000x10,10000x5,mix (default: these five),overload | --clients=N --rate=R
+ * Storm cells (storm.ts; TITAN only, two instances): `storm` (20 clients that never read, each with
+ * 10 price subscriptions on 10 symbols, while 12,000 ticks are published over HTTP by 32 concurrent
+ * publishers), `storm-same` (every subscription on one symbol), `storm-readers` (clients that read)
+ * and `storm-idle` (no clients): the serving instance's peak RSS over idle, heap, off-heap memory
+ * and socket buffers. --clients, --per-client, --symbols, --ticks and --publishers override a storm
+ * cell's figures.
+ *
+ * Flags: --cells=1000x10,1000x100,5000x10,10000x5,mix (default: these five),overload,storm,storm-same,
+ *        storm-readers,storm-idle | --clients=N --rate=R
  *        --seconds=T (default 10) --symbols=K (symbols in all) --per-client=M (symbols per client)
+ *        --ticks=N --publishers=P (storm cells)
  *        --targets=titan,titan-msgpack,raw,raw-deflate (default titan,raw) --out=bench-results/bench.json
  *        --fields=symbol,price,timestamp (the payload's shape: any of PriceTick's symbol, price,
  *        timestamp, bid, ask, volume, cursor; the first three always)
- * Env: TITAN_FLAGS='--max-semi-space-size=1' passes node/V8 flags to the TITAN server (to try settings).
+ * TITAN servers run with the node flags of the Dockerfile's CMD (productionNodeFlags), as in production.
+ * Env: TITAN_FLAGS='--max-semi-space-size=1' adds node/V8 flags after those (to try settings; the last of
+ *      a flag given twice wins: TITAN_FLAGS='--heap-growing-percent=0' is V8's own heap growth).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TokenService } from '../../src/auth/tokens.js';
 import type { ConnectCommand, LoadReport } from './load-generator.js';
+import { runStorm, STORM_CELLS, type StormCell, type StormResult } from './storm.js';
+import { hasTaskset, message, node, pidOf, productionNodeFlags, ROOT, startRedis, stop, waitForLine } from './processes.js';
 import { cpuMicros, memory, resetPeak } from './proc-stats.js';
 
 interface Cell {
@@ -76,7 +87,6 @@ interface Result {
   closedConnections: number;
 }
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 /** PriceTick fields a delivery may carry; the load generator reads the first three. */
 const FIELDS = ['symbol', 'price', 'timestamp', 'bid', 'ask', 'volume', 'cursor'] as const;
@@ -87,8 +97,10 @@ const { values: flags } = parseArgs({
     clients: { type: 'string' },
     rate: { type: 'string' },
     seconds: { type: 'string', default: '10' },
-    symbols: { type: 'string', default: '1' },
-    'per-client': { type: 'string', default: '1' },
+    symbols: { type: 'string' },
+    'per-client': { type: 'string' },
+    ticks: { type: 'string' },
+    publishers: { type: 'string' },
     targets: { type: 'string', default: 'titan,raw' },
     fields: { type: 'string', default: 'symbol,price,timestamp' },
     out: { type: 'string', default: 'bench-results/bench.json' },
@@ -113,71 +125,33 @@ const NAMED: Record<string, Cell> = {
 };
 const DEFAULT_CELLS = ['1000x10', '1000x100', '5000x10', '10000x5', 'mix'];
 
-function cellsFromFlags(): Cell[] {
+function cellsFromFlags(): { cells: Cell[]; storms: StormCell[] } {
   if (flags.clients && flags.rate) {
-    const cell = { clients: Number(flags.clients), rate: Number(flags.rate), symbols: Number(flags.symbols), perClient: Number(flags['per-client']) };
-    return [{ name: `${cell.clients}x${cell.rate}`, ...cell }];
+    const cell = { clients: Number(flags.clients), rate: Number(flags.rate), symbols: Number(flags.symbols ?? 1), perClient: Number(flags['per-client'] ?? 1) };
+    return { cells: [{ name: `${cell.clients}x${cell.rate}`, ...cell }], storms: [] };
   }
   const names = flags.cells ? flags.cells.split(',') : DEFAULT_CELLS;
-  return names.map((name) => {
+  const cells: Cell[] = [];
+  const storms: StormCell[] = [];
+  for (const name of names) {
+    const storm = STORM_CELLS[name];
+    if (storm) {
+      const figure = (flag: string | undefined, value: number) => (flag === undefined ? value : Number(flag));
+      storms.push({
+        ...storm,
+        clients: figure(flags.clients, storm.clients),
+        perClient: figure(flags['per-client'], storm.perClient),
+        symbols: figure(flags.symbols, storm.symbols),
+        ticks: figure(flags.ticks, storm.ticks),
+        publishers: figure(flags.publishers, storm.publishers),
+      });
+      continue;
+    }
     const cell = NAMED[name];
-    if (!cell) throw new Error(`unknown cell ${name}; known: ${Object.keys(NAMED).join(', ')}`);
-    return cell;
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const hasTaskset = await new Promise<boolean>((resolve) => spawn('taskset', ['-V']).on('error', () => resolve(false)).on('exit', (code) => resolve(code === 0)));
-
-/** Spawns a Node script (TypeScript through tsx), pinned to a CPU when taskset exists. */
-function node(script: string, env: Record<string, string>, cpu: number, ipc = false): ChildProcess {
-  const args = [...(env.NODE_FLAGS ? env.NODE_FLAGS.split(' ') : []), '--import', 'tsx', script];
-  const [command, argv] = hasTaskset ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
-  return spawn(command as string, argv as string[], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ipc ? ['ignore', 'pipe', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'],
-  });
-}
-
-function waitForLine(child: ChildProcess, marker: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const line = buffer.split('\n').find((l) => l.includes(marker));
-      if (line) resolve(line);
-    });
-    child.once('exit', (code) => reject(new Error(`process exited (${code}) before "${marker}"`)));
-  });
-}
-
-function message<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (received: { type: string; message?: string } & T) => {
-      if (received.type === 'error') reject(new Error(received.message));
-      if (received.type !== type) return;
-      child.off('message', onMessage);
-      resolve(received);
-    };
-    child.on('message', onMessage);
-  });
-}
-
-function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+    if (!cell) throw new Error(`unknown cell ${name}; known: ${[...Object.keys(NAMED), ...Object.keys(STORM_CELLS)].join(', ')}`);
+    cells.push(cell);
+  }
+  return { cells, storms };
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -185,15 +159,9 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-/** The server's pid: the node process itself, or taskset's child once taskset has exec'd. */
-const pidOf = (child: ChildProcess) => child.pid ?? 0;
-
 async function runCell(cell: Cell, target: Target, seconds: number): Promise<Result> {
   const { server: serverKind, encoding, perMessageDeflate } = TARGETS[target];
-  const redisPort = await freePort();
-  const redis = spawn('redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await waitForLine(redis, 'Ready to accept connections');
-  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const { url: redisUrl, child: redis } = await startRedis();
   const serverEnv = {
     REDIS_URL: redisUrl,
     PORT: '0',
@@ -206,7 +174,7 @@ async function runCell(cell: Cell, target: Target, seconds: number): Promise<Res
   };
   const server =
     serverKind === 'titan'
-      ? node('src/main.ts', { ...serverEnv, NODE_FLAGS: process.env.TITAN_FLAGS ?? '' }, 0)
+      ? node('src/main.ts', { ...serverEnv, NODE_FLAGS: process.env.TITAN_FLAGS ?? '' }, 0, { flags: productionNodeFlags() })
       : node('scripts/bench/raw-ws-server.ts', { ...serverEnv, RAW_DEFLATE: perMessageDeflate ? '1' : '0', FIELDS: fields.join(',') }, 0);
   let loadGenerator: ChildProcess | undefined;
   let publisher: ChildProcess | undefined;
@@ -220,7 +188,7 @@ async function runCell(cell: Cell, target: Target, seconds: number): Promise<Res
     const subscriptions = Array.from({ length: cell.clients }, (_, client) =>
       Array.from({ length: cell.perClient }, (_, k) => symbols[(client * cell.perClient + k) % symbols.length] as string),
     );
-    loadGenerator = node('scripts/bench/load-generator.ts', {}, 1, true);
+    loadGenerator = node('scripts/bench/load-generator.ts', {}, 1, { ipc: true });
     const token = await new TokenService({ secret: SECRET }).issue('bench', ['trader'], '2h');
     // In two halves: the second half's growth is what one more idle connection costs, without the
     // one-time costs the first connections pay (compiled code, caches, the young generation's growth).
@@ -239,7 +207,7 @@ async function runCell(cell: Cell, target: Target, seconds: number): Promise<Res
       'scripts/bench/publisher.ts',
       { REDIS_URL: redisUrl, RATE: String(cell.rate), SECONDS: String(seconds), SYMBOLS: symbols.join(','), FIELDS: fields.join(',') },
       1,
-      true,
+      { ipc: true },
     );
     const cpuBefore = cpuMicros(serverPid);
     const wallBefore = Date.now();
@@ -294,8 +262,10 @@ const targets = (flags.targets ?? 'titan,raw').split(',').map((name) => {
   return name as Target;
 });
 const results: Result[] = [];
+const stormResults: StormResult[] = [];
+const { cells, storms } = cellsFromFlags();
 console.log(`bench: ${hasTaskset ? 'servers on CPU 0, load generator and publisher on CPU 1' : 'taskset not found: processes are not pinned'}`);
-for (const cell of cellsFromFlags()) {
+for (const cell of cells) {
   for (const target of targets) {
     process.stdout.write(`${cell.name} ${target} … `);
     const result = await runCell(cell, target, seconds);
@@ -307,6 +277,17 @@ for (const cell of cellsFromFlags()) {
         `peak ${result.peakRssMB} MB${result.loadGeneratorSaturated ? ', LOAD GENERATOR SATURATED' : ''}`,
     );
   }
+}
+
+for (const storm of storms) {
+  process.stdout.write(`${storm.name} … `);
+  const result = await runStorm(storm, process.env.TITAN_FLAGS ?? '');
+  stormResults.push(result);
+  console.log(
+    `${result.ticksPerSecond} ticks/s accepted (${result.ticksOnServingInstance} by the serving instance, ${result.failed} refused), ` +
+      `peak RSS ${result.peakRssMB} MB = idle + ${result.peakRssOverIdleMB} MB, heap used ≤ ${result.heapUsedPeakMB} MB, ` +
+      `socket write buffers ≤ ${result.socketWriteBuffersPeakMB} MB`,
+  );
 }
 
 const ratios = results
@@ -322,7 +303,7 @@ const ratios = results
       bytesPerDeliveryVsRaw: ratio(other.bytesPerDelivery, raw?.bytesPerDelivery),
     };
   });
-console.table(
+if (results.length > 0) console.table(
   results.map((r) => ({
     cell: r.cell,
     target: r.target,
@@ -338,8 +319,31 @@ console.table(
     'loadgen sat.': r.loadGeneratorSaturated,
   })),
 );
-console.table(ratios);
+if (results.length > 0) console.table(ratios);
+if (stormResults.length > 0) {
+  console.table(
+    stormResults.map((r) => ({
+      cell: r.cell,
+      'clients×subs': `${r.clients}×${r.subscriptionsPerClient}${r.clientsRead ? ' reading' : ''}`,
+      'ticks/s': r.ticksPerSecond,
+      'idle MB': r.idleRssMB,
+      'idle heap MB': `${r.idleHeapUsedMB}/${r.idleHeapCommittedMB}`,
+      'peak MB': r.peakRssMB,
+      'over idle MB': r.peakRssOverIdleMB,
+      'after MB': r.afterRssMB,
+      'heap used MB': r.heapUsedPeakMB,
+      'heap comm. MB': r.heapCommittedPeakMB,
+      'young MB': r.youngGenerationCommittedPeakMB,
+      'old used MB': r.oldGenerationUsedPeakMB,
+      'external MB': r.externalPeakMB,
+      'arrayBuf MB': r.arrayBuffersPeakMB,
+      'sock buf MB': r.socketWriteBuffersPeakMB,
+      'max sock KB': r.socketWriteBufferMaxKB,
+      'kernel MB': r.kernelSendQueueMB,
+    })),
+  );
+}
 const out = resolve(ROOT, flags.out ?? 'bench-results/bench.json');
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ machine: { cpus: 2, node: process.version }, results, ratios }, null, 2));
+writeFileSync(out, JSON.stringify({ machine: { cpus: 2, node: process.version }, results, ratios, storms: stormResults }, null, 2));
 console.log(`written: ${flags.out}`);
