@@ -95,8 +95,8 @@ const DONE: IteratorResult<never> = { value: undefined, done: true };
  * there is one per live subscription, and its size is what an idle connection costs.
  */
 class Member implements AsyncIterableIterator<never> {
-  /** Newest frame per symbol, while the socket is too full to take more (prices only). */
-  pending: Map<string, string | Buffer> | null = null;
+  /** Newest tick per symbol, while the socket is too full to take more (prices only); framed when sent. */
+  pending: Map<string, Payload> | null = null;
   flushTimer: NodeJS.Timeout | null = null;
   /** Live frames that arrive while a resuming subscriber's history is replayed; null once live. */
   backlog: HeldFrame[] | null = null;
@@ -329,16 +329,15 @@ export class LiveFanout {
     for (const member of group.members) {
       if (group.plan.visible && !group.plan.visible(member.session.viewer, envelope)) continue;
       if (member.replayedThrough && alreadyReplayed(member.replayedThrough, envelope.position)) continue;
-      const frame = payload.frameFor(member);
       if (member.backlog) {
-        this.holdBack(member, { position: envelope.position, key: envelope.key, frame });
+        this.holdBack(member, { position: envelope.position, key: envelope.key, frame: payload.frameFor(member) });
         continue;
       }
       if (member.pending || member.socket.bufferedAmount > this.options.maxBufferedBytes) {
-        this.overflow(member, envelope.key, frame);
+        this.overflow(member, envelope.key, payload);
         continue;
       }
-      this.write(member.socket, frame);
+      this.write(member.socket, payload.frameFor(member));
       counts.framesSent += 1;
     }
     this.options.onSent?.(group.plan.field, envelope);
@@ -383,12 +382,12 @@ export class LiveFanout {
     for (const stream of corked) stream.uncork();
   };
 
-  private overflow(member: Member, key: string, frame: string | Buffer): void {
+  private overflow(member: Member, key: string, payload: Payload): void {
     if (member.group.plan.field === 'signal') {
       this.slowConsumer(member, `More than ${this.options.maxBufferedBytes} bytes waited to be sent`);
       return;
     }
-    this.hold(member, key, frame);
+    this.hold(member, key, payload);
   }
 
   private slowConsumer(member: Member, why: string): void {
@@ -456,11 +455,20 @@ export class LiveFanout {
     }
   }
 
-  /** Keeps only the newest frame per symbol for a full socket, and sends them once it drains. */
-  private hold(member: Member, symbol: string, frame: string | Buffer): void {
+  /**
+   * Keeps only the newest tick per symbol for a full socket, and sends them once it drains. It keeps
+   * the event's shared payload, not a frame: a reader that does not read may be offered every tick of
+   * a storm, and framing each one for it would cost a string per tick and subscriber for nothing.
+   */
+  private hold(member: Member, symbol: string, payload: Payload): void {
     const pending = (member.pending ??= new Map());
-    if (pending.delete(symbol)) this.counts.price.conflated += 1;
-    pending.set(symbol, frame);
+    if (pending.has(symbol)) {
+      this.counts.price.conflated += 1;
+      // Moved to the end, so that ticks of several symbols leave in publish order (with one symbol
+      // waiting there is no order to keep, and a delete would reallocate the map's table every tick).
+      if (pending.size > 1) pending.delete(symbol);
+    }
+    pending.set(symbol, payload);
     if (member.flushTimer) return;
     const flush = () => {
       member.flushTimer = null;
@@ -472,10 +480,10 @@ export class LiveFanout {
         member.flushTimer = setTimeout(flush, FLUSH_RETRY_MS);
         return;
       }
-      const frames = member.pending ?? new Map<string, string | Buffer>();
+      const newest = member.pending ?? new Map<string, Payload>();
       member.pending = null;
-      for (const waiting of frames.values()) this.write(member.socket, waiting);
-      this.counts.price.framesSent += frames.size;
+      for (const waiting of newest.values()) this.write(member.socket, waiting.frameFor(member));
+      this.counts.price.framesSent += newest.size;
     };
     member.flushTimer = setTimeout(flush, FLUSH_RETRY_MS);
   }

@@ -134,3 +134,34 @@ describe('a resuming subscriber on the shared path', () => {
     expect(fanout.stats().price.conflated).toBe(3);
   });
 });
+
+describe('a live price subscriber whose socket is full', () => {
+  it('gets the newest tick per symbol once the socket drains, in publish order', async () => {
+    const bus = new MemoryEventBus();
+    const fanout = new LiveFanout({ bus, maxSymbols: 10, maxBufferedBytes: 1024, replayBacklogLimit: 10 });
+    const query = 'subscription { price(symbols: ["FULL-A", "FULL-B"]) { symbol price } }';
+    const plan = fanout.match(schema, parse(query), undefined, {}, viewer);
+    if (!plan) throw new Error('not matched');
+    const { server, frames } = await socketPair();
+    // The socket's send buffer, as ws reports it: over the limit until the client "reads".
+    let buffered = 4096;
+    Object.defineProperty(server, 'bufferedAmount', { get: () => buffered });
+    const joined = await fanout.join(server, 'op', plan, argsOf(query, {}), { viewer });
+    if (!(Symbol.asyncIterator in joined)) throw new Error('did not join');
+    const tick = (symbol: string, price: number) => bus.publish('price', symbol, { symbol, price, timestamp: new Date().toISOString() } as never);
+    // A1 A2 B3 A4 B5 B6 A7: B6 is the newest of B, A7 of A, and B6 was published first.
+    for (const [symbol, price] of [['FULL-A', 1], ['FULL-A', 2], ['FULL-B', 3], ['FULL-A', 4], ['FULL-B', 5], ['FULL-B', 6], ['FULL-A', 7]] as const) {
+      await tick(symbol, price);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(frames).toEqual([]);
+    buffered = 0;
+    await until(() => frames.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(frames.map((frame) => JSON.parse(frame).payload.data.price)).toEqual([
+      { symbol: 'FULL-B', price: 6 },
+      { symbol: 'FULL-A', price: 7 },
+    ]);
+    expect(fanout.stats().price).toMatchObject({ conflated: 5, framesSent: 2 });
+  });
+});
