@@ -14,6 +14,23 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * The node flags production starts the server with: those of the Dockerfile's `CMD ["node", ...,
  * "--import", "tsx", "src/main.ts"]`, so that the bench measures the server as it runs there.
  */
+/** The JWT secret of every bench server, so the load generators can sign their own tokens. */
+export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
+
+/** The environment of a TITAN server under the bench: on `redisUrl`, no demo feed, no per-user or per-IP limits in the way. */
+export function benchServerEnv(redisUrl: string): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JWT_SECRET: BENCH_SECRET,
+    DEMO_FEED: '0',
+    LOG_LEVEL: 'info',
+    MAX_CONNECTIONS_PER_USER: '100000',
+    WS_CONNECTS_PER_MINUTE: '1000000',
+  };
+}
+
 export function productionNodeFlags(): string[] {
   const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(`${ROOT}/Dockerfile`, 'utf8'))?.[1];
   const argv = cmd ? (JSON.parse(cmd) as string[]) : [];

@@ -40,7 +40,7 @@ import { parseArgs } from 'node:util';
 import { TokenService } from '../../src/auth/tokens.js';
 import type { ConnectCommand, LoadReport } from './load-generator.js';
 import { runStorm, STORM_CELLS, type StormCell, type StormResult } from './storm.js';
-import { hasTaskset, message, node, pidOf, productionNodeFlags, ROOT, startRedis, stop, waitForLine } from './processes.js';
+import { BENCH_SECRET, benchServerEnv, hasTaskset, message, node, pidOf, productionNodeFlags, ROOT, startRedis, stop, waitForLine } from './processes.js';
 import { cpuMicros, memory, resetPeak } from './proc-stats.js';
 
 interface Cell {
@@ -87,7 +87,6 @@ interface Result {
   closedConnections: number;
 }
 
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 /** PriceTick fields a delivery may carry; the load generator reads the first three. */
 const FIELDS = ['symbol', 'price', 'timestamp', 'bid', 'ask', 'volume', 'cursor'] as const;
 
@@ -162,16 +161,7 @@ function percentile(sorted: Float64Array, p: number): number {
 async function runCell(cell: Cell, target: Target, seconds: number): Promise<Result> {
   const { server: serverKind, encoding, perMessageDeflate } = TARGETS[target];
   const { url: redisUrl, child: redis } = await startRedis();
-  const serverEnv = {
-    REDIS_URL: redisUrl,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    JWT_SECRET: SECRET,
-    DEMO_FEED: '0',
-    LOG_LEVEL: 'info',
-    MAX_CONNECTIONS_PER_USER: '100000',
-    WS_CONNECTS_PER_MINUTE: '1000000',
-  };
+  const serverEnv = benchServerEnv(redisUrl);
   const server =
     serverKind === 'titan'
       ? node('src/main.ts', { ...serverEnv, NODE_FLAGS: process.env.TITAN_FLAGS ?? '' }, 0, { flags: productionNodeFlags() })
@@ -189,7 +179,7 @@ async function runCell(cell: Cell, target: Target, seconds: number): Promise<Res
       Array.from({ length: cell.perClient }, (_, k) => symbols[(client * cell.perClient + k) % symbols.length] as string),
     );
     loadGenerator = node('scripts/bench/load-generator.ts', {}, 1, { ipc: true });
-    const token = await new TokenService({ secret: SECRET }).issue('bench', ['trader'], '2h');
+    const token = await new TokenService({ secret: BENCH_SECRET }).issue('bench', ['trader'], '2h');
     // In two halves: the second half's growth is what one more idle connection costs, without the
     // one-time costs the first connections pay (compiled code, caches, the young generation's growth).
     const half = Math.ceil(subscriptions.length / 2);

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { TokenService } from '../../src/auth/tokens.js';
 import type { StormPublished } from './http-publisher.js';
 import type { ProbeReport } from './memory-probe.js';
-import { message, node, pidOf, productionNodeFlags, startRedis, stop, waitForLine } from './processes.js';
+import { BENCH_SECRET, benchServerEnv, message, node, pidOf, productionNodeFlags, startRedis, stop, waitForLine } from './processes.js';
 import { cpuMicros, memory, resetPeak } from './proc-stats.js';
 import type { StalledConnectCommand, StalledReport } from './stalled-clients.js';
 
@@ -96,7 +96,6 @@ export interface StormResult {
   wsConnections: number;
 }
 
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 const QUERY = 'subscription ($symbols: [String!]!) { price(symbols: $symbols) { symbol price timestamp } }';
 const MB = 2 ** 20;
 const mb = (bytes: number) => Number((bytes / MB).toFixed(1));
@@ -136,14 +135,7 @@ export async function runStorm(cell: StormCell, titanFlags: string): Promise<Sto
   const probeDir = mkdtempSync(join(tmpdir(), 'titan-storm-'));
   const probeOut = join(probeDir, 'probe.json');
   const env = {
-    REDIS_URL: redis.url,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    JWT_SECRET: SECRET,
-    DEMO_FEED: '0',
-    LOG_LEVEL: 'info',
-    MAX_CONNECTIONS_PER_USER: '100000',
-    WS_CONNECTS_PER_MINUTE: '1000000',
+    ...benchServerEnv(redis.url),
     // The storm is as fast as the instances accept: the per-publisher rate limit is not what is measured.
     PUBLISHES_PER_SECOND: '1000000',
     NODE_FLAGS: titanFlags,
@@ -162,7 +154,7 @@ export async function runStorm(cell: StormCell, titanFlags: string): Promise<Sto
     const pid = pidOf(serving);
     const port = Number(new URL(servingUrl).port);
     const probe = (): ProbeReport => JSON.parse(readFileSync(probeOut, 'utf8')) as ProbeReport;
-    const tokens = new TokenService({ secret: SECRET });
+    const tokens = new TokenService({ secret: BENCH_SECRET });
     // Let start-up settle (module loading, first GCs) before taking the idle figure.
     await sleep(2000);
     const idle = memory(pid).rss;
