@@ -15,6 +15,7 @@ import type WebSocket from 'ws';
 import type { Viewer } from '../auth/viewer.js';
 import { decodeCursor } from '../bus/cursor.js';
 import type { EventBus, Envelope, StreamPosition, Unsubscribe } from '../bus/event-bus.js';
+import { historyPages, ReplayHold, StreamPoint, type OverflowPolicy } from '../bus/resume.js';
 import { typedStreamError } from '../schema/stream-errors.js';
 import { planSubscription, type SubscriptionPlan } from '../schema/subscription-plan.js';
 import { isPacked, pack, packedNextHead } from './wire-format.js';
@@ -99,12 +100,12 @@ class Member implements AsyncIterableIterator<never> {
   pending: Map<string, Payload> | null = null;
   flushTimer: NodeJS.Timeout | null = null;
   /** Live frames that arrive while a resuming subscriber's history is replayed; null once live. */
-  backlog: HeldFrame[] | null = null;
+  backlog: ReplayHold<HeldFrame> | null = null;
   /**
    * Where a resumer's replay ended: a live event at or before it was replayed already (its live
    * delivery can arrive after the history showed it), so it is not sent again.
    */
-  replayedThrough: StreamPosition | null = null;
+  replayedThrough: StreamPoint | null = null;
   private waiter: { resolve: (result: IteratorResult<never>) => void; reject: (error: unknown) => void } | null = null;
   private outcome: { error: unknown } | 'done' | null = null;
 
@@ -261,7 +262,7 @@ export class LiveFanout {
     const member = new Member(group, socket, head, isPacked(socket) ? packedNextHead(id) : null, session, this.leave);
     // A resumer holds live frames from the moment it joins: what is published from now on is held,
     // what was published before is in the history it reads next.
-    if (plan.after) member.backlog = [];
+    if (plan.after) member.backlog = this.replayHold(plan.field);
     group.members.add(member);
     try {
       await group.ready;
@@ -328,7 +329,7 @@ export class LiveFanout {
     const counts = this.counts[group.plan.field];
     for (const member of group.members) {
       if (group.plan.visible && !group.plan.visible(member.session.viewer, envelope)) continue;
-      if (member.replayedThrough && alreadyReplayed(member.replayedThrough, envelope.position)) continue;
+      if (member.replayedThrough?.covers(envelope.position)) continue;
       if (member.backlog) {
         this.holdBack(member, { position: envelope.position, key: envelope.key, frame: payload.frameFor(member) });
         continue;
@@ -395,20 +396,20 @@ export class LiveFanout {
     member.fail(createGraphQLError(`${why}; reconnect and resume after the last cursor received`, { extensions: { code: 'SLOW_CONSUMER' } }));
   }
 
+  /** The hold of a resumer's live frames, bounded by the field's overflow policy (prices: newest per symbol). */
+  private replayHold(field: FanoutField): ReplayHold<HeldFrame> {
+    const policy: OverflowPolicy<HeldFrame> = field === 'price' ? { kind: 'conflate', keyOf: (held) => held.key } : { kind: 'disconnect' };
+    return new ReplayHold(this.options.replayBacklogLimit, policy, (count) => (this.counts.price.conflated += count));
+  }
+
   /** Holds a live frame for a member whose replay is running; bounded like any slow reader. */
   private holdBack(member: Member, held: HeldFrame): void {
-    const backlog = member.backlog as HeldFrame[];
-    backlog.push(held);
-    if (backlog.length <= this.options.replayBacklogLimit) return;
-    if (member.group.plan.field === 'signal') {
-      this.slowConsumer(member, `More than ${this.options.replayBacklogLimit} live events arrived while replaying`);
-      return;
+    try {
+      member.backlog?.hold(held);
+    } catch (error) {
+      this.counts.signal.slowConsumers += 1;
+      member.fail(typedStreamError(error));
     }
-    // Prices: the newest tick per symbol, in publish order.
-    const newest = new Map<string, HeldFrame>();
-    for (const frame of backlog) newest.set(frame.key, frame);
-    this.counts.price.conflated += backlog.length - newest.size;
-    member.backlog = [...newest.values()].sort((a, b) => a.position.offset - b.position.offset);
   }
 
   /**
@@ -420,13 +421,18 @@ export class LiveFanout {
     const { group } = member;
     const { plan } = group;
     const counts = this.counts[plan.field];
-    let position = after;
+    const point = new StreamPoint(after);
     try {
-      for (;;) {
-        const page = await this.options.bus.history(plan.field, plan.keys, position, this.options.historyPageSize ?? 500);
-        for (const envelope of page.envelopes) {
+      let first = true;
+      for await (const page of historyPages(this.options.bus, plan.field, plan.keys, after, this.options.historyPageSize ?? 500)) {
+        if (!first && plan.field === 'signal' && member.socket.bufferedAmount > this.options.maxBufferedBytes) {
+          this.slowConsumer(member, `More than ${this.options.maxBufferedBytes} bytes waited to be sent while replaying`);
+          return;
+        }
+        first = false;
+        for (const envelope of page) {
           if (member.ended) return;
-          position = envelope.position;
+          if (!point.admit(envelope.position)) continue;
           if (plan.accept && !plan.accept(envelope)) continue;
           if (plan.visible && !plan.visible(member.session.viewer, envelope)) continue;
           const result = (await execute({ ...group.args, rootValue: envelope })) as ExecutionResult;
@@ -434,23 +440,18 @@ export class LiveFanout {
           counts.replayed += 1;
           counts.framesSent += 1;
         }
-        if (page.complete || page.envelopes.length === 0) break;
-        if (plan.field === 'signal' && member.socket.bufferedAmount > this.options.maxBufferedBytes) {
-          this.slowConsumer(member, `More than ${this.options.maxBufferedBytes} bytes waited to be sent while replaying`);
-          return;
-        }
       }
     } catch (error) {
       member.fail(typedStreamError(error));
       return;
     }
-    const backlog = member.backlog;
+    const held = member.backlog?.release() ?? [];
     member.backlog = null;
-    member.replayedThrough = position;
-    if (member.ended || !backlog) return;
-    for (const held of backlog) {
-      if (alreadyReplayed(position, held.position)) continue;
-      this.write(member.socket, held.frame);
+    member.replayedThrough = point;
+    if (member.ended) return;
+    for (const frame of held) {
+      if (point.covers(frame.position)) continue;
+      this.write(member.socket, frame.frame);
       counts.framesSent += 1;
     }
   }
@@ -551,10 +552,6 @@ interface CorkableStream {
 
 /** ws keeps the socket's TCP stream as `_socket` (not typed, stable across ws versions). */
 type WebSocketWithStream = WebSocket & { _socket?: CorkableStream };
-
-function alreadyReplayed(through: StreamPosition, position: StreamPosition): boolean {
-  return position.epoch === through.epoch && position.offset <= through.offset;
-}
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
