@@ -8,7 +8,7 @@ import { BacktestRunner } from './domain/backtest-runner.js';
 import { startDemoMarket } from './domain/demo-market.js';
 import { findStrategy } from './domain/strategies.js';
 import { backgroundErrors, type Logger } from './logger.js';
-import { createMetrics } from './observability/metrics.js';
+import { createMetrics, type FanoutField, type FanoutStats } from './observability/metrics.js';
 import { MarketPublisher } from './publish/market-publisher.js';
 import { RedisIngest } from './publish/redis-ingest.js';
 import type { Services } from './schema/context.js';
@@ -19,7 +19,7 @@ import { createHttpRoutes } from './transport/http.js';
 import { HttpServer } from './transport/http-server.js';
 import { logRequests } from './transport/request-log.js';
 import { trustedProxies } from './transport/client-address.js';
-import { LiveFanout, type FanoutField, type FanoutStats } from './transport/live-fanout.js';
+import { LiveFanout } from './transport/live-fanout.js';
 import { attachWebSocketTransport } from './transport/ws.js';
 
 export interface DevTokens {

@@ -3,7 +3,23 @@ import type { DeliveryMeter } from '../bus/delivery-stream.js';
 import type { Envelope, Topic } from '../bus/event-bus.js';
 import { INGEST_TYPES, REJECT_REASONS, type IngestType, type RejectReason } from '../publish/ingest-entry.js';
 import type { IngestMeter } from '../publish/redis-ingest.js';
-import type { FanoutField, FanoutStats } from '../transport/live-fanout.js';
+
+/** The subscription fields served by the shared fan-out: `price` and `signal` over WebSocket, live or resumed. */
+export type FanoutField = 'price' | 'signal';
+
+/** Cumulative figures of one field's shared fan-out, read at scrape time. */
+export interface FanoutStats {
+  groups: number;
+  members: number;
+  /** Frames handed to sockets. */
+  framesSent: number;
+  /** Price frames replaced by a newer tick of the same symbol while a socket was full. */
+  conflated: number;
+  /** Signal subscriptions ended with SLOW_CONSUMER. */
+  slowConsumers: number;
+  /** Events read from history for resuming subscribers. */
+  replayed: number;
+}
 
 /** The subscription fields, each served by a stream of the topic of the same name. */
 export type SubscriptionField = 'price' | 'signal' | 'backtestProgress';

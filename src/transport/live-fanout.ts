@@ -16,12 +16,11 @@ import type { Viewer } from '../auth/viewer.js';
 import { decodeCursor } from '../bus/cursor.js';
 import type { EventBus, Envelope, StreamPosition, Unsubscribe } from '../bus/event-bus.js';
 import { historyPages, ReplayHold, StreamPoint, type OverflowPolicy } from '../bus/resume.js';
+import type { FanoutField, FanoutStats } from '../observability/metrics.js';
 import { typedStreamError } from '../schema/stream-errors.js';
 import { planSubscription, type SubscriptionPlan } from '../schema/subscription-plan.js';
 import { isPacked, pack, packedNextHead } from './wire-format.js';
 
-/** The subscription fields served by the shared path: `price` and `signal` over WebSocket, live or resumed. */
-export type FanoutField = 'price' | 'signal';
 
 export interface LiveFanoutOptions {
   bus: EventBus;
@@ -60,20 +59,6 @@ export type FanoutPlan = SubscriptionPlan<FanoutField> & {
   /** The variable that carries `after`: left out of the group key, every resumer has its own. */
   afterVariable: string | null;
 };
-
-/** Cumulative figures of one field's shared path, read at scrape time. */
-export interface FanoutStats {
-  groups: number;
-  members: number;
-  /** Frames handed to sockets. */
-  framesSent: number;
-  /** Price frames replaced by a newer tick of the same symbol while a socket was full. */
-  conflated: number;
-  /** Signal subscriptions ended with SLOW_CONSUMER. */
-  slowConsumers: number;
-  /** Events read from history for resuming subscribers. */
-  replayed: number;
-}
 
 /** A live frame held back while its subscriber's history is replayed. */
 interface HeldFrame {
