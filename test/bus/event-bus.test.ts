@@ -256,6 +256,35 @@ describe('redis event bus across processes', () => {
     await expect(b.publish('price', uniqueKey(), tick('X', 1))).rejects.toThrow();
   });
 
+  it('ends its listeners with CURSOR_EXPIRED and starts a new epoch when the history went back in time', async () => {
+    // Its own key prefix: the test rewinds a topic's offset counter, which other tests share.
+    const prefix = `rewound${process.pid}`;
+    const a = await RedisEventBus.connect({ url: redis.url, prefix, timeouts: REDIS_TIMEOUT_DEFAULTS, onError: () => {} });
+    opened.push(a);
+    const key = uniqueKey();
+    const received = collector<'price'>();
+    const lost: Error[] = [];
+    await a.subscribe('price', key, received.listener, (error) => lost.push(error));
+    for (let i = 1; i <= 5; i += 1) await a.publish('price', key, tick(key, i));
+    await received.waitFor(5);
+    const epoch = await redis.client.get(`${prefix}:epoch`);
+    // What a replica promoted before it received the last three writes holds: offsets 1 and 2.
+    await redis.client.set(`${prefix}:price:offset`, '2');
+    const stream = `${prefix}:price:stream:${key}`;
+    const kept = (await redis.client.xrange(stream, '-', '2-0')) as [string, string[]][];
+    await redis.client.del(stream);
+    for (const [id, fields] of kept) await redis.client.xadd(stream, id, ...fields);
+    await redis.client.client('KILL', 'TYPE', 'pubsub');
+    const deadline = Date.now() + 5000;
+    while (lost.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(lost.map((error) => (error as { code?: string }).code)).toEqual(['CURSOR_EXPIRED']);
+    // Offsets 3 to 5 will be given again, to other events: every cursor of the old history is refused.
+    expect(await redis.client.get(`${prefix}:epoch`)).not.toBe(epoch);
+    const next = await a.publish('price', key, tick(key, 6));
+    expect(next.position.offset).toBe(3);
+    expect((await received.waitFor(6)).at(-1)?.payload.price).toBe(6);
+  });
+
   it('recovers events published while its subscriber connection was cut, once each and in order', async () => {
     const a = await RedisEventBus.connect({ url: redis.url, timeouts: REDIS_TIMEOUT_DEFAULTS, onError: () => {} });
     const b = await RedisEventBus.connect({ url: redis.url, timeouts: REDIS_TIMEOUT_DEFAULTS, onError: () => {} });
