@@ -237,7 +237,8 @@ describe('Redis away', () => {
     await sleep(500);
     await redis.restart();
     const storedBeforeRestart = stored.length;
-    await sleep(500);
+    // The producer reconnects by itself; under load that can take longer than any fixed pause.
+    await waitFor('entries added after the restart', () => stored.length > storedBeforeRestart);
     adding = false;
     await adder;
     expect(stored.length).toBeGreaterThan(storedBeforeRestart);
