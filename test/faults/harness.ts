@@ -156,7 +156,8 @@ export const FAULTS: Record<string, Fault> = {
         },
         async inject() {
           // Everything written so far is on the replica: the failover loses nothing the test relies on.
-          await sentinel.master.client.call('WAIT', '1', '2000');
+          const deadline = Date.now() + 10_000;
+          while (Number(await sentinel.master.client.call('WAIT', '1', '1000')) < 1 && Date.now() < deadline);
           await sentinel.master.kill();
         },
         async recover() {
