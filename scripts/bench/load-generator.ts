@@ -80,7 +80,8 @@ function onTextFrame(data: WebSocket.RawData, last: Map<string, number>): void {
   if (t < 0) return;
   const s = text.indexOf('"symbol":"');
   const symbol = text.slice(s + 10, text.indexOf('"', s + 10));
-  const p = text.indexOf('"price":');
+  // After the symbol: the first `"price":` is the field's name (`"price":{`), not the tick's price.
+  const p = text.indexOf('"price":', s);
   const seq = Number.parseFloat(text.slice(p + 8, text.indexOf(',', p + 8)));
   record(symbol, seq, text.slice(t + 13, t + 37), last);
 }
