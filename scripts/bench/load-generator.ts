@@ -1,21 +1,27 @@
 /**
- * The load generator: N plain `ws` clients speaking graphql-transport-ws, in JSON text frames or
- * MessagePack binary frames, each subscribed to the prices of some symbols. It parses as little as
- * it can (in JSON, the publish time and the sequence number sit at known places in each frame) so
- * that it measures the server, not itself. Driven over IPC by run.ts: `connect` → `connected`,
- * `measure` → (after `stop`) `report`.
+ * The load generator: N clients, each subscribed to the prices of some symbols, either plain `ws`
+ * clients speaking graphql-transport-ws in JSON text frames or MessagePack binary frames, or
+ * Server-Sent Events streams (sse-clients.ts). It parses as little as it can (in JSON, the publish
+ * time and the sequence number sit at known places in each frame or event) so that it measures the
+ * server, not itself. Driven over IPC by run.ts: `connect` → `connected`, `measure` → (after `stop`)
+ * `report`.
  */
+import type { ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { MSGPACK_PROTOCOL, pack, unpack } from '../../src/transport/wire-format.js';
+import { openEventStreams } from './sse-clients.js';
 
 export interface ConnectCommand {
   type: 'connect';
+  /** `ws://…/graphql` for WebSockets, `http://…/graphql` for SSE. */
   url: string;
   token: string;
   /** Per client, the symbols it subscribes to. */
   subscriptions: string[][];
   query: string;
+  /** `sse`: one `POST` per client answered with an event stream, in JSON (encoding and perMessageDeflate do not apply). */
+  transport: 'ws' | 'sse';
   /** `msgpack`: offer graphql-transport-ws+msgpack and speak MessagePack. */
   encoding: 'json' | 'msgpack';
   /** Offer permessage-deflate (it is used if the server accepts it). */
@@ -33,7 +39,8 @@ export interface LoadReport {
   closed: number;
   /**
    * Bytes read from the clients' TCP connections while measuring: WebSocket frames with their
-   * headers, as compressed on the wire where permessage-deflate is on.
+   * headers, as compressed on the wire where permessage-deflate is on; SSE events with their
+   * chunked-encoding framing and keep-alive comments.
    */
   bytes: number;
 }
@@ -45,7 +52,8 @@ interface Delivery {
 
 const MAX_SAMPLES = 2_000_000;
 let sockets: WebSocket[] = [];
-// The TCP connections under the WebSockets, for the bytes that really crossed the wire.
+let streams: ClientRequest[] = [];
+// The TCP connections under the WebSockets and event streams, for the bytes that really crossed the wire.
 const connections: Socket[] = [];
 let measuring = false;
 let deliveries = 0;
@@ -73,9 +81,17 @@ function onPackedFrame(data: WebSocket.RawData, last: Map<string, number>): void
 }
 
 function onTextFrame(data: WebSocket.RawData, last: Map<string, number>): void {
-  if (!measuring) return;
-  const text = data.toString();
+  if (measuring) onJson(data.toString(), last);
+}
+
+/** An SSE event: keep-alive comments and `event: complete` carry no timestamp and are passed over. */
+function onEvent(text: string, last: Map<string, number>): void {
+  if (measuring) onJson(text, last);
+}
+
+function onJson(text: string, last: Map<string, number>): void {
   // {"id":"1","type":"next","payload":{"data":{"price":{"symbol":"S","price":123,"timestamp":"..."}}}}
+  // or over SSE: event: next\ndata: {"data":{"price":{"symbol":"S","price":123,"timestamp":"..."}}}
   const t = text.indexOf('"timestamp":"');
   if (t < 0) return;
   const s = text.indexOf('"symbol":"');
@@ -86,7 +102,25 @@ function onTextFrame(data: WebSocket.RawData, last: Map<string, number>): void {
   record(symbol, seq, text.slice(t + 13, t + 37), last);
 }
 
-async function connect({ url, token, subscriptions, query, encoding, perMessageDeflate }: ConnectCommand): Promise<void> {
+async function connect(command: ConnectCommand): Promise<void> {
+  if (command.transport === 'sse') {
+    const { url, token, subscriptions, query } = command;
+    const opened = await openEventStreams({
+      url,
+      token,
+      subscriptions,
+      query,
+      listener: () => {
+        const last = new Map<string, number>();
+        return (event) => onEvent(event, last);
+      },
+      onConnection: (connection) => connections.push(connection),
+      onClose: () => (closed += 1),
+    });
+    streams.push(...opened);
+    return;
+  }
+  const { url, token, subscriptions, query, encoding, perMessageDeflate } = command;
   const packed = encoding === 'msgpack';
   const encode = (message: object) => (packed ? pack(message) : JSON.stringify(message));
   const onFrame = packed ? onPackedFrame : onTextFrame;
@@ -156,7 +190,9 @@ process.on('message', async (message: { type: string } & Partial<ConnectCommand>
     });
   } else if (message.type === 'close') {
     for (const socket of sockets) socket.terminate();
+    for (const stream of streams) stream.destroy();
     sockets = [];
+    streams = [];
     process.exit(0);
   }
 });

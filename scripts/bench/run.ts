@@ -11,6 +11,9 @@
  * Targets:
  * - titan: TITAN Realtime (src/main.ts), clients on JSON text frames.
  * - titan-msgpack: the same server, clients on graphql-transport-ws+msgpack (binary frames).
+ * - titan-sse: the same server, clients on Server-Sent Events as the web client's SSE transport
+ *   (sse-clients.ts): one `POST /graphql` with `Accept: text/event-stream` per client, each on a
+ *   TCP connection of its own.
  * - raw: a bare `ws` broadcast of pre-serialized JSON frames (raw-ws-server.ts), the baseline.
  * - raw-deflate: that broadcast with permessage-deflate on every frame (server and clients), to
  *   see what compression costs in CPU and saves in bytes on this stack.
@@ -26,7 +29,7 @@
  *        storm-readers,storm-idle | --clients=N --rate=R
  *        --seconds=T (default 10) --symbols=K (symbols in all) --per-client=M (symbols per client)
  *        --ticks=N --publishers=P (storm cells)
- *        --targets=titan,titan-msgpack,raw,raw-deflate (default titan,raw) --out=bench-results/bench.json
+ *        --targets=titan,titan-msgpack,titan-sse,raw,raw-deflate (default titan,raw) --out=bench-results/bench.json
  *        --fields=symbol,price,timestamp (the payload's shape: any of PriceTick's symbol, price,
  *        timestamp, bid, ask, volume, cursor; the first three always)
  * TITAN servers run with the node flags of the Dockerfile's CMD (productionNodeFlags), as in production.
@@ -53,11 +56,12 @@ interface Cell {
 
 /** How each target is run: which server, and how its clients speak. */
 const TARGETS = {
-  titan: { server: 'titan', encoding: 'json', perMessageDeflate: false },
-  'titan-msgpack': { server: 'titan', encoding: 'msgpack', perMessageDeflate: false },
-  raw: { server: 'raw', encoding: 'json', perMessageDeflate: false },
-  'raw-deflate': { server: 'raw', encoding: 'json', perMessageDeflate: true },
-} as const satisfies Record<string, { server: 'titan' | 'raw' } & Pick<ConnectCommand, 'encoding' | 'perMessageDeflate'>>;
+  titan: { server: 'titan', transport: 'ws', encoding: 'json', perMessageDeflate: false },
+  'titan-msgpack': { server: 'titan', transport: 'ws', encoding: 'msgpack', perMessageDeflate: false },
+  'titan-sse': { server: 'titan', transport: 'sse', encoding: 'json', perMessageDeflate: false },
+  raw: { server: 'raw', transport: 'ws', encoding: 'json', perMessageDeflate: false },
+  'raw-deflate': { server: 'raw', transport: 'ws', encoding: 'json', perMessageDeflate: true },
+} as const satisfies Record<string, { server: 'titan' | 'raw' } & Pick<ConnectCommand, 'transport' | 'encoding' | 'perMessageDeflate'>>;
 type Target = keyof typeof TARGETS;
 
 interface Result {
@@ -159,7 +163,7 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 async function runCell(cell: Cell, target: Target, seconds: number): Promise<Result> {
-  const { server: serverKind, encoding, perMessageDeflate } = TARGETS[target];
+  const { server: serverKind, transport, encoding, perMessageDeflate } = TARGETS[target];
   const { url: redisUrl, child: redis } = await startRedis();
   const serverEnv = benchServerEnv(redisUrl);
   const server =
@@ -170,7 +174,8 @@ async function runCell(cell: Cell, target: Target, seconds: number): Promise<Res
   let publisher: ChildProcess | undefined;
   try {
     const line = await waitForLine(server, serverKind === 'titan' ? 'TITAN Realtime listening' : 'raw ws listening');
-    const url = (JSON.parse(line) as { url: string }).url.replace(/^http/, 'ws');
+    const httpUrl = (JSON.parse(line) as { url: string }).url;
+    const url = transport === 'sse' ? httpUrl : httpUrl.replace(/^http/, 'ws');
     const serverPid = pidOf(server);
     const idleBefore = memory(serverPid).rss;
 
@@ -185,7 +190,7 @@ async function runCell(cell: Cell, target: Target, seconds: number): Promise<Res
     const half = Math.ceil(subscriptions.length / 2);
     const connect = async (part: string[][]) => {
       const connected = message(loadGenerator as ChildProcess, 'connected');
-      loadGenerator?.send({ type: 'connect', url, token, subscriptions: part, query: QUERY, encoding, perMessageDeflate } satisfies ConnectCommand);
+      loadGenerator?.send({ type: 'connect', url, token, subscriptions: part, query: QUERY, transport, encoding, perMessageDeflate } satisfies ConnectCommand);
       await connected;
       return memory(serverPid).rss;
     };
