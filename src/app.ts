@@ -8,18 +8,19 @@ import { BacktestRunner } from './domain/backtest-runner.js';
 import { startDemoMarket } from './domain/demo-market.js';
 import { findStrategy } from './domain/strategies.js';
 import { backgroundErrors, type Logger } from './logger.js';
-import { createMetrics, type FanoutField, type FanoutStats } from './observability/metrics.js';
+import { createMetrics, type FanoutStats } from './observability/metrics.js';
 import { MarketPublisher } from './publish/market-publisher.js';
 import { RedisIngest } from './publish/redis-ingest.js';
 import type { Services } from './schema/context.js';
+import type { SubscriptionField } from './schema/subscription-plan.js';
 import { MemoryBacktestStore } from './store/memory-backtest-store.js';
 import { RedisBacktestStore } from './store/redis-backtest-store.js';
 import { createGraphQLHandler } from './transport/graphql-handler.js';
 import { createHttpRoutes } from './transport/http.js';
 import { HttpServer } from './transport/http-server.js';
 import { logRequests } from './transport/request-log.js';
-import { trustedProxies } from './transport/client-address.js';
-import { LiveFanout } from './transport/live-fanout.js';
+import { LiveFanout } from './transport/fanout/live-fanout.js';
+import { createSseTransport } from './transport/sse.js';
 import { attachWebSocketTransport } from './transport/ws.js';
 
 export interface DevTokens {
@@ -36,7 +37,7 @@ export interface App {
   /** Ready-made tokens when the secret was generated for this run (development), else null. */
   readonly devTokens: DevTokens | null;
   /** What the process holds open, to check that nothing leaks. */
-  stats(): { bus: { channels: number; listeners: number }; fanout: Record<FanoutField, FanoutStats> };
+  stats(): { bus: { channels: number; listeners: number }; fanout: Record<SubscriptionField, FanoutStats> };
 }
 
 const CLIENT_DIR = fileURLToPath(new URL('../client/dist', import.meta.url));
@@ -49,100 +50,66 @@ const CLIENT_DIR = fileURLToPath(new URL('../client/dist', import.meta.url));
 export async function buildApp(config: Config, logger: Logger): Promise<App> {
   const onError = backgroundErrors(logger);
   const metrics = createMetrics();
-  const bus = openBus({
-    redisUrl: config.redisUrl,
-    historyMaxLen: config.historyMaxLen,
-    redis: config.redis,
-    log: logger,
-    onError,
-    onPublished: metrics.published,
-  });
-  const redisStore = config.redisUrl
-    ? new RedisBacktestStore({ url: config.redisUrl, timeouts: config.redis, log: logger, onError })
-    : null;
+  const { redisUrl, timeouts } = config.bus;
+  const bus = openBus({ ...config.bus, log: logger, onError, onPublished: metrics.published });
+  const redisStore = redisUrl ? new RedisBacktestStore({ redisUrl, timeouts, log: logger, onError }) : null;
   const backtestStore: BacktestStore = redisStore ?? new MemoryBacktestStore();
   const backtests = new BacktestRunner({
+    ...config.backtests,
     bus,
     store: backtestStore,
-    barsPerSecond: config.backtestBarsPerSecond,
-    concurrency: config.backtestConcurrency,
-    retryMs: config.redis.retryMaxDelayMs,
+    retryMaxDelayMs: timeouts.retryMaxDelayMs,
     onError,
   });
   backtests.start();
   const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
-  const ingest = config.redisUrl
-    ? RedisIngest.start({ url: config.redisUrl, timeouts: config.redis, publisher, meter: metrics.ingestMeter, log: logger, onError })
+  const ingest = redisUrl
+    ? RedisIngest.start({ redisUrl, timeouts, publisher, meter: metrics.ingestMeter, log: logger, onError })
     : null;
   const services: Services = {
     bus,
     publisher,
     backtests,
     backtestStore,
-    feedSymbols: config.feedSymbols,
-    subscriptionQueueLimit: config.subscriptionQueueLimit,
+    feed: config.feed,
     symbolsPerSubscription: config.limits.symbolsPerSubscription,
+    subscriptionQueueLimit: config.limits.subscriptionQueueLimit,
     deliveryMeters: metrics.deliveryMeters,
   };
-  const tokens = new TokenService({
-    secret: config.jwtSecret,
-    publicKey: config.jwtPublicKey,
-    issuer: config.jwtIssuer,
-    audience: config.jwtAudience,
-    clockSkewSeconds: config.jwtClockSkewSeconds,
-  });
-  const devTokens = config.devTokens ? await issueDevTokens(tokens) : null;
+  const tokens = new TokenService(config.auth);
+  const devTokens = config.auth.devTokens ? await issueDevTokens(tokens) : null;
 
   const graphql = createGraphQLHandler({
     services,
     tokens,
-    production: config.production,
-    graphiql: config.graphiql,
+    server: config.server,
+    http: config.http,
+    limits: config.limits,
     graphiqlToken: devTokens?.publisher ?? null,
-    introspection: config.introspection,
-    queryLimits: {
-      maxDepth: config.limits.maxQueryDepth,
-      maxAliases: config.limits.maxQueryAliases,
-      maxFields: config.limits.maxQueryFields,
-      maxTokens: config.limits.maxQueryTokens,
-    },
-    mutationRates: {
-      mutationsPerSecond: config.limits.mutationsPerSecond,
-      publishesPerSecond: config.limits.publishesPerSecond,
-    },
-    allowedOrigins: config.allowedOrigins,
     logger,
   });
+  const fanout = new LiveFanout({
+    context: services,
+    ws: config.ws,
+    limits: config.limits,
+    onSent: metrics.fanoutSent,
+    onError,
+  });
+  const sse = createSseTransport({ graphql, tokens, fanout, allowedOrigins: config.http.allowedOrigins });
   const routes = createHttpRoutes({
-    graphql,
+    graphql: sse.handle,
     clientDir: CLIENT_DIR,
     devToken: devTokens?.trader ?? null,
     // Ready once Redis answers every connection and this instance hears cancel requests of other ones.
     isReady: () => bus.isHealthy() && (redisStore?.isHealthy() ?? true) && backtests.isListening(),
-    maxBodyBytes: config.limits.httpMaxBodyBytes,
-    allowedOrigins: config.allowedOrigins,
+    http: config.http,
     metrics: metrics.registry,
-    metricsToken: config.metricsToken ?? null,
   });
   const http = new HttpServer(logRequests(logger, routes));
-  const fanout = new LiveFanout({
-    bus,
-    maxSymbols: config.limits.symbolsPerSubscription,
-    maxBufferedBytes: config.limits.wsMaxBufferedBytes,
-    writeDelayMs: config.wsWriteDelayMs,
-    replayBacklogLimit: config.subscriptionQueueLimit,
-    onSent: metrics.fanoutSent,
-    onError,
-  });
   const ws = attachWebSocketTransport(http.server, graphql, tokens, {
-    keepAliveMs: config.wsKeepAliveMs,
-    maxPayloadBytes: config.limits.wsMaxPayloadBytes,
-    connectionInitWaitTimeoutMs: config.limits.connectionInitTimeoutMs,
-    maxOperationsPerConnection: config.limits.subscriptionsPerConnection,
-    maxConnectionsPerUser: config.limits.connectionsPerUser,
-    connectsPerMinute: config.limits.connectsPerMinute,
-    allowedOrigins: config.allowedOrigins,
-    trustedProxies: trustedProxies(config.trustedProxies),
+    ws: config.ws,
+    limits: config.limits,
+    http: config.http,
     fanout,
     onInternalError: (error, connId) => logger.error({ err: error, connId }, 'websocket internal error'),
     logger,
@@ -154,25 +121,19 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     fanout: () => fanout.stats(),
     redisUp: redisStore ? { bus: () => bus.isHealthy(), store: () => redisStore.isHealthy() } : null,
   });
-  const market = config.demoFeed
-    ? startDemoMarket({
-        bus,
-        publisher,
-        symbols: config.feedSymbols,
-        ticksPerSecond: config.feedTicksPerSecond,
-        retryMs: config.redis.retryMaxDelayMs,
-        onError,
-      })
+  const market = config.feed.enabled
+    ? startDemoMarket({ ...config.feed, bus, publisher, retryMaxDelayMs: timeouts.retryMaxDelayMs, onError })
     : null;
 
   let stopping: Promise<void> | null = null;
   return {
     devTokens,
-    async start(port = config.port) {
-      const bound = await http.listen(port, config.host);
-      const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${bound}`;
+    async start(port = config.server.port) {
+      const { host } = config.server;
+      const bound = await http.listen(port, host);
+      const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${bound}`;
       logger.info(
-        { url: `${url}/graphql`, bus: config.redisUrl ? `redis ${redactUrl(config.redisUrl)}` : 'memory', demoFeed: config.demoFeed },
+        { url: `${url}/graphql`, bus: redisUrl ? `redis ${redactUrl(redisUrl)}` : 'memory', demoFeed: config.feed.enabled },
         'TITAN Realtime listening',
       );
       return url;
@@ -187,7 +148,8 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
         market?.stop();
         await ingest?.stop();
         await ws.dispose().catch(onError);
-        await http.close(config.shutdownTimeoutMs / 2);
+        sse.dispose();
+        await http.close(config.server.shutdownTimeoutMs / 2);
         await backtests.stop();
         await bus.close();
         await backtestStore.close();

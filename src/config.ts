@@ -9,13 +9,27 @@ import { trustedProxies } from './transport/client-address.js';
  * variable and the value it had, never a silent fallback.
  */
 
-/** How long Redis may take, when `REDIS_*_TIMEOUT_MS` and `REDIS_RETRY_MAX_DELAY_MS` are not set. */
-export const REDIS_TIMEOUT_DEFAULTS: RedisTimeouts = { commandTimeoutMs: 2000, connectTimeoutMs: 3000, retryMaxDelayMs: 1000 };
-
 export const DEFAULT_SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD', 'AAPL', 'MSFT'] as const;
 
-
+/**
+ * Every knob, grouped by what it governs. Modules take a group as it is (or option fields named as its
+ * fields) and have no defaults of their own: a knob's default is the one given here.
+ */
 export interface Config {
+  server: ServerConfig;
+  auth: AuthConfig;
+  http: HttpConfig;
+  ws: WsConfig;
+  limits: Limits;
+  bus: BusConfig;
+  feed: FeedConfig;
+  backtests: BacktestsConfig;
+  /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. @default "info" */
+  logLevel: LogLevel;
+}
+
+/** Where the process listens, what it shows of itself, how long it takes to stop. */
+export interface ServerConfig {
   /** `PORT`: TCP port of HTTP, SSE and WebSocket on `/graphql`. @default 4000 */
   port: number;
   /** `HOST`: interface to listen on. @default "0.0.0.0" */
@@ -25,25 +39,39 @@ export interface Config {
    * GraphiQL, introspection and dev tokens off.
    */
   production: boolean;
+  /** `INTROSPECTION`: answer schema introspection. @default true, false in production */
+  introspection: boolean;
+  /** `GRAPHIQL`: serve GraphiQL on a browser GET of `/graphql`. @default true, false in production */
+  graphiql: boolean;
+  /** `SHUTDOWN_TIMEOUT_MS`: on SIGTERM, how long in-flight work may take before the process exits. @default 10000 */
+  shutdownTimeoutMs: number;
+}
+
+/** How tokens are verified (`TokenService`). */
+export interface AuthConfig {
   /**
    * `JWT_SECRET`: HS256 secret, at least 32 characters. Without it and without `JWT_PUBLIC_KEY`
    * outside production, a random one is made for the run and ready-to-use tokens are logged.
    * Undefined when only `JWT_PUBLIC_KEY` verifies tokens.
    */
-  jwtSecret: string | undefined;
-  /** True when the secret was made for this run: `/dev/token` and GraphiQL hand out dev tokens. */
-  devTokens: boolean;
+  secret: string | undefined;
   /**
    * `JWT_PUBLIC_KEY`: verify RS256/ES256 tokens with this key: PEM text (`-----BEGIN PUBLIC KEY-----`)
    * or the path of a PEM or JWKS (`{"keys": [...]}`) file.
    */
-  jwtPublicKey: string | undefined;
+  publicKey: string | undefined;
   /** `JWT_ISSUER`: when set, tokens must carry this `iss`. */
-  jwtIssuer: string | undefined;
+  issuer: string | undefined;
   /** `JWT_AUDIENCE`: when set, tokens must carry this `aud`. */
-  jwtAudience: string | undefined;
+  audience: string | undefined;
   /** `JWT_CLOCK_SKEW_S`: tolerance in seconds for `exp` and `nbf`. @default 30 */
-  jwtClockSkewSeconds: number;
+  clockSkewSeconds: number;
+  /** True when the secret was made for this run: `/dev/token` and GraphiQL hand out dev tokens. */
+  devTokens: boolean;
+}
+
+/** Who may call over HTTP (WebSockets open with an HTTP request too) and how large a request may be. */
+export interface HttpConfig {
   /**
    * `ALLOWED_ORIGINS`: comma-separated origins (`https://desk.example.com`) allowed to open
    * WebSockets and make CORS requests, or `*`. The page's own origin is always allowed; requests
@@ -56,57 +84,8 @@ export interface Config {
    * limit and the logs); from any other peer the header is ignored. @default none
    */
   trustedProxies: string[];
-  /** `INTROSPECTION`: answer schema introspection. @default true, false in production */
-  introspection: boolean;
-  /** Limits on what one client may send or hold; see `Limits`. */
-  limits: Limits;
-  /**
-   * `REDIS_URL`: use Redis as the event bus. `redis://` or `rediss://` for one server,
-   * `redis+sentinel://host:port[,host:port…]/<master name>` to follow the master that Redis Sentinel
-   * names (see `bus/redis-connection.ts`). Unset: in-memory bus.
-   */
-  redisUrl: string | undefined;
-  /**
-   * How long any Redis call may take (`REDIS_COMMAND_TIMEOUT_MS`, @default 2000), a connection attempt
-   * (`REDIS_CONNECT_TIMEOUT_MS`, @default 3000) and the longest pause between reconnect attempts,
-   * also the `retryAfterMs` clients are told while Redis is unavailable (`REDIS_RETRY_MAX_DELAY_MS`,
-   * @default 1000).
-   */
-  redis: RedisTimeouts;
-  /** `DEMO_FEED`: run the simulated market feed and the signal engine in this process. @default true */
-  demoFeed: boolean;
-  /** `FEED_SYMBOLS`: comma-separated symbols of the demo feed. @default BTC-USD,ETH-USD,SOL-USD,AAPL,MSFT */
-  feedSymbols: string[];
-  /** `FEED_TICKS_PER_SECOND`: ticks per second per symbol, 0.1 to 1000. @default 4 */
-  feedTicksPerSecond: number;
-  /** `BACKTEST_BARS_PER_SECOND`: pace of a backtest run (0 = as fast as the CPU allows). @default 25000 */
-  backtestBarsPerSecond: number;
-  /** `BACKTEST_CONCURRENCY`: backtests running at once in this process; more wait as QUEUED. @default 2 */
-  backtestConcurrency: number;
-  /** `GRAPHIQL`: serve GraphiQL on a browser GET of `/graphql`. @default true, false in production */
-  graphiql: boolean;
-  /**
-   * `HISTORY_MAX_LEN`: events kept per topic key (per symbol, strategy, backtest): how far back a
-   * cursor can resume. @default 1000
-   */
-  historyMaxLen: number;
-  /**
-   * `SUBSCRIPTION_QUEUE_LIMIT`: live events that may wait for one slow subscriber. Past it, prices
-   * are conflated (latest per symbol) and signal/backtest subscribers are disconnected. @default 500
-   */
-  subscriptionQueueLimit: number;
-  /** `WS_KEEPALIVE_MS`: WebSocket ping interval; a peer silent for as long again is dropped. @default 12000 */
-  wsKeepAliveMs: number;
-  /**
-   * `WS_WRITE_DELAY_MS`: how long frames of the shared path may wait to be written together. 0: until
-   * the current task (one read from Redis, say) is done, with no added latency. A few ms trade that
-   * much latency for fewer writes (less CPU) when each socket gets many events per second. @default 0
-   */
-  wsWriteDelayMs: number;
-  /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. @default "info" */
-  logLevel: LogLevel;
-  /** `SHUTDOWN_TIMEOUT_MS`: on SIGTERM, how long in-flight work may take before the process exits. @default 10000 */
-  shutdownTimeoutMs: number;
+  /** `HTTP_MAX_BODY_BYTES`: largest HTTP request body accepted (413 above). @default 262144 */
+  maxBodyBytes: number;
   /**
    * `METRICS_TOKEN`: when set, `/metrics` requires `Authorization: Bearer <METRICS_TOKEN>`; at least
    * 16 characters, no spaces. Unset: `/metrics` is open (keep it off the public network).
@@ -114,19 +93,44 @@ export interface Config {
   metricsToken: string | undefined;
 }
 
-export interface Limits {
-  /** `WS_MAX_PAYLOAD_BYTES`: largest WebSocket message accepted; larger closes the socket with 1009. @default 65536 */
-  wsMaxPayloadBytes: number;
-  /** `HTTP_MAX_BODY_BYTES`: largest HTTP request body accepted (413 above). @default 262144 */
-  httpMaxBodyBytes: number;
+/** How WebSocket connections are kept and written to. */
+export interface WsConfig {
+  /** `WS_KEEPALIVE_MS`: WebSocket ping interval; a peer silent for as long again is dropped. @default 12000 */
+  keepAliveMs: number;
   /** `WS_INIT_TIMEOUT_MS`: time to send `connection_init` before the socket is closed with 4408. @default 3000 */
   connectionInitTimeoutMs: number;
+  /** `WS_MAX_PAYLOAD_BYTES`: largest WebSocket message accepted; larger closes the socket with 1009. @default 65536 */
+  maxPayloadBytes: number;
+  /**
+   * `WS_MAX_BUFFERED_BYTES`: bytes that may wait in one connection's send buffer (a WebSocket, or an
+   * SSE response) on the shared path of live subscriptions; past it the connection gets the newest tick
+   * per symbol until it drains, and its signal and backtest progress subscriptions end with
+   * SLOW_CONSUMER (a WebSocket then closes with 4008). @default 262144
+   */
+  maxBufferedBytes: number;
+  /**
+   * `WS_WRITE_DELAY_MS`: how long frames of the shared path may wait to be written together. 0: until
+   * the current task (one read from Redis, say) is done, with no added latency. A few ms trade that
+   * much latency for fewer writes (less CPU) when each socket gets many events per second. @default 0
+   */
+  writeDelayMs: number;
+}
+
+/** What one client may send or hold. */
+export interface Limits {
   /** `MAX_SUBSCRIPTIONS_PER_CONNECTION`: operations open at once on one WebSocket. @default 100 */
   subscriptionsPerConnection: number;
   /** `MAX_CONNECTIONS_PER_USER`: WebSockets one user (`sub`) may hold on one instance (4429 above). @default 20 */
   connectionsPerUser: number;
+  /** `WS_CONNECTS_PER_MINUTE`: WebSocket connection attempts per client IP (429 above). @default 120 */
+  connectsPerMinute: number;
   /** `MAX_SYMBOLS_PER_SUBSCRIPTION`: symbols one `price`/`signal` subscription may name. @default 50 */
   symbolsPerSubscription: number;
+  /**
+   * `SUBSCRIPTION_QUEUE_LIMIT`: live events that may wait for one slow subscriber. Past it, prices
+   * are conflated (latest per symbol) and signal/backtest subscribers are disconnected. @default 500
+   */
+  subscriptionQueueLimit: number;
   /** `MAX_QUERY_DEPTH`: deepest field nesting of a document. @default 10 */
   maxQueryDepth: number;
   /** `MAX_QUERY_ALIASES`: aliases in one document. @default 30 */
@@ -139,14 +143,46 @@ export interface Limits {
   mutationsPerSecond: number;
   /** `PUBLISHES_PER_SECOND`: sustained mutation rate per user with role `publisher`. @default 1000 */
   publishesPerSecond: number;
-  /** `WS_CONNECTS_PER_MINUTE`: WebSocket connection attempts per client IP (429 above). @default 120 */
-  connectsPerMinute: number;
+}
+
+/** The event bus: which one, how much history it keeps, how long Redis may take. */
+export interface BusConfig {
   /**
-   * `WS_MAX_BUFFERED_BYTES`: bytes that may wait in one WebSocket's send buffer on the shared path
-   * of live subscriptions; past it the socket gets the newest tick per symbol until it drains, and its
-   * live signal subscriptions end with SLOW_CONSUMER (close 4008). @default 262144
+   * `REDIS_URL`: use Redis as the event bus. `redis://` or `rediss://` for one server,
+   * `redis+sentinel://host:port[,host:port…]/<master name>` to follow the master that Redis Sentinel
+   * names (see `bus/redis-connection.ts`). Unset: in-memory bus.
    */
-  wsMaxBufferedBytes: number;
+  redisUrl: string | undefined;
+  /**
+   * `HISTORY_MAX_LEN`: events kept per topic key (per symbol, strategy, backtest): how far back a
+   * cursor can resume. @default 1000
+   */
+  historyMaxLen: number;
+  /**
+   * How long any Redis call may take (`REDIS_COMMAND_TIMEOUT_MS`, @default 2000), a connection attempt
+   * (`REDIS_CONNECT_TIMEOUT_MS`, @default 3000) and the longest pause between reconnect attempts,
+   * also the `retryAfterMs` clients are told while Redis is unavailable (`REDIS_RETRY_MAX_DELAY_MS`,
+   * @default 1000).
+   */
+  timeouts: RedisTimeouts;
+}
+
+/** The simulated market. */
+export interface FeedConfig {
+  /** `DEMO_FEED`: run the simulated market feed and the signal engine in this process. @default true */
+  enabled: boolean;
+  /** `FEED_SYMBOLS`: comma-separated symbols of the demo feed. @default BTC-USD,ETH-USD,SOL-USD,AAPL,MSFT */
+  symbols: string[];
+  /** `FEED_TICKS_PER_SECOND`: ticks per second per symbol, 0.1 to 1000. @default 4 */
+  ticksPerSecond: number;
+}
+
+/** Backtest runs of this process (`BacktestRunner`). */
+export interface BacktestsConfig {
+  /** `BACKTEST_BARS_PER_SECOND`: pace of a backtest run (0 = as fast as the CPU allows). @default 25000 */
+  barsPerSecond: number;
+  /** `BACKTEST_CONCURRENCY`: backtests running at once in this process; more wait as QUEUED. @default 2 */
+  concurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -204,53 +240,67 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const config: Config = {
-    port: read.integer('PORT', 4000, 0, 65535),
-    host: env.HOST || '0.0.0.0',
-    production,
-    jwtSecret: secret ?? (publicKey ? undefined : randomSecret()),
-    devTokens: !secret && !publicKey && !production,
-    jwtPublicKey: publicKey,
-    jwtIssuer: env.JWT_ISSUER || undefined,
-    jwtAudience: env.JWT_AUDIENCE || undefined,
-    jwtClockSkewSeconds: read.integer('JWT_CLOCK_SKEW_S', 30, 0, 3600),
-    allowedOrigins,
-    trustedProxies: trustedProxyList,
-    introspection: read.boolean('INTROSPECTION', !production),
-    redisUrl,
-    redis: {
-      commandTimeoutMs: read.integer('REDIS_COMMAND_TIMEOUT_MS', REDIS_TIMEOUT_DEFAULTS.commandTimeoutMs, 50, 60_000),
-      connectTimeoutMs: read.integer('REDIS_CONNECT_TIMEOUT_MS', REDIS_TIMEOUT_DEFAULTS.connectTimeoutMs, 50, 60_000),
-      retryMaxDelayMs: read.integer('REDIS_RETRY_MAX_DELAY_MS', REDIS_TIMEOUT_DEFAULTS.retryMaxDelayMs, 50, 60_000),
+    server: {
+      port: read.integer('PORT', 4000, 0, 65535),
+      host: env.HOST || '0.0.0.0',
+      production,
+      introspection: read.boolean('INTROSPECTION', !production),
+      graphiql: read.boolean('GRAPHIQL', !production),
+      shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     },
-    demoFeed: read.boolean('DEMO_FEED', true),
-    feedSymbols,
-    feedTicksPerSecond: read.number('FEED_TICKS_PER_SECOND', 4, 0.1, 1000),
-    backtestBarsPerSecond: read.number('BACKTEST_BARS_PER_SECOND', 25000, 0, 1e9),
-    backtestConcurrency: read.integer('BACKTEST_CONCURRENCY', 2, 1, 64),
-    graphiql: read.boolean('GRAPHIQL', !production),
-    historyMaxLen: read.integer('HISTORY_MAX_LEN', 1000, 1, 10_000_000),
-    subscriptionQueueLimit: read.integer('SUBSCRIPTION_QUEUE_LIMIT', 500, 10, 1_000_000),
-    wsKeepAliveMs: read.integer('WS_KEEPALIVE_MS', 12_000, 100, 600_000),
-    wsWriteDelayMs: read.integer('WS_WRITE_DELAY_MS', 0, 0, 1000),
-    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
-    metricsToken,
-    limits: {
-      wsMaxPayloadBytes: read.integer('WS_MAX_PAYLOAD_BYTES', 65_536, 1024, 100 * 2 ** 20),
-      httpMaxBodyBytes: read.integer('HTTP_MAX_BODY_BYTES', 262_144, 1024, 100 * 2 ** 20),
+    auth: {
+      secret: secret ?? (publicKey ? undefined : randomSecret()),
+      publicKey,
+      issuer: env.JWT_ISSUER || undefined,
+      audience: env.JWT_AUDIENCE || undefined,
+      clockSkewSeconds: read.integer('JWT_CLOCK_SKEW_S', 30, 0, 3600),
+      devTokens: !secret && !publicKey && !production,
+    },
+    http: {
+      allowedOrigins,
+      trustedProxies: trustedProxyList,
+      maxBodyBytes: read.integer('HTTP_MAX_BODY_BYTES', 262_144, 1024, 100 * 2 ** 20),
+      metricsToken,
+    },
+    ws: {
+      keepAliveMs: read.integer('WS_KEEPALIVE_MS', 12_000, 100, 600_000),
       connectionInitTimeoutMs: read.integer('WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),
+      maxPayloadBytes: read.integer('WS_MAX_PAYLOAD_BYTES', 65_536, 1024, 100 * 2 ** 20),
+      maxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 262_144, 16_384, 1024 * 2 ** 20),
+      writeDelayMs: read.integer('WS_WRITE_DELAY_MS', 0, 0, 1000),
+    },
+    limits: {
       subscriptionsPerConnection: read.integer('MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 100_000),
       connectionsPerUser: read.integer('MAX_CONNECTIONS_PER_USER', 20, 1, 100_000),
+      connectsPerMinute: read.integer('WS_CONNECTS_PER_MINUTE', 120, 1, 1_000_000),
       symbolsPerSubscription: read.integer('MAX_SYMBOLS_PER_SUBSCRIPTION', 50, 1, 10_000),
+      subscriptionQueueLimit: read.integer('SUBSCRIPTION_QUEUE_LIMIT', 500, 10, 1_000_000),
       maxQueryDepth: read.integer('MAX_QUERY_DEPTH', 10, 2, 100),
       maxQueryAliases: read.integer('MAX_QUERY_ALIASES', 30, 0, 10_000),
       maxQueryFields: read.integer('MAX_QUERY_FIELDS', 1000, 10, 1_000_000),
       maxQueryTokens: read.integer('MAX_QUERY_TOKENS', 5000, 100, 1_000_000),
       mutationsPerSecond: read.number('MUTATIONS_PER_SECOND', 10, 0.01, 1_000_000),
       publishesPerSecond: read.number('PUBLISHES_PER_SECOND', 1000, 0.01, 1_000_000),
-      connectsPerMinute: read.integer('WS_CONNECTS_PER_MINUTE', 120, 1, 1_000_000),
-      wsMaxBufferedBytes: read.integer('WS_MAX_BUFFERED_BYTES', 262_144, 16_384, 1024 * 2 ** 20),
     },
+    bus: {
+      redisUrl,
+      historyMaxLen: read.integer('HISTORY_MAX_LEN', 1000, 1, 10_000_000),
+      timeouts: {
+        commandTimeoutMs: read.integer('REDIS_COMMAND_TIMEOUT_MS', 2000, 50, 60_000),
+        connectTimeoutMs: read.integer('REDIS_CONNECT_TIMEOUT_MS', 3000, 50, 60_000),
+        retryMaxDelayMs: read.integer('REDIS_RETRY_MAX_DELAY_MS', 1000, 50, 60_000),
+      },
+    },
+    feed: {
+      enabled: read.boolean('DEMO_FEED', true),
+      symbols: feedSymbols,
+      ticksPerSecond: read.number('FEED_TICKS_PER_SECOND', 4, 0.1, 1000),
+    },
+    backtests: {
+      barsPerSecond: read.number('BACKTEST_BARS_PER_SECOND', 25000, 0, 1e9),
+      concurrency: read.integer('BACKTEST_CONCURRENCY', 2, 1, 64),
+    },
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -11,28 +11,18 @@ import { findStrategy } from './domain/strategies.js';
 import { backgroundErrors, createLogger, guardProcess } from './logger.js';
 import { MarketPublisher } from './publish/market-publisher.js';
 
-const config = loadConfigOrExit(({ redisUrl }) => (redisUrl ? [] : ['REDIS_URL is required by the feed process (it publishes through Redis)']));
+const config = loadConfigOrExit(({ bus }) => (bus.redisUrl ? [] : ['REDIS_URL is required by the feed process (it publishes through Redis)']));
 const logger = createLogger(config.logLevel);
 guardProcess(logger);
 try {
   // Required by loadConfigOrExit above.
-  const redisUrl = config.redisUrl as string;
+  const redisUrl = config.bus.redisUrl as string;
   const onError = backgroundErrors(logger, 'feed error');
   // Started while Redis is away, the feed waits for it: its ticks fail (logged once per outage) until then.
-  const bus = RedisEventBus.open({ url: redisUrl, historyMaxLen: config.historyMaxLen, timeouts: config.redis, log: logger, onError });
+  const bus = RedisEventBus.open({ ...config.bus, redisUrl, log: logger, onError });
   const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
-  const market = startDemoMarket({
-    bus,
-    publisher,
-    symbols: config.feedSymbols,
-    ticksPerSecond: config.feedTicksPerSecond,
-    retryMs: config.redis.retryMaxDelayMs,
-    onError,
-  });
-  logger.info(
-    { redis: redactUrl(redisUrl), symbols: config.feedSymbols, ticksPerSecond: config.feedTicksPerSecond },
-    'TITAN feed publishing',
-  );
+  const market = startDemoMarket({ ...config.feed, bus, publisher, retryMaxDelayMs: config.bus.timeouts.retryMaxDelayMs, onError });
+  logger.info({ redis: redactUrl(redisUrl), symbols: config.feed.symbols, ticksPerSecond: config.feed.ticksPerSecond }, 'TITAN feed publishing');
   const shutdown = () => {
     market.stop();
     bus.close().finally(() => process.exit(0));

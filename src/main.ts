@@ -20,7 +20,7 @@ try {
     const forced = setTimeout(() => {
       logger.error('shutdown took too long: exiting anyway');
       process.exit(1);
-    }, config.shutdownTimeoutMs).unref();
+    }, config.server.shutdownTimeoutMs).unref();
     app.stop().then(
       () => {
         clearTimeout(forced);

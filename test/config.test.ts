@@ -19,40 +19,65 @@ function configError(env: Record<string, string | undefined>): ConfigError {
 describe('loadConfig defaults (empty environment)', () => {
   it('listens on 0.0.0.0:4000 with the memory bus and the demo feed on the default symbols', () => {
     const config = loadConfig({});
-    expect(config.port).toBe(4000);
-    expect(config.host).toBe('0.0.0.0');
-    expect(config.redisUrl).toBeUndefined();
-    expect(config.demoFeed).toBe(true);
-    expect(config.feedSymbols).toEqual(['BTC-USD', 'ETH-USD', 'SOL-USD', 'AAPL', 'MSFT']);
-    expect(config.feedSymbols).toEqual([...DEFAULT_SYMBOLS]);
-    expect(config.feedTicksPerSecond).toBe(4);
-    expect(config.backtestBarsPerSecond).toBe(25_000);
-    expect(config.backtestConcurrency).toBe(2);
-    expect(config.historyMaxLen).toBe(1000);
+    expect(config.server.port).toBe(4000);
+    expect(config.server.host).toBe('0.0.0.0');
+    expect(config.bus.redisUrl).toBeUndefined();
+    expect(config.feed.enabled).toBe(true);
+    expect(config.feed.symbols).toEqual(['BTC-USD', 'ETH-USD', 'SOL-USD', 'AAPL', 'MSFT']);
+    expect(config.feed.symbols).toEqual([...DEFAULT_SYMBOLS]);
+    expect(config.feed.ticksPerSecond).toBe(4);
+    expect(config.backtests).toEqual({ barsPerSecond: 25_000, concurrency: 2 });
+    expect(config.bus.historyMaxLen).toBe(1000);
+    expect(config.bus.timeouts).toEqual({ commandTimeoutMs: 2000, connectTimeoutMs: 3000, retryMaxDelayMs: 1000 });
+  });
+
+  it('has the documented limits and WebSocket knobs', () => {
+    const config = loadConfig({});
+    expect(config.ws).toEqual({ keepAliveMs: 12_000, connectionInitTimeoutMs: 3000, maxPayloadBytes: 65_536, maxBufferedBytes: 262_144, writeDelayMs: 0 });
+    expect(config.limits).toEqual({
+      subscriptionsPerConnection: 100,
+      connectionsPerUser: 20,
+      connectsPerMinute: 120,
+      symbolsPerSubscription: 50,
+      subscriptionQueueLimit: 500,
+      maxQueryDepth: 10,
+      maxQueryAliases: 30,
+      maxQueryFields: 1000,
+      maxQueryTokens: 5000,
+      mutationsPerSecond: 10,
+      publishesPerSecond: 1000,
+    });
+    expect(config.http).toEqual({ allowedOrigins: [], trustedProxies: [], maxBodyBytes: 262_144, metricsToken: undefined });
+    expect(config.server.shutdownTimeoutMs).toBe(10_000);
+    expect(config.auth.clockSkewSeconds).toBe(30);
+    expect(config.logLevel).toBe('info');
   });
 
   it('is a development run: generated secret of >= 32 characters, dev tokens and GraphiQL on', () => {
     const config = loadConfig({});
-    expect(config.production).toBe(false);
-    expect(config.devTokens).toBe(true);
-    expect(config.graphiql).toBe(true);
-    expect(config.jwtSecret?.length).toBeGreaterThanOrEqual(32);
+    expect(config.server.production).toBe(false);
+    expect(config.auth.devTokens).toBe(true);
+    expect(config.server.graphiql).toBe(true);
+    expect(config.auth.secret?.length).toBeGreaterThanOrEqual(32);
   });
 
   it('generates a fresh secret for every run', () => {
-    expect(loadConfig({}).jwtSecret).not.toBe(loadConfig({}).jwtSecret);
+    expect(loadConfig({}).auth.secret).not.toBe(loadConfig({}).auth.secret);
   });
 
   it('treats empty strings like unset variables', () => {
     const config = loadConfig({ PORT: '', HOST: '', REDIS_URL: '', DEMO_FEED: '', FEED_SYMBOLS: '', GRAPHIQL: '' });
-    expect(config).toMatchObject({ port: 4000, host: '0.0.0.0', redisUrl: undefined, demoFeed: true, graphiql: true });
-    expect(config.feedSymbols).toEqual([...DEFAULT_SYMBOLS]);
+    expect(config).toMatchObject({
+      server: { port: 4000, host: '0.0.0.0', graphiql: true },
+      bus: { redisUrl: undefined },
+      feed: { enabled: true, symbols: [...DEFAULT_SYMBOLS] },
+    });
   });
 
   it('returns a copy of the default symbols, not the shared constant', () => {
     const config = loadConfig({});
-    config.feedSymbols.push('XRP-USD');
-    expect(loadConfig({}).feedSymbols).toEqual([...DEFAULT_SYMBOLS]);
+    config.feed.symbols.push('XRP-USD');
+    expect(loadConfig({}).feed.symbols).toEqual([...DEFAULT_SYMBOLS]);
   });
 });
 
@@ -73,31 +98,23 @@ describe('loadConfig accepted values', () => {
       WS_WRITE_DELAY_MS: '5',
     });
     expect(config).toMatchObject({
-      port: 0,
-      host: '127.0.0.1',
-      production: false,
-      jwtSecret: SECRET,
-      devTokens: false,
-      redisUrl: 'rediss://user:pw@redis.internal:6380/2',
-      demoFeed: false,
-      feedSymbols: ['ETH-USD', 'BRK.B', 'EUR/USD'],
-      feedTicksPerSecond: 0.5,
-      backtestBarsPerSecond: 0,
-      backtestConcurrency: 8,
-      graphiql: false,
-      historyMaxLen: 50,
-      wsWriteDelayMs: 5,
+      server: { port: 0, host: '127.0.0.1', production: false, graphiql: false },
+      auth: { secret: SECRET, devTokens: false },
+      bus: { redisUrl: 'rediss://user:pw@redis.internal:6380/2', historyMaxLen: 50 },
+      feed: { enabled: false, symbols: ['ETH-USD', 'BRK.B', 'EUR/USD'], ticksPerSecond: 0.5 },
+      backtests: { barsPerSecond: 0, concurrency: 8 },
+      ws: { writeDelayMs: 5 },
     });
   });
 
   it('reads TRUSTED_PROXIES as addresses and CIDR subnets, and names an entry that is neither', () => {
-    expect(loadConfig({}).trustedProxies).toEqual([]);
-    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.7, 172.28.0.0/16,::1' }).trustedProxies).toEqual(['10.0.0.7', '172.28.0.0/16', '::1']);
+    expect(loadConfig({}).http.trustedProxies).toEqual([]);
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.7, 172.28.0.0/16,::1' }).http.trustedProxies).toEqual(['10.0.0.7', '172.28.0.0/16', '::1']);
     expect(configError({ TRUSTED_PROXIES: '10.0.0.7,nginx' }).problems).toEqual([expect.stringMatching(/^TRUSTED_PROXIES has "nginx"/)]);
   });
 
   it('writes live frames at the end of the event-loop turn unless WS_WRITE_DELAY_MS says otherwise; refuses a bad delay', () => {
-    expect(loadConfig({}).wsWriteDelayMs).toBe(0);
+    expect(loadConfig({}).ws.writeDelayMs).toBe(0);
     for (const bad of ['-1', '1.5', '1001', 'soon']) {
       expect(configError({ WS_WRITE_DELAY_MS: bad }).problems).toEqual([expect.stringMatching(/^WS_WRITE_DELAY_MS/)]);
     }
@@ -113,17 +130,17 @@ describe('loadConfig accepted values', () => {
     ['no', false],
     ['OFF', false],
   ])('reads DEMO_FEED=%s as %s', (raw, expected) => {
-    expect(loadConfig({ DEMO_FEED: raw }).demoFeed).toBe(expected);
+    expect(loadConfig({ DEMO_FEED: raw }).feed.enabled).toBe(expected);
   });
 
   it('accepts the port range bounds 0 and 65535', () => {
-    expect(loadConfig({ PORT: '0' }).port).toBe(0);
-    expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
+    expect(loadConfig({ PORT: '0' }).server.port).toBe(0);
+    expect(loadConfig({ PORT: '65535' }).server.port).toBe(65535);
   });
 
   it('accepts a redis+sentinel:// REDIS_URL and reads the Sentinels, master name and credentials from it', () => {
     const url = 'redis+sentinel://app:p%40ss@s1.internal:26380,[::1],10.0.0.3:26381/titan-master/2?sentinelPassword=s3cret';
-    expect(loadConfig({ REDIS_URL: url }).redisUrl).toBe(url);
+    expect(loadConfig({ REDIS_URL: url }).bus.redisUrl).toBe(url);
     expect(parseSentinelUrl(url)).toEqual({
       sentinels: [
         { host: 's1.internal', port: 26380 },
@@ -195,13 +212,13 @@ describe('loadConfig refusals name the variable and the bad value', () => {
   });
 
   it('accepts a JWT_SECRET of exactly 32 characters', () => {
-    expect(loadConfig({ JWT_SECRET: 'x'.repeat(32) }).jwtSecret).toBe('x'.repeat(32));
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(32) }).auth.secret).toBe('x'.repeat(32));
   });
 
   it('METRICS_TOKEN: unset leaves /metrics open; set needs 16 printable characters, never echoed', () => {
-    expect(loadConfig({}).metricsToken).toBeUndefined();
-    expect(loadConfig({ METRICS_TOKEN: '' }).metricsToken).toBeUndefined();
-    expect(loadConfig({ METRICS_TOKEN: 'scrape-token-0123' }).metricsToken).toBe('scrape-token-0123');
+    expect(loadConfig({}).http.metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: '' }).http.metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'scrape-token-0123' }).http.metricsToken).toBe('scrape-token-0123');
     for (const bad of ['too-short-token', 'has a space in it, long enough']) {
       const error = configError({ METRICS_TOKEN: bad });
       expect(error.problems).toEqual([
@@ -253,17 +270,17 @@ describe('loadConfig in production', () => {
 
   it('with a secret: dev tokens and GraphiQL are off', () => {
     const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET });
-    expect(config).toMatchObject({ production: true, jwtSecret: SECRET, devTokens: false, graphiql: false });
+    expect(config).toMatchObject({ server: { production: true, graphiql: false }, auth: { secret: SECRET, devTokens: false } });
   });
 
   it('GRAPHIQL=1 turns GraphiQL back on, but not dev tokens', () => {
     const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, GRAPHIQL: '1' });
-    expect(config.graphiql).toBe(true);
-    expect(config.devTokens).toBe(false);
+    expect(config.server.graphiql).toBe(true);
+    expect(config.auth.devTokens).toBe(false);
   });
 
   it('only NODE_ENV=production counts as production', () => {
     const config = loadConfig({ NODE_ENV: 'staging' });
-    expect(config).toMatchObject({ production: false, devTokens: true, graphiql: true });
+    expect(config).toMatchObject({ server: { production: false, graphiql: true }, auth: { devTokens: true } });
   });
 });

@@ -23,6 +23,7 @@ export class TokenError extends Error {
   }
 }
 
+/** Named as the `auth` knobs of `config.ts`, whose slice is passed as it is. */
 export interface TokenServiceOptions {
   /** HS256 secret (at least 32 characters). */
   secret?: string;
@@ -32,8 +33,8 @@ export interface TokenServiceOptions {
   issuer?: string;
   /** Required `aud`, if any. */
   audience?: string;
-  /** Seconds of tolerance on `exp` and `nbf`. @default 30 */
-  clockSkewSeconds?: number;
+  /** Seconds of tolerance on `exp` and `nbf`. */
+  clockSkewSeconds: number;
 }
 
 type KeyResolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<KeyObject | Uint8Array | CryptoKey>;
@@ -64,7 +65,7 @@ export class TokenService {
     try {
       ({ payload } = await jwtVerify(token, (header, input) => this.keyFor(header, input), {
         algorithms: this.algorithms,
-        clockTolerance: this.options.clockSkewSeconds ?? 30,
+        clockTolerance: this.options.clockSkewSeconds,
         ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
         ...(this.options.audience ? { audience: this.options.audience } : {}),
       }));

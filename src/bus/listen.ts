@@ -12,8 +12,6 @@ export interface ListenOptions<T extends Topic> {
   /** Live events that may wait for a slow reader. */
   capacity: number;
   overflow: OverflowPolicy<Envelope<T>>;
-  /** Events read from history per key and page while replaying. @default 500 */
-  pageSize?: number;
   /** Counts deliveries, replays, conflation and slow consumers of the stream (metrics). */
   meter?: DeliveryMeter;
 }
@@ -30,7 +28,7 @@ export async function listen<T extends Topic>(
   keys: readonly string[],
   options: ListenOptions<T>,
 ): Promise<DeliveryStream<T>> {
-  const { after, accept, isLast, capacity, overflow, pageSize = 500, meter } = options;
+  const { after, accept, isLast, capacity, overflow, meter } = options;
   const unsubscribes: Unsubscribe[] = [];
   let released = false;
   const release = () => {
@@ -43,7 +41,7 @@ export async function listen<T extends Topic>(
     accept,
     isLast,
     after: after ?? undefined,
-    replay: after ? historyPages(bus, topic, keys, after, pageSize) : undefined,
+    replay: after ? historyPages(bus, topic, keys, after) : undefined,
     onClose: release,
     meter,
   });

@@ -15,8 +15,8 @@ import { newEpoch } from './epoch.js';
 import { CursorExpiredError, PositionAheadError } from './errors.js';
 
 export interface MemoryEventBusOptions {
-  /** Events kept per topic key; older ones are dropped first. @default 1000 */
-  historyMaxLen?: number;
+  /** Events kept per topic key; older ones are dropped first (`HISTORY_MAX_LEN`, the `bus` knob of `config.ts`). */
+  historyMaxLen: number;
   /** Called when a listener throws; the other listeners still receive the event. @default console.error */
   onListenerError?: (error: unknown) => void;
   /** Called after each event is stored and fanned out (metrics). */
@@ -46,9 +46,9 @@ export class MemoryEventBus implements EventBus {
   private readonly onPublished: ((topic: Topic) => void) | undefined;
   private closed = false;
 
-  constructor(options: MemoryEventBusOptions = {}) {
+  constructor(options: MemoryEventBusOptions) {
     const {
-      historyMaxLen = 1000,
+      historyMaxLen,
       onListenerError = (error) => console.error('event listener failed', error),
       onPublished,
     } = options;

@@ -4,11 +4,12 @@ import type { RedisTimeouts } from './redis-connection.js';
 import { RedisEventBus } from './redis-event-bus.js';
 import type { LinkLog } from './redis-link.js';
 
+/** The `bus` knobs of `config.ts` (the slice as it is), and where the bus reports. */
 export interface BusSettings {
   /** Redis URL (`redis://`, `rediss://` or `redis+sentinel://`); without one the bus is in-memory. */
-  redisUrl?: string | undefined;
+  redisUrl: string | undefined;
   historyMaxLen: number;
-  redis: RedisTimeouts;
+  timeouts: RedisTimeouts;
   log: LinkLog;
   onError: (error: unknown) => void;
   /** Called after each event this process published was stored and fanned out (metrics). */
@@ -19,7 +20,7 @@ export interface BusSettings {
  * Picks the bus the settings ask for: Redis when a URL is given, else the embedded in-memory bus.
  * Never waits for Redis: the process starts (not ready) while it is away.
  */
-export function openBus({ redisUrl, historyMaxLen, redis, log, onError, onPublished }: BusSettings): EventBus {
-  if (redisUrl) return RedisEventBus.open({ url: redisUrl, historyMaxLen, timeouts: redis, log, onError, onPublished });
+export function openBus({ redisUrl, historyMaxLen, timeouts, log, onError, onPublished }: BusSettings): EventBus {
+  if (redisUrl) return RedisEventBus.open({ redisUrl, historyMaxLen, timeouts, log, onError, onPublished });
   return new MemoryEventBus({ historyMaxLen, onListenerError: onError, onPublished });
 }

@@ -33,14 +33,15 @@ declare module 'ioredis' {
   }
 }
 
+/** `redisUrl`, `historyMaxLen` and `timeouts` are the `bus` knobs of `config.ts`, named as they are. */
 export interface RedisEventBusOptions {
   /** Where Redis is: `redis://`, `rediss://` or `redis+sentinel://` (see `redis-connection.ts`). */
-  url: string;
+  redisUrl: string;
   /** Prefix of every key and channel, so several systems can share one Redis. @default "titan" */
   prefix?: string;
-  /** Events kept per topic key (Redis stream `MAXLEN ~`). @default 1000 */
-  historyMaxLen?: number;
-  /** Command, connect and reconnect timings (the `REDIS_*` knobs of `config.ts`). */
+  /** Events kept per topic key (Redis stream `MAXLEN ~`). */
+  historyMaxLen: number;
+  /** Command, connect and reconnect timings. */
   timeouts: RedisTimeouts;
   /** Where outages are reported: one line when a connection is lost, reminders, one when it is back. */
   log?: LinkLog;
@@ -73,7 +74,6 @@ interface Channel {
 
 /** Live messages held during one recovery before the channel gives up and reports them lost. */
 const MAX_HELD = 10_000;
-const RECOVERY_PAGE = 500;
 
 const SILENT_LOG: LinkLog = { info: () => {}, warn: () => {} };
 
@@ -122,9 +122,9 @@ export class RedisEventBus implements EventBus {
    */
   static open(options: RedisEventBusOptions): RedisEventBus {
     const {
-      url,
+      redisUrl,
       prefix = 'titan',
-      historyMaxLen = 1000,
+      historyMaxLen,
       timeouts,
       log = SILENT_LOG,
       onError = (error: unknown) => console.error('redis event bus:', error),
@@ -139,10 +139,10 @@ export class RedisEventBus implements EventBus {
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 1,
     };
-    const commands = createRedisClient(url, base, timeouts);
+    const commands = createRedisClient(redisUrl, base, timeouts);
     // The subscriber skips the ready check: a SUBSCRIBE racing the INFO handshake is otherwise lost
     // under load (ioredis#2037). The bus subscribes again itself after a reconnect, then recovers.
-    const subscriber = createRedisClient(url, { ...base, enableReadyCheck: false, autoResubscribe: false }, timeouts);
+    const subscriber = createRedisClient(redisUrl, { ...base, enableReadyCheck: false, autoResubscribe: false }, timeouts);
     commands.defineCommand('titanPublish', { numberOfKeys: 5, lua: PUBLISH_SCRIPT });
     commands.defineCommand('titanHistory', { lua: HISTORY_SCRIPT });
     commands.defineCommand('titanSnapshot', { lua: SNAPSHOT_SCRIPT });
@@ -159,7 +159,7 @@ export class RedisEventBus implements EventBus {
       if (Date.now() > deadline) {
         await bus.close();
         throw new UnavailableError(
-          `Redis at ${redactUrl(options.url)} was not reachable within ${connectTimeoutMs} ms`,
+          `Redis at ${redactUrl(options.redisUrl)} was not reachable within ${connectTimeoutMs} ms`,
           options.timeouts.retryMaxDelayMs,
         );
       }
@@ -424,7 +424,7 @@ export class RedisEventBus implements EventBus {
       try {
         const from = channel.point.position;
         if (from) {
-          for await (const page of historyPages(this, channel.topic, [channel.key], from, RECOVERY_PAGE)) {
+          for await (const page of historyPages(this, channel.topic, [channel.key], from)) {
             for (const envelope of page) this.deliver(channel, envelope);
           }
         }

@@ -105,13 +105,19 @@ export class ReplayHold<T> {
   }
 }
 
+/**
+ * Events read from history per page while replaying, on every path: a replay of thousands of events
+ * takes a few round trips, and one page stays a small reply.
+ */
+export const HISTORY_PAGE_SIZE = 500;
+
 /** Pages of the history of `keys` after `after`, oldest first, read one at a time as the reader asks. */
 export async function* historyPages<T extends Topic>(
   bus: EventBus,
   topic: T,
   keys: readonly string[],
   after: StreamPosition,
-  pageSize: number,
+  pageSize = HISTORY_PAGE_SIZE,
 ): AsyncGenerator<Envelope<T>[]> {
   let position = after;
   for (;;) {

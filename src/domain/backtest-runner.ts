@@ -7,17 +7,18 @@ import type { BacktestRecord, BacktestStore } from './backtest.js';
 import { startBacktestWorker, type BacktestJob, type BacktestWorkerMessage } from './backtest-job.js';
 import { TERMINAL_BACKTEST_STATUSES, type BacktestProgressEvent, type BacktestStatus } from './events.js';
 
+/** `barsPerSecond` and `concurrency` are the `backtests` knobs of `config.ts`, `retryMaxDelayMs` one of its Redis timeouts. */
 export interface BacktestRunnerOptions {
   bus: EventBus;
   store: BacktestStore;
-  /** Pace of a run in bars per second, so progress is observable; 0 = as fast as possible. @default 25000 */
-  barsPerSecond?: number;
-  /** Runs at once in this process; later ones wait as QUEUED. @default 2 */
-  concurrency?: number;
+  /** Pace of a run in bars per second, so progress is observable; 0 = as fast as possible. */
+  barsPerSecond: number;
+  /** Runs at once in this process; later ones wait as QUEUED. */
+  concurrency: number;
   /** How long `cancel` waits for the instance running a backtest to confirm. @default 5000 */
   remoteCancelTimeoutMs?: number;
-  /** Pause between attempts to publish a run's final state (or to listen for cancels) while the bus is unavailable. @default 1000 */
-  retryMs?: number;
+  /** Pause between attempts to publish a run's final state (or to listen for cancels) while the bus is unavailable. */
+  retryMaxDelayMs: number;
   /** Failures to store or publish a run's state (the run itself goes on). */
   onError: (error: unknown) => void;
 }
@@ -43,7 +44,7 @@ export class BacktestRunner {
   private readonly barsPerSecond: number;
   private readonly concurrency: number;
   private readonly remoteCancelTimeoutMs: number;
-  private readonly retryMs: number;
+  private readonly retryMaxDelayMs: number;
   private stopping = false;
   private readonly onError: (error: unknown) => void;
   /** Backtests of this process that are not finished yet. */
@@ -52,8 +53,8 @@ export class BacktestRunner {
   private cancelListener: KeptSubscription | null = null;
 
   constructor(options: BacktestRunnerOptions) {
-    const { bus, store, barsPerSecond = 25_000, concurrency = 2, remoteCancelTimeoutMs = 5000, retryMs = 1000, onError } = options;
-    this.retryMs = retryMs;
+    const { bus, store, barsPerSecond, concurrency, remoteCancelTimeoutMs = 5000, retryMaxDelayMs, onError } = options;
+    this.retryMaxDelayMs = retryMaxDelayMs;
     this.bus = bus;
     this.store = store;
     this.barsPerSecond = barsPerSecond;
@@ -70,7 +71,7 @@ export class BacktestRunner {
       }
     };
     this.cancelListener = keepSubscribed(this.bus, 'backtestCancel', CANCEL_KEY, onCancel, {
-      retryMs: this.retryMs,
+      retryMs: this.retryMaxDelayMs,
       onError: this.onError,
     });
   }
@@ -221,7 +222,7 @@ export class BacktestRunner {
         if (isUnavailable(error) && !this.stopping) this.retryReport(record);
         else this.onError(error);
       });
-    }, this.retryMs);
+    }, this.retryMaxDelayMs);
   }
 
   private async cancelRemote(record: BacktestRecord): Promise<BacktestRecord> {

@@ -5,13 +5,14 @@ import { PriceFeed } from './price-feed.js';
 import { SignalEngine } from './signal-engine.js';
 import { STRATEGIES } from './strategies.js';
 
+/** `symbols` and `ticksPerSecond` are the `feed` knobs of `config.ts`, `retryMaxDelayMs` one of its Redis timeouts. */
 export interface DemoMarketOptions {
   bus: EventBus;
   publisher: MarketPublisher;
   symbols: readonly string[];
   ticksPerSecond: number;
   /** Pause before subscribing again while the bus is unavailable. */
-  retryMs: number;
+  retryMaxDelayMs: number;
   onError: (error: unknown) => void;
 }
 
@@ -22,14 +23,14 @@ export interface DemoMarketOptions {
  * or every signal would be emitted once per process.
  */
 export function startDemoMarket(options: DemoMarketOptions): { stop(): void } {
-  const { bus, publisher, symbols, ticksPerSecond, retryMs, onError } = options;
+  const { bus, publisher, symbols, ticksPerSecond, retryMaxDelayMs, onError } = options;
   const engine = new SignalEngine({
     strategies: STRATEGIES,
     publish: (signal) => publisher.publishSignal(signal),
     onError,
   });
   const subscriptions = symbols.map((symbol) =>
-    keepSubscribed(bus, 'price', symbol, ({ payload }) => engine.onPrice(payload), { retryMs, onError }),
+    keepSubscribed(bus, 'price', symbol, ({ payload }) => engine.onPrice(payload), { retryMs: retryMaxDelayMs, onError }),
   );
   const feed = new PriceFeed({ symbols, ticksPerSecond, publish: (tick) => publisher.publishPrice(tick), onError });
   feed.start();

@@ -71,8 +71,8 @@ function roundTo(value: number, decimals: number): number {
 export interface PriceFeedOptions {
   /** Symbols to quote; each gets its own random stream, so adding one does not change the others' paths. */
   symbols: readonly string[];
-  /** Ticks per second per symbol. @default 4 */
-  ticksPerSecond?: number;
+  /** Ticks per second per symbol (`FEED_TICKS_PER_SECOND`). */
+  ticksPerSecond: number;
   /** Receives each tick; a rejected promise is reported to onError, the feed keeps going. */
   publish: (tick: PriceEvent) => Promise<unknown>;
   /** Called with every error from `publish`. */
@@ -97,7 +97,7 @@ export class PriceFeed {
   private running = false;
 
   constructor(options: PriceFeedOptions) {
-    const { symbols, ticksPerSecond = 4, publish, onError, seed = seedFromString(symbols.join()) } = options;
+    const { symbols, ticksPerSecond, publish, onError, seed = seedFromString(symbols.join()) } = options;
     if (!Number.isFinite(ticksPerSecond) || ticksPerSecond <= 0) {
       throw new RangeError(`ticksPerSecond must be a positive number, got ${ticksPerSecond}`);
     }

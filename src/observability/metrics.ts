@@ -3,9 +3,7 @@ import type { DeliveryMeter } from '../bus/delivery-stream.js';
 import type { Envelope, Topic } from '../bus/event-bus.js';
 import { INGEST_TYPES, REJECT_REASONS, type IngestType, type RejectReason } from '../publish/ingest-entry.js';
 import type { IngestMeter } from '../publish/redis-ingest.js';
-
-/** The subscription fields served by the shared fan-out: `price` and `signal` over WebSocket, live or resumed. */
-export type FanoutField = 'price' | 'signal';
+import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../schema/subscription-plan.js';
 
 /** Cumulative figures of one field's shared fan-out, read at scrape time. */
 export interface FanoutStats {
@@ -21,9 +19,6 @@ export interface FanoutStats {
   replayed: number;
 }
 
-/** The subscription fields, each served by a stream of the topic of the same name. */
-export type SubscriptionField = 'price' | 'signal' | 'backtestProgress';
-
 /** One meter per subscription field, for the streams of the ordinary (per-subscriber) path. */
 export type DeliveryMeters = { readonly [F in SubscriptionField]: DeliveryMeter };
 
@@ -34,7 +29,7 @@ export interface MetricSources {
   /** Open SSE responses. */
   sseStreams: () => number;
   /** The shared path's groups, members and cumulative counts per field (`LiveFanout.stats()`). */
-  fanout: () => Record<FanoutField, FanoutStats>;
+  fanout: () => Record<SubscriptionField, FanoutStats>;
   /** Per role, whether its Redis connection is ready; null without Redis (no gauge then). */
   redisUp: Record<RedisRole, () => boolean> | null;
 }
@@ -48,15 +43,14 @@ export interface Metrics {
   /** Counts a WebSocket closed with 4008. */
   slowDisconnect(): void;
   /** Observes the delivery lag of an event the shared path handed to its group's sockets. */
-  fanoutSent(field: FanoutField, envelope: Envelope<FanoutField>): void;
+  fanoutSent(field: SubscriptionField, envelope: Envelope<SubscriptionField>): void;
   /** Connects the scrape-time readings; until called they read as zero. */
   watch(sources: MetricSources): void;
   /** Counts entries of the Redis ingest stream, published or rejected. */
   readonly ingestMeter: IngestMeter;
 }
 
-const FIELDS: readonly SubscriptionField[] = ['price', 'signal', 'backtestProgress'];
-const FANOUT_FIELDS: readonly FanoutField[] = ['price', 'signal'];
+const FIELDS = SUBSCRIPTION_FIELDS;
 /** The Redis connections of a process: the event bus's, and the backtest store's. */
 export type RedisRole = 'bus' | 'store';
 const REDIS_ROLES: readonly RedisRole[] = ['bus', 'store'];
@@ -72,7 +66,12 @@ export function createMetrics(): Metrics {
   // about 0.7% of a core with nothing else to do (npm run bench, 1,000 clients at 1 event/s).
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
   const registers = [registry];
-  let sources: MetricSources = { wsConnections: () => 0, sseStreams: () => 0, fanout: () => ({ price: NO_FANOUT, signal: NO_FANOUT }), redisUp: null };
+  let sources: MetricSources = {
+    wsConnections: () => 0,
+    sseStreams: () => 0,
+    fanout: () => ({ price: NO_FANOUT, signal: NO_FANOUT, backtestProgress: NO_FANOUT }),
+    redisUp: null,
+  };
   // What happens per event or per subscribe is kept in plain numbers, read into the metrics on scrape:
   // a prom-client `inc` costs about 0.2 µs, a delivery should not pay that.
   const streams = Object.fromEntries(FIELDS.map((field) => [field, { open: 0, delivered: 0, replayed: 0 }])) as Record<
@@ -103,7 +102,7 @@ export function createMetrics(): Metrics {
     registers,
     collect() {
       const fanout = sources.fanout();
-      for (const field of FIELDS) this.set({ field }, streams[field].open + fanoutOf(fanout, field).members);
+      for (const field of FIELDS) this.set({ field }, streams[field].open + fanout[field].members);
     },
   });
   new Gauge({
@@ -113,7 +112,7 @@ export function createMetrics(): Metrics {
     registers,
     collect() {
       const fanout = sources.fanout();
-      for (const field of FANOUT_FIELDS) this.set({ field }, fanout[field].groups);
+      for (const field of FIELDS) this.set({ field }, fanout[field].groups);
     },
   });
   new Gauge({
@@ -140,7 +139,7 @@ export function createMetrics(): Metrics {
     registers,
     collect() {
       const fanout = sources.fanout();
-      for (const field of FANOUT_FIELDS) fanoutDelivered[field](fanout[field].framesSent);
+      for (const field of FIELDS) fanoutDelivered[field](fanout[field].framesSent);
       for (const field of FIELDS) streamDelivered[field](streams[field].delivered);
     },
   });
@@ -158,7 +157,7 @@ export function createMetrics(): Metrics {
     registers,
     collect() {
       const fanout = sources.fanout();
-      for (const field of FIELDS) streamReplayed[field](streams[field].replayed + fanoutOf(fanout, field).replayed);
+      for (const field of FIELDS) streamReplayed[field](streams[field].replayed + fanout[field].replayed);
     },
   });
   const conflated = new Counter({
@@ -167,7 +166,8 @@ export function createMetrics(): Metrics {
     labelNames: ['topic', 'path'],
     registers,
     collect() {
-      fanoutConflated(sources.fanout().price.conflated);
+      const fanout = sources.fanout();
+      for (const field of FIELDS) fanoutConflated[field](fanout[field].conflated);
     },
   });
   const slowConsumers = new Counter({
@@ -176,7 +176,8 @@ export function createMetrics(): Metrics {
     labelNames: ['topic'],
     registers,
     collect() {
-      fanoutSlowConsumers(sources.fanout().signal.slowConsumers);
+      const fanout = sources.fanout();
+      for (const field of FIELDS) fanoutSlowConsumers[field](fanout[field].slowConsumers);
     },
   });
   const slowDisconnects = new Counter({
@@ -200,14 +201,11 @@ export function createMetrics(): Metrics {
 
   // Label children are bound once: on the hot path a count is one `inc`, without label lookups.
   const publishedBy = Object.fromEntries(TOPICS.map((topic) => [topic, published.labels(topic)])) as Record<Topic, Counter.Internal>;
-  const fanoutDelivered = {
-    price: cumulative(delivered.labels('price', 'fanout')),
-    signal: cumulative(delivered.labels('signal', 'fanout')),
-  };
-  const fanoutConflated = cumulative(conflated.labels('price', 'fanout'));
-  const fanoutSlowConsumers = cumulative(slowConsumers.labels('signal'));
   const perField = (make: (field: SubscriptionField) => Counter.Internal) =>
     Object.fromEntries(FIELDS.map((field) => [field, cumulative(make(field))])) as Record<SubscriptionField, (total: number) => void>;
+  const fanoutDelivered = perField((field) => delivered.labels(field, 'fanout'));
+  const fanoutConflated = perField((field) => conflated.labels(field, 'fanout'));
+  const fanoutSlowConsumers = perField((field) => slowConsumers.labels(field));
   const streamDelivered = perField((field) => delivered.labels(field, 'stream'));
   const streamReplayed = perField((field) => replayed.labels(field));
 
@@ -229,7 +227,7 @@ export function createMetrics(): Metrics {
       if (Number.isFinite(seconds)) lagHere.observe(Math.max(0, seconds));
     };
   };
-  const fanoutLag = { price: lagOf('price'), signal: lagOf('signal') };
+  const fanoutLag = Object.fromEntries(FIELDS.map((field) => [field, lagOf(field)])) as Record<SubscriptionField, (envelope: Envelope) => void>;
   // Every type and reason is exported from the start (at 0), so a rate alert sees the first rejection of a kind.
   const fromZero = (counter: Counter, label: string) => {
     const child = counter.labels(label);
@@ -276,11 +274,6 @@ export function createMetrics(): Metrics {
       rejected: (reason) => rejectedBy[reason].inc(),
     },
   };
-}
-
-/** A field's figures on the shared path; zeros for `backtestProgress`, which never takes it. */
-function fanoutOf(fanout: Record<FanoutField, FanoutStats>, field: SubscriptionField): FanoutStats {
-  return field === 'backtestProgress' ? NO_FANOUT : fanout[field];
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import type { RedisTimeouts } from '../bus/redis-connection.js';
 import { RedisEventBus } from '../bus/redis-event-bus.js';
-import { REDIS_TIMEOUT_DEFAULTS } from '../config.js';
+import { loadConfig } from '../config.js';
 import { findStrategy } from '../domain/strategies.js';
 import { MarketPublisher } from './market-publisher.js';
 
@@ -19,15 +19,13 @@ export { ValidationError, type PriceInput, type SignalInput } from './validation
 export { UnavailableError } from '../bus/unavailable.js';
 export type { Envelope } from '../bus/event-bus.js';
 
+/** Named as the servers' `bus` knobs (`config.ts`); what is left out takes their default. */
 export interface PublisherOptions {
   /** The `REDIS_URL` of the TITAN Realtime servers: `redis://`, `rediss://` or `redis+sentinel://`. */
   redisUrl: string;
-  /** Must match the servers' history length so both trim alike. @default 1000 */
+  /** Must match the servers' history length (`HISTORY_MAX_LEN`) so both trim alike. */
   historyMaxLen?: number;
-  /**
-   * How long a publish may wait for Redis, and the reconnect backoff; as the servers' `REDIS_*` knobs.
-   * @default { commandTimeoutMs: 2000, connectTimeoutMs: 3000, retryMaxDelayMs: 1000 }
-   */
+  /** How long a publish may wait for Redis, and the reconnect backoff (the servers' `REDIS_*` knobs). */
   timeouts?: Partial<RedisTimeouts>;
   /** Unexpected errors; an outage shows as `UnavailableError` from the publish calls. @default console.error */
   onError?: (error: unknown) => void;
@@ -43,7 +41,14 @@ export interface ConnectedPublisher {
 
 export async function connectPublisher(options: PublisherOptions): Promise<ConnectedPublisher> {
   const { redisUrl, historyMaxLen, timeouts, onError } = options;
-  const bus = await RedisEventBus.connect({ url: redisUrl, historyMaxLen, timeouts: { ...REDIS_TIMEOUT_DEFAULTS, ...timeouts }, onError });
+  // An empty environment: the defaults, as config.ts gives them to the servers.
+  const defaults = loadConfig({}).bus;
+  const bus = await RedisEventBus.connect({
+    redisUrl,
+    historyMaxLen: historyMaxLen ?? defaults.historyMaxLen,
+    timeouts: { ...defaults.timeouts, ...timeouts },
+    onError,
+  });
   const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
   return {
     publishPrice: (input) => publisher.publishPrice(input),

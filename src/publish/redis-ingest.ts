@@ -27,7 +27,7 @@ export interface IngestMeter {
 
 export interface RedisIngestOptions {
   /** Where Redis is: `redis://`, `rediss://` or `redis+sentinel://` (see `redis-connection.ts`). */
-  url: string;
+  redisUrl: string;
   /** Command, connect and reconnect timings (the `REDIS_*` knobs of `config.ts`). */
   timeouts: RedisTimeouts;
   publisher: MarketPublisher;
@@ -47,7 +47,7 @@ export interface RedisIngestOptions {
   claimIdleMs?: number;
 }
 
-type Settings = Required<Omit<RedisIngestOptions, 'url'>>;
+type Settings = Required<Omit<RedisIngestOptions, 'redisUrl'>>;
 
 const GROUP = 'titan-ingest';
 const BATCH = 100;
@@ -92,9 +92,9 @@ export class RedisIngest {
 
   /** Starts consuming in the background; returns at once, whether Redis is there or not. */
   static start(options: RedisIngestOptions): RedisIngest {
-    const { url, timeouts, prefix = 'titan', rejectedMaxLen = 1000, claimIdleMs = 30_000, publisher, meter, log, onError } = options;
+    const { redisUrl, timeouts, prefix = 'titan', rejectedMaxLen = 1000, claimIdleMs = 30_000, publisher, meter, log, onError } = options;
     const redis = createRedisClient(
-      url,
+      redisUrl,
       {
         connectionName: 'titan-ingest',
         // While Redis is away a command fails at once instead of waiting in a queue: the loop waits

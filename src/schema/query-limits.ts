@@ -15,22 +15,21 @@ import {
 } from 'graphql';
 
 /**
- * How large a document may be before it is refused in validation, before any resolver runs.
- * Each violation is one `QUERY_TOO_COMPLEX` error naming the limit and the measured value.
+ * How large a document may be before it is refused in validation, before any resolver runs (the
+ * `MAX_QUERY_*` knobs of `config.ts`). Each violation is one `QUERY_TOO_COMPLEX` error naming the
+ * limit and the measured value.
  */
 export interface QueryLimits {
   /**
    * Deepest field nesting allowed (the operation's top-level fields are depth 1; fragments are
-   * followed). Operations made only of introspection fields are exempt (bounded by `maxFields`). @default 10
+   * followed). Operations made only of introspection fields are exempt (bounded by `maxQueryFields`).
    */
-  maxDepth: number;
-  /** Most aliases allowed in one document. @default 30 */
-  maxAliases: number;
-  /** Most field selections allowed, counting each field once per place it is reached through fragments (a simple complexity measure). @default 1000 */
-  maxFields: number;
+  maxQueryDepth: number;
+  /** Most aliases allowed in one document. */
+  maxQueryAliases: number;
+  /** Most field selections allowed, counting each field once per place it is reached through fragments (a simple complexity measure). */
+  maxQueryFields: number;
 }
-
-export const DEFAULT_QUERY_LIMITS: QueryLimits = Object.freeze({ maxDepth: 10, maxAliases: 30, maxFields: 1000 });
 
 /** The `extensions.code` of every limit violation. */
 const CODE = 'QUERY_TOO_COMPLEX';
@@ -170,9 +169,9 @@ function checkLimit(name: keyof QueryLimits, value: number): number {
  * (e.g. "Query depth 14 exceeds the limit of 10"). Each rule reports at most once per document.
  */
 export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
-  const maxDepth = checkLimit('maxDepth', limits.maxDepth);
-  const maxAliases = checkLimit('maxAliases', limits.maxAliases);
-  const maxFields = checkLimit('maxFields', limits.maxFields);
+  const maxDepth = checkLimit('maxQueryDepth', limits.maxQueryDepth);
+  const maxAliases = checkLimit('maxQueryAliases', limits.maxQueryAliases);
+  const maxFields = checkLimit('maxQueryFields', limits.maxQueryFields);
 
   const depthRule: ValidationRule = (context): ASTVisitor => ({
     Document() {
@@ -222,7 +221,7 @@ export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
  * exhausts the stack.
  */
 export function maxNesting(maxDepth: number): number {
-  return 3 * checkLimit('maxDepth', maxDepth) + 10;
+  return 3 * checkLimit('maxQueryDepth', maxDepth) + 10;
 }
 
 const OPENING = new Set<TokenKind>([TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L]);

@@ -1,47 +1,70 @@
-import { canSeeStrategy, entitledStrategies } from '../auth/authorization.js';
-import { badUserInput } from '../auth/errors.js';
+import { canSeeBacktest, canSeeStrategy, entitledStrategies, visibleBacktest } from '../auth/authorization.js';
+import { badUserInput, forbidden } from '../auth/errors.js';
 import type { Viewer } from '../auth/viewer.js';
 import { decodeCursor } from '../bus/cursor.js';
-import type { Envelope, StreamPosition } from '../bus/event-bus.js';
+import type { Envelope, EventBus, StreamPosition, Topic } from '../bus/event-bus.js';
 import type { OverflowPolicy } from '../bus/resume.js';
+import type { BacktestStore } from '../domain/backtest.js';
+import { TERMINAL_BACKTEST_STATUSES } from '../domain/events.js';
 import { checkStrategyIds, checkSymbols } from './arguments.js';
 
-/** The live fields with a plan: what every path (per-subscriber stream, shared fan-out) serves alike. */
-export type PlannedField = 'price' | 'signal';
+/** The subscription fields, each served from the bus topic of the same name. */
+export const SUBSCRIPTION_FIELDS = ['price', 'signal', 'backtestProgress'] as const satisfies readonly Topic[];
+export type SubscriptionField = (typeof SUBSCRIPTION_FIELDS)[number];
 
 /**
- * What a `price` or `signal` subscription is, whichever path serves it: the bus keys it listens to,
- * the authorization scope that two subscribers must share to share a group, the filter of its
- * arguments, the check of the viewer's current token per event, what to do with a reader that falls
- * behind, and where it resumes. The one place these rules live.
+ * What a subscription is, whichever path serves it (the shared fan-out on WebSocket and SSE, or a
+ * stream of its own): the bus keys it listens to, the authorization scope that two subscribers must
+ * share to share a group, the filter of its arguments, the check of the viewer's current token per
+ * event, what to do with a reader that falls behind, where it starts, and the event it ends with.
+ * The one place these rules live.
  */
-export interface SubscriptionPlan<F extends PlannedField = PlannedField> {
+export interface SubscriptionPlan<F extends SubscriptionField = SubscriptionField> {
   field: F;
   keys: string[];
   /** The part of the viewer's authorization the plan depends on (for signals, the entitled strategies). */
   scope: readonly string[];
   /** The subscription's own filter (its arguments); null: every event of `keys`. */
   accept: ((envelope: Envelope<F>) => boolean) | null;
-  /** Whether the viewer may see an event: checked per event against the current token (it may be renewed). */
+  /**
+   * Whether the viewer may see an event: checked per event against the current token (it may be
+   * renewed). It throws the typed error that ends the subscription when nothing more may be seen.
+   */
   visible: ((viewer: Viewer, envelope: Envelope<F>) => boolean) | null;
   overflow: OverflowPolicy<Envelope<F>>;
-  /** Resume: what was published after this position comes first. */
+  /** Where it starts: what was published after this position comes first; null: live only. */
   after: StreamPosition | null;
+  /** The subscription completes after the event for which this is true (a finished backtest); null: never. */
+  isLast: ((envelope: Envelope<F>) => boolean) | null;
 }
 
 export interface PlanArguments {
   symbols?: readonly string[] | null;
   strategyIds?: readonly string[] | null;
+  id?: string | null;
   after?: string | null;
 }
 
+/** What planning reads: the bus (a backtest's current state), the backtest store (its owner), the symbol limit. */
+export interface PlanContext {
+  bus: EventBus;
+  backtestStore: BacktestStore;
+  /** Symbols one subscription may name (`MAX_SYMBOLS_PER_SUBSCRIPTION`). */
+  symbolsPerSubscription: number;
+}
+
 /**
- * The plan of a `price` or `signal` subscription with these (coerced) arguments, for this viewer.
- * Throws the typed error a client gets for bad arguments (`BAD_USER_INPUT`, `FORBIDDEN`).
+ * The plan of a subscription to `field` with these (coerced) arguments, for this viewer. Rejects
+ * with the typed error a client gets for bad arguments (`BAD_USER_INPUT`, `NOT_FOUND`, ...).
  */
-export function planSubscription<F extends PlannedField>(field: F, args: PlanArguments, viewer: Viewer, maxSymbols: number): SubscriptionPlan<F> {
+export async function planSubscription<F extends SubscriptionField>(field: F, args: PlanArguments, viewer: Viewer, context: PlanContext): Promise<SubscriptionPlan<F>> {
   const after = args.after ? decodeCursor(args.after) : null;
-  const plan = field === 'price' ? pricePlan(args, maxSymbols, after) : signalPlan(args, viewer, maxSymbols, after);
+  const plan =
+    field === 'price'
+      ? pricePlan(args, context.symbolsPerSubscription, after)
+      : field === 'signal'
+        ? signalPlan(args, viewer, context.symbolsPerSubscription, after)
+        : await backtestPlan(args.id ?? '', viewer, context, after);
   // `field` picked the plan, so its type is the plan's.
   return plan as unknown as SubscriptionPlan<F>;
 }
@@ -58,6 +81,7 @@ function pricePlan(args: PlanArguments, maxSymbols: number, after: StreamPositio
     // A price screen needs the latest tick, not every tick: a slow reader gets the newest per symbol.
     overflow: { kind: 'conflate', keyOf: (envelope) => envelope.key },
     after,
+    isLast: null,
   };
 }
 
@@ -78,5 +102,34 @@ function signalPlan(args: PlanArguments, viewer: Viewer, maxSymbols: number, aft
     // Never conflated: a reader too far behind ends with SLOW_CONSUMER and resumes by cursor.
     overflow: { kind: 'disconnect' },
     after,
+    isLast: null,
   };
+}
+
+/**
+ * A backtest's progress, for its owner (or an admin): it starts with the current state (the latest
+ * progress event) unless it resumes, never conflates, and completes with the run's terminal status.
+ */
+async function backtestPlan(id: string, viewer: Viewer, context: PlanContext, after: StreamPosition | null): Promise<SubscriptionPlan<'backtestProgress'>> {
+  const record = visibleBacktest(viewer, await context.backtestStore.get(id), id);
+  return {
+    field: 'backtestProgress',
+    keys: [id],
+    scope: [],
+    accept: null,
+    visible: (current) => {
+      if (!canSeeBacktest(current, record)) throw forbidden('your renewed token may not see this backtest');
+      return true;
+    },
+    overflow: { kind: 'disconnect' },
+    after: after ?? (await beforeLatest(context.bus, id)),
+    isLast: (envelope) => TERMINAL_BACKTEST_STATUSES.has(envelope.payload.status),
+  };
+}
+
+/** The position just before a backtest's latest progress event (or its topic's position when it has none yet). */
+async function beforeLatest(bus: EventBus, id: string): Promise<StreamPosition> {
+  const { position, latest } = await bus.snapshot('backtestProgress', [id], 1);
+  const current = latest[0]?.[0];
+  return current ? { epoch: current.position.epoch, offset: current.position.offset - 1 } : position;
 }

@@ -6,7 +6,7 @@ import type { BacktestRecord, BacktestStore } from '../domain/backtest.js';
 
 export interface RedisBacktestStoreOptions {
   /** Where Redis is: `redis://`, `rediss://` or `redis+sentinel://` (see `redis-connection.ts`). */
-  url: string;
+  redisUrl: string;
   /** @default "titan" */
   prefix?: string;
   /** How long a backtest is kept after its last update. @default 604800 (7 days) */
@@ -27,10 +27,10 @@ export class RedisBacktestStore implements BacktestStore {
   private readonly ttlSeconds: number;
   private readonly retryAfterMs: number;
 
-  constructor({ url, prefix = 'titan', ttlSeconds = 7 * 24 * 3600, timeouts, log, onError }: RedisBacktestStoreOptions) {
+  constructor({ redisUrl, prefix = 'titan', ttlSeconds = 7 * 24 * 3600, timeouts, log, onError }: RedisBacktestStoreOptions) {
     // Like the bus: fail at once while Redis is away, never resend a write behind the caller's back.
     this.redis = createRedisClient(
-      url,
+      redisUrl,
       { connectionName: 'titan-backtests', enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1 },
       timeouts,
     );

@@ -1,7 +1,7 @@
 import { forbidden, tokenRefused } from '../auth/errors.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
 import type { Viewer } from '../auth/viewer.js';
-import type { AuthSession } from '../schema/context.js';
+import type { ViewerAuth } from '../schema/context.js';
 
 /** setTimeout cannot wait longer than this; longer expiries are waited for in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -10,7 +10,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * The identity of one WebSocket connection: set by `connection_init`, replaced by `renewToken`, and
  * ended when the token expires (the transport then closes the socket with 4401).
  */
-export class ConnectionAuth implements AuthSession {
+export class ConnectionAuth implements ViewerAuth {
   private current: Viewer;
   private timer: NodeJS.Timeout | null = null;
 

@@ -75,6 +75,16 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
 }
 
 /**
+ * The `errors` a client gets for a failure outside Yoga's execution (the shared fan-out ending a
+ * subscription or failing to start one): typed failures keep their code, anything else is
+ * INTERNAL_SERVER_ERROR without internal text, as `maskError` does in production.
+ */
+export function clientError(error: unknown): GraphQLError {
+  const masked = maskError(error, 'Unexpected error.', false);
+  return masked instanceof GraphQLError ? masked : createGraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+}
+
+/**
  * Clips the errors that never reach `maskError`: a document's syntax and validation errors, which
  * Yoga returns unmasked (and the WebSocket transport too, since it parses and validates itself).
  * graphql-js quotes the document in them (`Expected Name, found String "…"`), so they echo input.

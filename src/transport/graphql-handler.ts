@@ -4,35 +4,36 @@ import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { tokenRefused } from '../auth/errors.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
 import type { Viewer } from '../auth/viewer.js';
+import type { HttpConfig, Limits, ServerConfig } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { AuthSession, GraphQLContext, Services } from '../schema/context.js';
-import { checkNesting, maxNesting, queryLimitRules, type QueryLimits } from '../schema/query-limits.js';
+import type { GraphQLContext, Services, ViewerAuth } from '../schema/context.js';
+import { checkNesting, maxNesting, queryLimitRules } from '../schema/query-limits.js';
 import { buildSchema } from '../schema/schema.js';
 import { maskError, useBoundedErrors } from './error-masking.js';
-import { useMutationRateLimit, type MutationRateLimitOptions } from './mutation-rate-limit.js';
+import { useMutationRateLimit } from './mutation-rate-limit.js';
 import { yogaLogger } from './yoga-logger.js';
 
 export interface GraphQLHandlerOptions {
   services: Services;
   tokens: TokenService;
-  production: boolean;
-  graphiql: boolean;
+  /** Read: `production` (error masking), `graphiql`, `introspection`. */
+  server: ServerConfig;
+  /** Read: `allowedOrigins`, the origins CORS allows besides the page's own. */
+  http: HttpConfig;
+  /**
+   * The query limits every document is validated against, its parser token budget (the depth also
+   * bounds how deep its text may nest, see `maxNesting`) and the mutation rates.
+   */
+  limits: Limits;
   /** A token GraphiQL sends for the user (development only). */
   graphiqlToken: string | null;
-  /** Answer introspection queries (off in production unless enabled). */
-  introspection: boolean;
-  /** Depth, alias and field limits every document is validated against, and its parser token budget (the depth also bounds how deep its text may nest, see `maxNesting`). */
-  queryLimits: QueryLimits & { maxTokens: number };
-  mutationRates: MutationRateLimitOptions;
-  /** Browser origins allowed to make CORS requests besides the page's own (`*` for any). */
-  allowedOrigins: readonly string[];
   /** The app's logger: Yoga's own lines (errors it masked, debugging) go there too. */
   logger: Logger;
 }
 
 /** Set by the WebSocket transport, which authenticates once per connection. */
 export interface ConnectionContext {
-  session?: AuthSession;
+  auth?: ViewerAuth;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -55,9 +56,16 @@ subscription LivePrices {
  * `getEnveloped`. Every operation is authenticated here, so no transport can skip it.
  */
 export function createGraphQLHandler(options: GraphQLHandlerOptions) {
-  const { services, tokens, production, graphiql, graphiqlToken, introspection, queryLimits, mutationRates, allowedOrigins, logger } =
-    options;
-  const rules: ValidationRule[] = [...queryLimitRules(queryLimits), ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  const {
+    services,
+    tokens,
+    server: { production, graphiql, introspection },
+    http: { allowedOrigins },
+    limits,
+    graphiqlToken,
+    logger,
+  } = options;
+  const rules: ValidationRule[] = [...queryLimitRules(limits), ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   return createYoga<ConnectionContext, GraphQLContext>({
     schema: buildSchema(),
     graphqlEndpoint: GRAPHQL_PATH,
@@ -76,10 +84,10 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
             credentials: false,
           },
     plugins: [
-      useParserLimits(queryLimits.maxTokens, maxNesting(queryLimits.maxDepth)),
+      useParserLimits(limits.maxQueryTokens, maxNesting(limits.maxQueryDepth)),
       useBoundedErrors(),
       useValidationRules(rules),
-      useMutationRateLimit(mutationRates),
+      useMutationRateLimit(limits),
     ],
     graphiql: graphiql && {
       title: 'TITAN Realtime',
@@ -87,7 +95,7 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
       ...(graphiqlToken ? { additionalHeaders: { Authorization: `Bearer ${graphiqlToken}` } } : {}),
     },
     context: async (initial: YogaInitialContext & ConnectionContext): Promise<GraphQLContext> => ({
-      session: initial.session ?? { viewer: await authenticate(tokens, initial.request.headers.get('authorization')) },
+      auth: initial.auth ?? { viewer: await authenticate(tokens, initial.request.headers.get('authorization')) },
       services,
     }),
   });

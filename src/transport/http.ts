@@ -4,25 +4,26 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Registry } from 'prom-client';
-import { GRAPHQL_PATH, type GraphQLHandler } from './graphql-handler.js';
+import type { HttpConfig } from '../config.js';
+import { GRAPHQL_PATH } from './graphql-handler.js';
 import { isAllowedOrigin } from './origin-policy.js';
 
 export interface HttpRoutesOptions {
-  graphql: GraphQLHandler;
+  /** Answers a request to `/graphql` once it passed the origin and size checks (`sse.ts`: SSE on the shared path, the rest through Yoga). */
+  graphql: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   /** Folder of the built web client, served at `/`; null serves none. */
   clientDir: string | null;
   /** A trader token handed to the web client in development; null answers `/dev/token` with 404. */
   devToken: string | null;
   /** Readiness: false while the event bus backend (Redis) is unreachable. */
   isReady: () => boolean;
-  /** Largest request body accepted on `/graphql`. */
-  maxBodyBytes: number;
-  /** Browser origins allowed besides the page's own (`*` for any). */
-  allowedOrigins: readonly string[];
+  /**
+   * Read: `maxBodyBytes` (of a request to `/graphql`), `allowedOrigins` (besides the page's own),
+   * `metricsToken` (when set, `/metrics` requires `Authorization: Bearer <token>`).
+   */
+  http: HttpConfig;
   /** The app's metrics, served in Prometheus text format on `/metrics`. */
   metrics: Registry;
-  /** When set, `/metrics` requires `Authorization: Bearer <token>`; null leaves it open. */
-  metricsToken: string | null;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -37,7 +38,14 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** Routes a plain HTTP request: GraphQL (and SSE, GraphiQL) on `/graphql`, health, metrics, the dev token, the client. */
 export function createHttpRoutes(options: HttpRoutesOptions) {
-  const { graphql, clientDir, devToken, isReady, maxBodyBytes, allowedOrigins, metrics, metricsToken } = options;
+  const {
+    graphql,
+    clientDir,
+    devToken,
+    isReady,
+    http: { maxBodyBytes, allowedOrigins, metricsToken },
+    metrics,
+  } = options;
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     if (path === GRAPHQL_PATH || path.startsWith(`${GRAPHQL_PATH}/`)) {
@@ -54,7 +62,7 @@ export function createHttpRoutes(options: HttpRoutesOptions) {
       return;
     }
     if (path === '/metrics') {
-      if (metricsToken !== null && !isBearer(request.headers.authorization, metricsToken)) {
+      if (metricsToken !== undefined && !isBearer(request.headers.authorization, metricsToken)) {
         response.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer' });
         response.end('Unauthorized: /metrics needs Authorization: Bearer <METRICS_TOKEN>');
         return;

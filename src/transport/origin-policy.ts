@@ -11,3 +11,13 @@ export function isAllowedOrigin(origin: string | undefined, host: string | undef
     return false;
   }
 }
+
+/**
+ * The `Access-Control-Allow-Origin` a response to an allowed cross-origin request carries, as Yoga's
+ * CORS answers on `/graphql` (`*` when any origin is allowed); null when none is due.
+ */
+export function allowOriginHeader(origin: string | undefined, allowed: readonly string[]): string | null {
+  if (!origin) return null;
+  if (allowed.includes('*')) return '*';
+  return allowed.includes(origin) ? origin : null;
+}

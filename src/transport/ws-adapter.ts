@@ -18,8 +18,8 @@ export interface SocketExtra {
 }
 
 export interface WsAdapterOptions {
-  /** Ping interval; a peer that has not answered the previous ping by the next one is dropped. @default 12000 */
-  keepAliveMs?: number;
+  /** Ping interval; a peer that has not answered the previous ping by the next one is dropped. */
+  keepAliveMs: number;
   /** The client's address of an upgrade request. @default the TCP peer's */
   addressOf?: (request: IncomingMessage) => string | undefined;
   /** An error of the socket layer, with the socket it happened on (the socket is closed with 4500). */
@@ -127,7 +127,7 @@ class CoreSocket implements GraphQLWsSocket, SocketExtra {
 export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
   wsServer: WebSocketServer,
   options: ServerOptions<P, SocketExtra>,
-  { keepAliveMs = 12_000, addressOf = (request) => request.socket.remoteAddress, onInternalError }: WsAdapterOptions,
+  { keepAliveMs, addressOf = (request) => request.socket.remoteAddress, onInternalError }: WsAdapterOptions,
 ) {
   const server = makeServer(options);
   wsServer.options.handleProtocols = chooseProtocol;

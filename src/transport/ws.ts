@@ -1,49 +1,43 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
-import type { BlockList } from 'node:net';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { serveGraphQLWs, type SocketExtra } from './ws-adapter.js';
-import { pino } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
+import type { HttpConfig, Limits, WsConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { CloseCode, limitCloseReason } from './close-codes.js';
-import { clientAddress } from './client-address.js';
+import { clientAddress, trustedProxies } from './client-address.js';
 import { ConnectionAuth } from './connection-auth.js';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql-handler.js';
 import { isAllowedOrigin } from './origin-policy.js';
-import type { LiveFanout } from './live-fanout.js';
+import type { LiveFanout } from './fanout/live-fanout.js';
 
 export interface WebSocketTransportOptions {
-  /** Largest accepted message in bytes; a larger one closes the socket with 1009. @default 65536 */
-  maxPayloadBytes?: number;
-  /** Ping interval; a peer that does not pong within the same time is dropped. @default 12000 */
-  keepAliveMs?: number;
-  /** Time a socket may take to send `connection_init` before it is closed with 4408. @default 3000 */
-  connectionInitWaitTimeoutMs?: number;
-  /** After a 4008 close, how long a peer that does not read may hold the socket before it is cut. @default 2000 */
-  slowCloseTimeoutMs?: number;
-  /** Operations open at once on one connection; more are refused with LIMIT_EXCEEDED. @default 100 */
-  maxOperationsPerConnection?: number;
-  /** Connections one user may hold on this instance; more are closed with 4429. @default 20 */
-  maxConnectionsPerUser?: number;
-  /** Connection attempts per client IP and minute; more get HTTP 429. @default 120 */
-  connectsPerMinute?: number;
-  /** Browser origins allowed besides the page's own (`*` for any). @default [] */
-  allowedOrigins?: readonly string[];
-  /** Load balancers whose `X-Forwarded-For` names the client (per-IP connect limit, logs). @default none */
-  trustedProxies?: BlockList | null;
+  /** Read: `keepAliveMs`, `connectionInitTimeoutMs`, `maxPayloadBytes` (a larger message closes the socket with 1009). */
+  ws: WsConfig;
+  /**
+   * Read: `subscriptionsPerConnection` (more operations are refused with LIMIT_EXCEEDED),
+   * `connectionsPerUser` (more connections are closed with 4429), `connectsPerMinute` (per client IP;
+   * more get HTTP 429).
+   */
+  limits: Limits;
+  /** Read: `allowedOrigins` (besides the page's own), `trustedProxies` (whose `X-Forwarded-For` names the client). */
+  http: HttpConfig;
   /** The shared path for live price and signal subscriptions; without it every operation runs per subscriber. */
   fanout?: LiveFanout;
   /** Errors of the socket layer (they close the socket with 4500, never the process), with the connection's `connId`. */
-  onInternalError?: (error: unknown, connId: string | undefined) => void;
-  /** Connection lines (connected, closed, slow consumer), each with the connection's `connId`. @default silent */
-  logger?: Logger;
+  onInternalError: (error: unknown, connId: string | undefined) => void;
+  /** Connection lines (connected, closed, slow consumer), each with the connection's `connId`. */
+  logger: Logger;
   /** Called once per connection closed with 4008 (metrics). */
   onSlowDisconnect?: () => void;
 }
+
+/** After a 4008 close, how long a peer that does not read may hold the socket before it is cut. */
+const SLOW_CLOSE_TIMEOUT_MS = 2000;
 
 /** The root value of an operation: how graphql-ws runs it (the shared path serves subscriptions only). */
 type ExecutionRoots = { execute?: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
@@ -58,37 +52,24 @@ export function attachWebSocketTransport(
   server: Server,
   graphql: GraphQLHandler,
   tokens: TokenService,
-  options: WebSocketTransportOptions = {},
+  options: WebSocketTransportOptions,
 ) {
-  const {
-    maxPayloadBytes = 65_536,
-    keepAliveMs = 12_000,
-    connectionInitWaitTimeoutMs = 3000,
-    slowCloseTimeoutMs = 2000,
-    maxOperationsPerConnection = 100,
-    maxConnectionsPerUser = 20,
-    connectsPerMinute = 120,
-    allowedOrigins = [],
-    trustedProxies = null,
-    fanout,
-    onInternalError = (error: unknown) => console.error('websocket transport:', error),
-    logger = pino({ level: 'silent' }),
-    onSlowDisconnect,
-  } = options;
-  const attempts = new RateLimiter({ perSecond: connectsPerMinute / 60, burst: connectsPerMinute });
-  const sessions = new WeakMap<ConnectionContext, ConnectionAuth>();
-  const connectionsPerUser = new Map<string, number>();
+  const { ws, limits, http, fanout, onInternalError, logger, onSlowDisconnect } = options;
+  const proxies = trustedProxies(http.trustedProxies);
+  const attempts = new RateLimiter({ perSecond: limits.connectsPerMinute / 60, burst: limits.connectsPerMinute });
+  const auths = new WeakMap<ConnectionContext, ConnectionAuth>();
+  const openPerUser = new Map<string, number>();
 
   const wsServer = new WebSocketServer({
     server,
     path: GRAPHQL_PATH,
-    maxPayload: maxPayloadBytes,
+    maxPayload: ws.maxPayloadBytes,
     verifyClient({ req }: { req: IncomingMessage }, accept: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) {
-      if (!isAllowedOrigin(req.headers.origin, req.headers.host, allowedOrigins)) {
+      if (!isAllowedOrigin(req.headers.origin, req.headers.host, http.allowedOrigins)) {
         accept(false, 403, 'Origin not allowed');
         return;
       }
-      const wait = attempts.take(clientAddress(req, trustedProxies));
+      const wait = attempts.take(clientAddress(req, proxies));
       if (wait > 0) accept(false, 429, 'Too many connection attempts', { 'Retry-After': String(Math.ceil(wait / 1000)) });
       else accept(true);
     },
@@ -105,7 +86,7 @@ export function attachWebSocketTransport(
   const disposable = serveGraphQLWs<Record<string, unknown> | undefined>(
     wsServer,
     {
-      connectionInitWaitTimeout: connectionInitWaitTimeoutMs,
+      connectionInitWaitTimeout: ws.connectionInitTimeoutMs,
       execute: (args) => (args.rootValue as Required<ExecutionRoots>).execute(args) as never,
       subscribe: (args) => (args.rootValue as ExecutionRoots).subscribe(args) as never,
       async onConnect(ctx) {
@@ -113,36 +94,36 @@ export function attachWebSocketTransport(
         // graphql-ws keeps connectionParams for the life of the connection and nothing reads them
         // after this: the token should not stay in memory (nor its ~0.2 KB per connection).
         (ctx as { connectionParams?: unknown }).connectionParams = undefined;
-        let session: ConnectionAuth;
+        let auth: ConnectionAuth;
         try {
           const viewer = await tokens.verify(typeof authorization === 'string' ? authorization : undefined);
-          session = new ConnectionAuth(viewer, tokens, () => close(ctx, CloseCode.Unauthorized, 'Unauthorized: token expired'));
+          auth = new ConnectionAuth(viewer, tokens, () => close(ctx, CloseCode.Unauthorized, 'Unauthorized: token expired'));
         } catch (error) {
           if (!(error instanceof TokenError)) throw error;
           const forbidden = error.kind === 'forbidden';
           close(ctx, forbidden ? CloseCode.Forbidden : CloseCode.Unauthorized, `${forbidden ? 'Forbidden' : 'Unauthorized'}: ${error.message}`);
           return false;
         }
-        const open = connectionsPerUser.get(session.viewer.id) ?? 0;
-        if (open >= maxConnectionsPerUser) {
-          session.dispose();
-          close(ctx, CloseCode.TooManyRequests, `Too many connections for this user (limit ${maxConnectionsPerUser})`);
+        const open = openPerUser.get(auth.viewer.id) ?? 0;
+        if (open >= limits.connectionsPerUser) {
+          auth.dispose();
+          close(ctx, CloseCode.TooManyRequests, `Too many connections for this user (limit ${limits.connectionsPerUser})`);
           return false;
         }
-        connectionsPerUser.set(session.viewer.id, open + 1);
-        sessions.set(ctx, session);
-        logger.info(line(ctx, { user: session.viewer.id, remoteAddress: ctx.extra.remoteAddress }), 'websocket connected');
+        openPerUser.set(auth.viewer.id, open + 1);
+        auths.set(ctx, auth);
+        logger.info(line(ctx, { user: auth.viewer.id, remoteAddress: ctx.extra.remoteAddress }), 'websocket connected');
         return true;
       },
       onClose(ctx, code, reason) {
-        const session = sessions.get(ctx);
-        logger.info(line(ctx, { code, reason, user: session?.viewer.id }), 'websocket closed');
-        if (!session) return;
-        session.dispose();
-        sessions.delete(ctx);
-        const left = (connectionsPerUser.get(session.viewer.id) ?? 1) - 1;
-        if (left > 0) connectionsPerUser.set(session.viewer.id, left);
-        else connectionsPerUser.delete(session.viewer.id);
+        const auth = auths.get(ctx);
+        logger.info(line(ctx, { code, reason, user: auth?.viewer.id }), 'websocket closed');
+        if (!auth) return;
+        auth.dispose();
+        auths.delete(ctx);
+        const left = (openPerUser.get(auth.viewer.id) ?? 1) - 1;
+        if (left > 0) openPerUser.set(auth.viewer.id, left);
+        else openPerUser.delete(auth.viewer.id);
       },
       onError(ctx, id, _payload, errors) {
         // A reliable subscription fell too far behind: close the whole connection (4008) so the client
@@ -157,18 +138,18 @@ export function attachWebSocketTransport(
           onSlowDisconnect?.();
           close(ctx, CloseCode.SlowConsumer, 'Slow consumer: resume after your last cursor');
         });
-        setTimeout(() => ctx.extra.socket.terminate(), slowCloseTimeoutMs).unref();
+        setTimeout(() => ctx.extra.socket.terminate(), SLOW_CLOSE_TIMEOUT_MS).unref();
       },
       async onSubscribe(ctx, id, params) {
-        if (Object.keys(ctx.subscriptions).length > maxOperationsPerConnection) {
+        if (Object.keys(ctx.subscriptions).length > limits.subscriptionsPerConnection) {
           return [
-            new GraphQLError(`Too many operations open on this connection (limit ${maxOperationsPerConnection})`, {
+            new GraphQLError(`Too many operations open on this connection (limit ${limits.subscriptionsPerConnection})`, {
               extensions: { code: 'LIMIT_EXCEEDED' },
             }),
           ];
         }
-        const session = sessions.get(ctx);
-        const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({ params, session });
+        const auth = auths.get(ctx);
+        const { schema, execute, subscribe, contextFactory, parse, validate } = graphql.getEnveloped({ params, auth });
         let document;
         try {
           document = parse(params.query);
@@ -179,20 +160,20 @@ export function attachWebSocketTransport(
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return [...errors];
-        const plan = session ? (fanout?.match(schema, document, params.operationName, params.variables, session.viewer) ?? null) : null;
+        const plan = auth ? ((await fanout?.match(schema, document, params.operationName, params.variables, auth.viewer)) ?? null) : null;
         return {
           schema,
           operationName: params.operationName,
           document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
-          rootValue: (plan && fanout && session ? fanout.entry(ctx.extra.socket, id, plan, session) : { execute, subscribe }) satisfies ExecutionRoots,
+          rootValue: (plan && fanout && auth ? fanout.entry(ctx.extra.socket, id, plan, auth) : { execute, subscribe }) satisfies ExecutionRoots,
         };
       },
     },
     {
-      keepAliveMs,
-      addressOf: (request) => clientAddress(request, trustedProxies),
+      keepAliveMs: ws.keepAliveMs,
+      addressOf: (request) => clientAddress(request, proxies),
       onInternalError: (error, socket) => onInternalError(error, connectionIds.get(socket)),
     },
   );

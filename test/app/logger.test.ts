@@ -23,7 +23,7 @@ describe('log redaction', () => {
     logger.error({ err: authError }, 'background error');
     logger.info({ connectionParams: { authorization: 'Bearer jwt-in-params' } }, 'connection');
     logger.info({ request: { headers: { authorization: 'Bearer jwt-in-header', cookie: 'session=cookie-1' } } }, 'request');
-    logger.info({ config: { jwtSecret: 'jwt-secret-1', metricsToken: 'metrics-token-1', redisUrl: 'redis://u:url-password-1@h' } }, 'config');
+    logger.info({ auth: { secret: 'jwt-secret-1' }, http: { metricsToken: 'metrics-token-1' }, bus: { redisUrl: 'redis://u:url-password-1@h' } }, 'config');
     const text = output();
     for (const secret of ['redis-password-1', 'jwt-in-params', 'jwt-in-header', 'cookie-1', 'jwt-secret-1', 'metrics-token-1', 'url-password-1']) {
       expect(text).not.toContain(secret);

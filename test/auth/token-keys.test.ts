@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { TokenError, TokenService, type TokenServiceOptions } from '../../src/auth/tokens.js';
+import { TokenError, TokenService } from '../../src/auth/tokens.js';
+import { testConfig } from '../support/test-config.js';
 
 const SECRET = 'unit-test-secret-with-at-least-32-characters';
 const ISSUER = 'https://auth.titan.test';
@@ -65,7 +66,9 @@ let ecService: TokenService;
 let jwksService: TokenService;
 let secretService: TokenService;
 
-const rsaWith = (options: Omit<TokenServiceOptions, 'publicKey'>) => new TokenService({ publicKey: rsaPem, ...options });
+/** A service as these `JWT_*` variables configure the server's: no secret unless given, other knobs at their defaults. */
+const serviceFor = (env: Record<string, string>) => new TokenService(testConfig({ JWT_SECRET: '', ...env }).auth);
+const rsaWith = (env: Record<string, string> = {}) => serviceFor({ JWT_PUBLIC_KEY: rsaPem, ...env });
 
 beforeAll(async () => {
   [rsa, rsa2, otherRsa, ec] = await Promise.all([
@@ -87,10 +90,10 @@ beforeAll(async () => {
   };
   await writeFile(jwksPath, JSON.stringify(jwks));
 
-  rsaService = new TokenService({ publicKey: rsaPem });
-  ecService = new TokenService({ publicKey: ecPemPath });
-  jwksService = new TokenService({ publicKey: jwksPath });
-  secretService = new TokenService({ secret: SECRET });
+  rsaService = rsaWith();
+  ecService = serviceFor({ JWT_PUBLIC_KEY: ecPemPath });
+  jwksService = serviceFor({ JWT_PUBLIC_KEY: jwksPath });
+  secretService = serviceFor({ JWT_SECRET: SECRET });
 });
 
 afterAll(async () => {
@@ -107,13 +110,13 @@ describe('TokenService public keys', () => {
   });
 
   it('accepts an inline PEM preceded by a newline', async () => {
-    const service = new TokenService({ publicKey: `\n${rsaPem}` });
+    const service = serviceFor({ JWT_PUBLIC_KEY: `\n${rsaPem}` });
     expect((await service.verify(await sign(claims(), 'RS256', rsa.privateKey))).id).toBe('alice');
   });
 
   // An indented PEM (e.g. from YAML) must load too.
   it('accepts an inline PEM indented with spaces', async () => {
-    const service = new TokenService({ publicKey: `  ${rsaPem}` });
+    const service = serviceFor({ JWT_PUBLIC_KEY: `  ${rsaPem}` });
     expect((await service.verify(await sign(claims(), 'RS256', rsa.privateKey))).id).toBe('alice');
   });
 
@@ -164,7 +167,7 @@ describe('TokenService public keys', () => {
   });
 
   it('with both a secret and a public key, accepts HS256 and RS256 tokens', async () => {
-    const both = new TokenService({ secret: SECRET, publicKey: rsaPem });
+    const both = serviceFor({ JWT_SECRET: SECRET, JWT_PUBLIC_KEY: rsaPem });
     expect((await both.verify(await sign(claims({ sub: 'h' }), 'HS256', hmac))).id).toBe('h');
     expect((await both.verify(await sign(claims({ sub: 'r' }), 'RS256', rsa.privateKey))).id).toBe('r');
     await expectRefused(both, await sign(claims(), 'RS256', otherRsa.privateKey), 'token signature is invalid');
@@ -174,7 +177,7 @@ describe('TokenService public keys', () => {
 describe('TokenService issuer and audience', () => {
   let checked: TokenService;
   beforeAll(() => {
-    checked = rsaWith({ issuer: ISSUER, audience: AUDIENCE });
+    checked = rsaWith({ JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE });
   });
 
   it('accepts matching iss and aud (aud as a string or an array containing it)', async () => {
@@ -200,10 +203,10 @@ describe('TokenService issuer and audience', () => {
   });
 
   it('checks only the configured one', async () => {
-    const issuerOnly = rsaWith({ issuer: ISSUER });
+    const issuerOnly = rsaWith({ JWT_ISSUER: ISSUER });
     expect((await issuerOnly.verify(await sign(claims({ iss: ISSUER, aud: 'anything' }), 'RS256', rsa.privateKey))).id).toBe('alice');
     await expectRefused(issuerOnly, await sign(claims({ aud: AUDIENCE }), 'RS256', rsa.privateKey), /"iss"/);
-    const audienceOnly = rsaWith({ audience: AUDIENCE });
+    const audienceOnly = rsaWith({ JWT_AUDIENCE: AUDIENCE });
     expect((await audienceOnly.verify(await sign(claims({ iss: 'whoever', aud: AUDIENCE }), 'RS256', rsa.privateKey))).id).toBe('alice');
     await expectRefused(audienceOnly, await sign(claims({ iss: ISSUER }), 'RS256', rsa.privateKey), /"aud"/);
   });
@@ -219,8 +222,8 @@ describe('TokenService clock skew', () => {
   let skew30: TokenService;
   let skew0: TokenService;
   beforeAll(() => {
-    skew30 = rsaWith({ clockSkewSeconds: 30 });
-    skew0 = rsaWith({ clockSkewSeconds: 0 });
+    skew30 = rsaWith({ JWT_CLOCK_SKEW_S: '30' });
+    skew0 = rsaWith({ JWT_CLOCK_SKEW_S: '0' });
   });
   const token = (extra: JWTPayload) => sign(claims(extra), 'RS256', rsa.privateKey);
 

@@ -2,9 +2,10 @@ import { SignJWT, type JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
 
 import { TokenError, TokenService } from '../../src/auth/tokens.js';
+import { testConfig } from '../support/test-config.js';
 
 const SECRET = 'unit-test-secret-with-at-least-32-characters';
-const service = new TokenService({ secret: SECRET });
+const service = new TokenService(testConfig({ JWT_SECRET: SECRET }).auth);
 const key = new TextEncoder().encode(SECRET);
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -122,7 +123,7 @@ describe('TokenService.verify refusals', () => {
   });
 
   it('a token signed with another secret', async () => {
-    const other = new TokenService({ secret: 'another-secret-that-is-also-32-characters-long' });
+    const other = new TokenService(testConfig({ JWT_SECRET: 'another-secret-that-is-also-32-characters-long' }).auth);
     await refusalOf(await other.issue('alice', ['admin']), 'unauthenticated', 'token signature is invalid');
   });
 

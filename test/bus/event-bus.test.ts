@@ -2,9 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope, EventBus, Topic } from '../../src/bus/event-bus.js';
 import { MemoryEventBus } from '../../src/bus/memory-event-bus.js';
 import { RedisEventBus } from '../../src/bus/redis-event-bus.js';
-import { REDIS_TIMEOUT_DEFAULTS } from '../../src/config.js';
 import type { PriceEvent } from '../../src/domain/events.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { testConfig } from '../support/test-config.js';
+
+/** The `bus` knobs at their defaults; each bus below sets its own Redis URL. */
+const BUS = testConfig().bus;
 
 let redis: TestRedis;
 const opened: EventBus[] = [];
@@ -49,13 +52,13 @@ function collector<T extends Topic>() {
   };
 }
 
-const buses: [string, (historyMaxLen?: number) => Promise<EventBus>][] = [
+const buses: [string, (historyMaxLen: number) => Promise<EventBus>][] = [
   ['memory', async (historyMaxLen) => new MemoryEventBus({ historyMaxLen, onListenerError: () => {} })],
-  ['redis', async (historyMaxLen) => RedisEventBus.connect({ url: redis.url, historyMaxLen, timeouts: REDIS_TIMEOUT_DEFAULTS, onError: () => {} })],
+  ['redis', async (historyMaxLen) => RedisEventBus.connect({ ...BUS, redisUrl: redis.url, historyMaxLen, onError: () => {} })],
 ];
 
 describe.each(buses)('%s event bus', (_name, create) => {
-  async function bus(historyMaxLen?: number): Promise<EventBus> {
+  async function bus(historyMaxLen = BUS.historyMaxLen): Promise<EventBus> {
     const created = await create(historyMaxLen);
     opened.push(created);
     return created;
@@ -238,8 +241,8 @@ describe.each(buses)('%s event bus', (_name, create) => {
 
 describe('redis event bus across processes', () => {
   it('fans out between two bus instances and holds one Redis subscription per channel', async () => {
-    const a = await RedisEventBus.connect({ url: redis.url, timeouts: REDIS_TIMEOUT_DEFAULTS });
-    const b = await RedisEventBus.connect({ url: redis.url, timeouts: REDIS_TIMEOUT_DEFAULTS });
+    const a = await RedisEventBus.connect({ ...BUS, redisUrl: redis.url });
+    const b = await RedisEventBus.connect({ ...BUS, redisUrl: redis.url });
     opened.push(a, b);
     const key = uniqueKey();
     const listeners = Array.from({ length: 5 }, () => collector<'price'>());
@@ -251,7 +254,7 @@ describe('redis event bus across processes', () => {
   });
 
   it('rejects a publish when Redis cannot store it', async () => {
-    const b = await RedisEventBus.connect({ url: redis.url, timeouts: REDIS_TIMEOUT_DEFAULTS, onError: () => {} });
+    const b = await RedisEventBus.connect({ ...BUS, redisUrl: redis.url, onError: () => {} });
     await b.close();
     await expect(b.publish('price', uniqueKey(), tick('X', 1))).rejects.toThrow();
   });
@@ -259,7 +262,7 @@ describe('redis event bus across processes', () => {
   it('ends its listeners with CURSOR_EXPIRED and starts a new epoch when the history went back in time', async () => {
     // Its own key prefix: the test rewinds a topic's offset counter, which other tests share.
     const prefix = `rewound${process.pid}`;
-    const a = await RedisEventBus.connect({ url: redis.url, prefix, timeouts: REDIS_TIMEOUT_DEFAULTS, onError: () => {} });
+    const a = await RedisEventBus.connect({ ...BUS, redisUrl: redis.url, prefix, onError: () => {} });
     opened.push(a);
     const key = uniqueKey();
     const received = collector<'price'>();
@@ -286,8 +289,8 @@ describe('redis event bus across processes', () => {
   });
 
   it('recovers events published while its subscriber connection was cut, once each and in order', async () => {
-    const a = await RedisEventBus.connect({ url: redis.url, timeouts: REDIS_TIMEOUT_DEFAULTS, onError: () => {} });
-    const b = await RedisEventBus.connect({ url: redis.url, timeouts: REDIS_TIMEOUT_DEFAULTS, onError: () => {} });
+    const a = await RedisEventBus.connect({ ...BUS, redisUrl: redis.url, onError: () => {} });
+    const b = await RedisEventBus.connect({ ...BUS, redisUrl: redis.url, onError: () => {} });
     opened.push(a, b);
     const key = uniqueKey();
     const received = collector<'price'>();
@@ -304,7 +307,7 @@ describe('redis event bus across processes', () => {
 
   it('fails to connect with a clear message when Redis is not there', async () => {
     await expect(
-      RedisEventBus.connect({ url: 'redis://127.0.0.1:1', timeouts: { ...REDIS_TIMEOUT_DEFAULTS, connectTimeoutMs: 500 }, onError: () => {} }),
+      RedisEventBus.connect({ ...BUS, redisUrl: 'redis://127.0.0.1:1', timeouts: { ...BUS.timeouts, connectTimeoutMs: 500 }, onError: () => {} }),
     ).rejects.toThrow(/not reachable within 500 ms/);
   });
 });

@@ -156,7 +156,11 @@ export const FAULTS: Record<string, Fault> = {
         },
         async inject() {
           // Everything written so far is on the replica: the failover loses nothing the test relies on.
+          // WAIT counts the replicas that have this client's own last write, so it writes a fence
+          // first: replication keeps order, so the fence acknowledged means every earlier write of
+          // any client is there too (without one, WAIT answers at once, whatever the replica lacks).
           const deadline = Date.now() + 10_000;
+          await sentinel.master.client.set('fault:replication-fence', String(Date.now()));
           while (Number(await sentinel.master.client.call('WAIT', '1', '1000')) < 1 && Date.now() < deadline);
           await sentinel.master.kill();
         },

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { NextPayload, ProtocolClient, ProtocolMessage } from '../support/protocol-client.js';
+import { SseSubscription } from '../support/sse-client.js';
 import { Cell, expectAnswerOrUnavailable, poll, sleep, type Fault } from './harness.js';
 
 /**
@@ -292,7 +293,7 @@ export const PHASES: Phase<any>[] = [
   {
     name: 'SSE streams',
     async before(cell) {
-      const stream = await SseStream.open(`${cell.server.graphqlUrl}?query=${encodeURIComponent(PRICES)}&variables=${encodeURIComponent(JSON.stringify({ symbols: ['SSE'] }))}`, cell.trader);
+      const stream = await SseSubscription.open(cell.server.graphqlUrl, cell.trader, PRICES, { symbols: ['SSE'] });
       cell.onCleanup(() => stream.close());
       let price = 0;
       await poll(async () => {
@@ -301,7 +302,7 @@ export const PHASES: Phase<any>[] = [
       }, (text) => text.includes('"price"'), 'the SSE stream to go live');
       return { stream, from: price };
     },
-    async after(cell, { stream, from }: { stream: SseStream; from: number }) {
+    async after(cell, { stream, from }: { stream: SseSubscription; from: number }) {
       const next = [from + 101, from + 102];
       for (const price of next) await poll(() => cell.publishPrice('SSE', price), (answer) => answer.errors === undefined, 'publishPrice');
       if (cell.fault.keepsData) {
@@ -407,30 +408,4 @@ async function expectBacktestEnd(cell: Cell, client: ProtocolClient, id: string)
     expect(endCode(ended)).toBe('CURSOR_EXPIRED');
   }
   await poll(() => backtestStatus(cell, id), (status) => status === 'COMPLETED', 'the stored backtest to be COMPLETED');
-}
-
-/** An SSE response read as text in the background. */
-class SseStream {
-  text = '';
-  private constructor(private readonly controller: AbortController) {}
-
-  static async open(url: string, token: string): Promise<SseStream> {
-    const controller = new AbortController();
-    const response = await fetch(url, { headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` }, signal: controller.signal });
-    const stream = new SseStream(controller);
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    void (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        stream.text += decoder.decode(value, { stream: true });
-      }
-    })().catch(() => {});
-    return stream;
-  }
-
-  close(): void {
-    this.controller.abort();
-  }
 }

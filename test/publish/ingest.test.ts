@@ -11,13 +11,16 @@ import type { RejectReason } from '../../src/publish/ingest-entry.js';
 import { MarketPublisher } from '../../src/publish/market-publisher.js';
 import { RedisIngest, ingestStream } from '../../src/publish/redis-ingest.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * The Redis ingest consumer against real redis-servers: bad entries are settled and never block the
  * stream, and Redis being away, frozen or restarted never stops, crashes or floods the consumer.
  */
 
+/** The `bus` knobs at their defaults but for Redis timeouts short enough for outages to pass quickly. */
 const TIMEOUTS: RedisTimeouts = { commandTimeoutMs: 300, connectTimeoutMs: 300, retryMaxDelayMs: 200 };
+const BUS = { ...testConfig().bus, timeouts: TIMEOUTS };
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -46,7 +49,7 @@ function startIngest(url: string, bus: EventBus, options: { prefix?: string; cla
   const warnings: Record<string, unknown>[] = [];
   const errors: unknown[] = [];
   const ingest = RedisIngest.start({
-    url,
+    redisUrl: url,
     timeouts: TIMEOUTS,
     publisher: new MarketPublisher(bus, (id) => findStrategy(id) !== undefined),
     meter: metrics.ingestMeter,
@@ -126,7 +129,7 @@ describe('bad entries', () => {
     for (const { fields } of entries) ids.push((await redis.client.xadd(stream, '*', ...fields)) as string);
     const bad = entries.flatMap(({ reason }, index) => (reason ? [{ id: ids[index] as string, reason }] : []));
 
-    const bus = new MemoryEventBus();
+    const bus = new MemoryEventBus(BUS);
     const prices = await pricesOf(bus, 'MIX');
     const signals: number[] = [];
     await bus.subscribe('signal', 'ma-crossover', ({ payload }) => signals.push(payload.price));
@@ -172,7 +175,7 @@ describe('bad entries', () => {
     const redis = await redisServer();
     const stream = ingestStream('broken');
     // A closed bus throws on publish: neither a validation problem nor Redis being away.
-    const bus = new MemoryEventBus();
+    const bus = new MemoryEventBus(BUS);
     await bus.close();
     const consumer = startIngest(redis.url, bus, { prefix: 'broken' });
     const first = await redis.client.xadd(stream, '*', ...price('BROKEN', 1));
@@ -195,7 +198,7 @@ describe('Redis away', () => {
   it('starts without Redis, reports nothing while it is away, and consumes once it appears', async () => {
     const redis = await redisServer();
     await redis.kill();
-    const bus = new MemoryEventBus();
+    const bus = new MemoryEventBus(BUS);
     const prices = await pricesOf(bus, 'LATE');
 
     const started = Date.now();
@@ -214,7 +217,7 @@ describe('Redis away', () => {
   it('survives Redis killed and restarted while entries are added: each stored entry is published once, in order', async () => {
     const redis = await redisServer(true);
     const stream = ingestStream('crash');
-    const bus = new MemoryEventBus();
+    const bus = new MemoryEventBus(BUS);
     const prices = await pricesOf(bus, 'CRASH');
     const consumer = startIngest(redis.url, bus, { prefix: 'crash' });
 
@@ -254,7 +257,7 @@ describe('Redis away', () => {
   it('rides out a frozen Redis (SIGSTOP beyond the command timeout): stop() returns at once, entries flow after SIGCONT', async () => {
     const redis = await redisServer();
     const stream = ingestStream('frozen');
-    const bus = new MemoryEventBus();
+    const bus = new MemoryEventBus(BUS);
     const prices = await pricesOf(bus, 'FROZEN');
     const stopping = startIngest(redis.url, bus, { prefix: 'frozen' });
     // Takes over anything the stopped consumer may have read while frozen, without waiting 30 s.
@@ -283,7 +286,7 @@ describe('the bus away', () => {
   it('keeps an entry whose publish found Redis unavailable pending and publishes it, in order, soon after Redis is back', async () => {
     const ingestRedis = await redisServer();
     const busRedis = await redisServer(true);
-    const bus = await RedisEventBus.connect({ url: busRedis.url, timeouts: TIMEOUTS, onError: () => {} });
+    const bus = await RedisEventBus.connect({ ...BUS, redisUrl: busRedis.url, onError: () => {} });
     cleanups.push(() => bus.close());
     const stream = ingestStream('retry');
     const consumer = startIngest(ingestRedis.url, bus, { prefix: 'retry' });
@@ -306,7 +309,7 @@ describe('the bus away', () => {
   it('delivers an entry once when its publish timed out after Redis stored it (the entry id is the idempotency key)', async () => {
     const ingestRedis = await redisServer();
     const busRedis = await redisServer();
-    const bus = await RedisEventBus.connect({ url: busRedis.url, timeouts: TIMEOUTS, onError: () => {} });
+    const bus = await RedisEventBus.connect({ ...BUS, redisUrl: busRedis.url, onError: () => {} });
     cleanups.push(() => bus.close());
     const stream = ingestStream('once');
     const consumer = startIngest(ingestRedis.url, bus, { prefix: 'once' });

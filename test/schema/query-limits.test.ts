@@ -11,7 +11,8 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUERY_LIMITS, queryLimitRules, type QueryLimits } from '../../src/schema/query-limits.js';
+import { queryLimitRules, type QueryLimits } from '../../src/schema/query-limits.js';
+import { testConfig } from '../support/test-config.js';
 
 const scalars = Array.from({ length: 50 }, (_, i) => `f${i}: Int`).join(' ');
 const schema = buildSchema(`
@@ -19,7 +20,9 @@ const schema = buildSchema(`
   type A { b: A, n: Int, ${scalars} }
 `);
 
-const SMALL: QueryLimits = { maxDepth: 3, maxAliases: 2, maxFields: 10 };
+const SMALL: QueryLimits = { maxQueryDepth: 3, maxQueryAliases: 2, maxQueryFields: 10 };
+/** The limits of `config.ts` when no `MAX_QUERY_*` variable is set. */
+const DEFAULT_LIMITS: QueryLimits = testConfig().limits;
 
 /** Validates with every standard rule plus the limits, as the server does. */
 function validateAll(document: DocumentNode, limits: QueryLimits = SMALL): readonly GraphQLError[] {
@@ -62,7 +65,7 @@ function nestedSource(levels: number): string {
 
 describe('query limits', () => {
   it('defaults to depth 10, 30 aliases and 1000 fields', () => {
-    expect(DEFAULT_QUERY_LIMITS).toEqual({ maxDepth: 10, maxAliases: 30, maxFields: 1000 });
+    expect(DEFAULT_LIMITS).toMatchObject({ maxQueryDepth: 10, maxQueryAliases: 30, maxQueryFields: 1000 });
   });
 
   it('passes documents within the limits, including ones exactly at each limit', () => {
@@ -72,7 +75,7 @@ describe('query limits', () => {
     `);
     // depth 3 (a b n), 2 aliases, 7 fields
     expect(validateAll(document)).toEqual([]);
-    expect(validateAll(document, DEFAULT_QUERY_LIMITS)).toEqual([]);
+    expect(validateAll(document, DEFAULT_LIMITS)).toEqual([]);
     expect(limitMessages(`{ a { ${Array.from({ length: 9 }, (_, i) => `f${i}`).join(' ')} } }`)).toEqual([]);
   });
 
@@ -101,8 +104,8 @@ describe('query limits', () => {
     expect(limitMessages(`{ a { ${'__typename '.repeat(10)}} }`)).toEqual(['Query field count 11 exceeds the limit of 10']);
     const fifty = Array.from({ length: 50 }, (_, i) => `f${i}`).join(' ');
     const source = `{ a { ${'...F '.repeat(30)}} } fragment F on A { ${fifty} }`;
-    expect(limitMessages(source, DEFAULT_QUERY_LIMITS)).toEqual(['Query field count 1501 exceeds the limit of 1000']);
-    expect(validateAll(parse(source), DEFAULT_QUERY_LIMITS).map((error) => error.message)).toEqual([
+    expect(limitMessages(source, DEFAULT_LIMITS)).toEqual(['Query field count 1501 exceeds the limit of 1000']);
+    expect(validateAll(parse(source), DEFAULT_LIMITS).map((error) => error.message)).toEqual([
       'Query field count 1501 exceeds the limit of 1000',
     ]);
   });
@@ -111,7 +114,7 @@ describe('query limits', () => {
     const chain = Array.from({ length: 80 }, (_, i) => `fragment F${i + 1} on A { ...F${i} ...F${i} }`).join('\n');
     const source = `{ a { ...F80 } } fragment F0 on A { n } ${chain}`;
     const started = performance.now();
-    const [message] = limitMessages(source, DEFAULT_QUERY_LIMITS);
+    const [message] = limitMessages(source, DEFAULT_LIMITS);
     expect(performance.now() - started).toBeLessThan(1000);
     // 2^80 + 1 fields saturate at the largest exact integer instead of becoming imprecise.
     expect(message).toBe(`Query field count ${Number.MAX_SAFE_INTEGER} exceeds the limit of 1000`);
@@ -138,8 +141,8 @@ describe('query limits', () => {
       fragment Y on A { b { ...X ...Self } }
       fragment Self on A { n ...Self }
     `;
-    expect(limitMessages(source, DEFAULT_QUERY_LIMITS)).toEqual([]);
-    const messages = validateAll(parse(source), DEFAULT_QUERY_LIMITS).map((error) => error.message);
+    expect(limitMessages(source, DEFAULT_LIMITS)).toEqual([]);
+    const messages = validateAll(parse(source), DEFAULT_LIMITS).map((error) => error.message);
     expect(messages.some((message) => message.includes('Cannot spread fragment "X" within itself'))).toBe(true);
     expect(messages.some((message) => message.includes('Cannot spread fragment "Self" within itself'))).toBe(true);
   });
@@ -147,12 +150,12 @@ describe('query limits', () => {
   it('reports a 5,000-level document instead of overflowing the stack', () => {
     // The string form never reaches validate: parse with a token budget refuses it first.
     expect(() => parse(nestedSource(5000), { maxTokens: 2000 })).toThrow(/Syntax Error: Document contains more th.. 2000 tokens/);
-    const errors = validateAll(nestedDocument(5000), DEFAULT_QUERY_LIMITS);
+    const errors = validateAll(nestedDocument(5000), DEFAULT_LIMITS);
     expect(errors.map((error) => error.message)).toEqual([
       'Query depth 5002 exceeds the limit of 10',
       'Query field count 5002 exceeds the limit of 1000',
     ]);
-    const deeper = validate(schema, nestedDocument(10_000), queryLimitRules(DEFAULT_QUERY_LIMITS));
+    const deeper = validate(schema, nestedDocument(10_000), queryLimitRules(DEFAULT_LIMITS));
     expect(deeper.map((error) => error.message)).toEqual([
       'Query depth 10002 exceeds the limit of 10',
       'Query field count 10002 exceeds the limit of 1000',
@@ -160,7 +163,7 @@ describe('query limits', () => {
   });
 
   it('refuses a limit that would silently switch the check off', () => {
-    expect(() => queryLimitRules({ ...DEFAULT_QUERY_LIMITS, maxDepth: Number.NaN })).toThrow(RangeError);
-    expect(() => queryLimitRules({ ...DEFAULT_QUERY_LIMITS, maxFields: -1 })).toThrow(/maxFields/);
+    expect(() => queryLimitRules({ ...DEFAULT_LIMITS, maxQueryDepth: Number.NaN })).toThrow(RangeError);
+    expect(() => queryLimitRules({ ...DEFAULT_LIMITS, maxQueryFields: -1 })).toThrow(/maxQueryFields/);
   });
 });

@@ -5,7 +5,8 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from '../../src/bus/cursor.js';
 import { ProtocolClient, execute, type NextPayload } from '../support/protocol-client.js';
-import { TEST_SECRET, startProcess, tokenFor, type ServerProcess } from '../support/start-server.js';
+import { startProcess, tokenFor, type ServerProcess } from '../support/start-server.js';
+import { TEST_SECRET } from '../support/test-config.js';
 
 /**
  * An attacker throws garbage at a running server process while a trader's stream runs: every attack

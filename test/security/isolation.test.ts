@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolClient, execute } from '../support/protocol-client.js';
 import { startProcess, tokenFor, tokens, type ServerProcess } from '../support/start-server.js';
+import { SseSubscription } from '../support/sse-client.js';
 
 /** A trader cannot see another trader's backtest, nor an unentitled strategy's signals, by any transport. */
 let server: ServerProcess;
@@ -29,19 +30,12 @@ afterAll(async () => {
   await server.stop();
 });
 
+/** The first event of an SSE subscription, as text. */
 async function sse(query: string, variables: Record<string, unknown>, token: string): Promise<string> {
-  const url = `${server.graphqlUrl}?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify(variables))}`;
-  const controller = new AbortController();
-  const response = await fetch(url, { headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` }, signal: controller.signal });
-  const reader = response.body!.getReader();
-  let text = '';
-  while (!/event: (next|complete)/.test(text) || !text.includes('\n\n')) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  controller.abort();
-  return text;
+  const subscription = await SseSubscription.open(server.graphqlUrl, token, query, variables);
+  await subscription.until((s) => s.events.length > 0 || s.ended, 'a first event');
+  subscription.close();
+  return subscription.text;
 }
 
 const PROGRESS = 'subscription ($id: ID!, $after: Cursor) { backtestProgress(id: $id, after: $after) { status } }';

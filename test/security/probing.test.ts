@@ -117,7 +117,7 @@ describe('the nesting bound', () => {
 
   it.each([2, 10, 100])('lets through a document the depth rule accepts at MAX_QUERY_DEPTH=%i', (maxDepth) => {
     const document = deepest(maxDepth);
-    const rules = [...specifiedRules, ...queryLimitRules({ maxDepth, maxAliases: 30, maxFields: 1_000_000 })];
+    const rules = [...specifiedRules, ...queryLimitRules({ maxQueryDepth: maxDepth, maxQueryAliases: 30, maxQueryFields: 1_000_000 })];
     expect(validate(schema, parse(document), rules)).toEqual([]);
     expect(() => checkNesting(document, maxNesting(maxDepth), 1_000_000)).not.toThrow();
     expect(() => checkNesting(getIntrospectionQuery(), maxNesting(maxDepth), 1_000_000)).not.toThrow();

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolClient, execute } from '../support/protocol-client.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
-import { TEST_SECRET, startProcess, startServer, tokenFor, type ServerProcess, type TestServer } from '../support/start-server.js';
+import { startProcess, startServer, tokenFor, type ServerProcess, type TestServer } from '../support/start-server.js';
+import { TEST_SECRET } from '../support/test-config.js';
 
 /** What production mode hides, and what no mode may ever print or echo. */
 let redis: TestRedis;

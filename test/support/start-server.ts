@@ -3,13 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { buildApp, type App } from '../../src/app.js';
 import { TokenService } from '../../src/auth/tokens.js';
 import type { Role } from '../../src/auth/viewer.js';
-import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { watchChild } from './process-guard.js';
 import { stopChild } from './redis.js';
+import { TEST_ENV, testConfig } from './test-config.js';
 
-export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters-long';
-export const tokens = new TokenService({ secret: TEST_SECRET });
+export const tokens = new TokenService(testConfig().auth);
 
 export function tokenFor(subject: string, roles: Role[], expiresIn: string | number = '1h'): Promise<string> {
   return tokens.issue(subject, roles, expiresIn);
@@ -26,27 +25,17 @@ export interface InProcessServer extends TestServer {
   stats: App['stats'];
 }
 
-const BASE_ENV = {
-  HOST: '127.0.0.1',
-  PORT: '0',
-  JWT_SECRET: TEST_SECRET,
-  DEMO_FEED: '0',
-  BACKTEST_BARS_PER_SECOND: '0',
-  LOG_LEVEL: 'warn',
-};
-
 function endpoints(url: string) {
   return { url, graphqlUrl: `${url}/graphql`, wsUrl: `${url.replace(/^http/, 'ws')}/graphql` };
 }
 
 /** Starts the app in this process on a free port; with Redis, resolves once `/readyz` says so (unless `notReady`). */
 export async function startServer(env: Record<string, string> = {}, options: { notReady?: boolean } = {}): Promise<InProcessServer> {
-  const merged: Record<string, string> = { ...BASE_ENV, ...env };
-  const config = loadConfig(merged);
+  const config = testConfig(env);
   const app = await buildApp(config, createLogger(config.logLevel));
   const url = await app.start(0);
   // The server listens before Redis answers; a test, like a load balancer, waits until it is ready.
-  if (merged.REDIS_URL && !options.notReady) await untilReady(url);
+  if (config.bus.redisUrl && !options.notReady) await untilReady(url);
   return { ...endpoints(url), stop: () => app.stop(), stats: () => app.stats() };
 }
 
@@ -81,7 +70,7 @@ export async function startProcess(
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', `src/${entry}`], {
     cwd: ROOT,
-    env: { ...process.env, ...BASE_ENV, LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, ...TEST_ENV, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -118,7 +118,7 @@ describe('connections and subscriptions', () => {
     let samples = await scrapeUntil('titan_subscriptions_active{field="signal"}', (n) => n === 2);
     expect(read(samples, 'titan_sse_streams')).toBe(1);
     expect(read(samples, 'titan_subscriptions_active{field="backtestProgress"}')).toBe(0);
-    // a and b are one user with the same operation: one group; the SSE price stream is not on the shared path.
+    // a and b are one user with the same operation: one group; the SSE price stream shares a's price group.
     expect(read(samples, 'titan_fanout_groups{field="price"}')).toBe(1);
     expect(read(samples, 'titan_fanout_groups{field="signal"}')).toBe(1);
 

@@ -7,34 +7,34 @@ import { toPriceTick, toSignal } from '../event-fields.js';
 export const DEFAULT_BACKTEST_BARS = 50_000;
 
 export const Mutation: MutationResolvers = {
-  async startBacktest(_parent, { input }, { session, services }) {
-    requireRole(session.viewer, 'trader', 'admin');
+  async startBacktest(_parent, { input }, { auth, services }) {
+    requireRole(auth.viewer, 'trader', 'admin');
     const [strategyId = ''] = checkStrategyIds('input.strategyId', [input.strategyId]);
     const [symbol = ''] = checkSymbols('input.symbol', [input.symbol], 1);
     const bars = checkRange('input.bars', input.bars ?? DEFAULT_BACKTEST_BARS, 100, 1_000_000);
-    return services.backtests.startBacktest(session.viewer.id, { strategyId, symbol, bars });
+    return services.backtests.startBacktest(auth.viewer.id, { strategyId, symbol, bars });
   },
 
-  async cancelBacktest(_parent, { id }, { session, services }) {
-    const record = visibleBacktest(session.viewer, await services.backtestStore.get(id), id);
+  async cancelBacktest(_parent, { id }, { auth, services }) {
+    const record = visibleBacktest(auth.viewer, await services.backtestStore.get(id), id);
     return services.backtests.cancel(record);
   },
 
-  async publishPrice(_parent, { input }, { session, services }) {
-    requireRole(session.viewer, 'publisher');
+  async publishPrice(_parent, { input }, { auth, services }) {
+    requireRole(auth.viewer, 'publisher');
     return toPriceTick(await asUserInput(() => services.publisher.publishPrice(input)));
   },
 
-  async publishSignal(_parent, { input }, { session, services }) {
-    requireRole(session.viewer, 'publisher');
+  async publishSignal(_parent, { input }, { auth, services }) {
+    requireRole(auth.viewer, 'publisher');
     return toSignal(await asUserInput(() => services.publisher.publishSignal(input)));
   },
 
-  async renewToken(_parent, { token }, { session }) {
-    if (!session.renew) {
+  async renewToken(_parent, { token }, { auth }) {
+    if (!auth.renew) {
       throw badUserInput('renewToken works on a WebSocket connection only; over HTTP, send the new token with each request');
     }
-    const viewer = await session.renew(token);
+    const viewer = await auth.renew(token);
     return {
       subject: viewer.id,
       roles: [...viewer.roles],

@@ -10,9 +10,9 @@ import { toPriceTick, toSignal } from '../event-fields.js';
 const MAX_SNAPSHOT_SYMBOLS = 500;
 const MAX_SIGNALS = 500;
 
-async function knownSymbols({ feedSymbols, bus }: Services): Promise<string[]> {
+async function knownSymbols({ feed, bus }: Services): Promise<string[]> {
   const published = await bus.keys('price');
-  return [...new Set([...feedSymbols, ...published.sort()])];
+  return [...new Set([...feed.symbols, ...published.sort()])];
 }
 
 async function priceSnapshot(services: Services, requested: readonly string[] | null | undefined): Promise<PriceSnapshot> {
@@ -50,16 +50,16 @@ export const Query: QueryResolvers = {
 
   priceSnapshot: (_parent, args, { services }) => priceSnapshot(services, args.symbols),
 
-  signals: async (_parent, args, { session, services }) => (await signalSnapshot(services, session.viewer, args)).signals,
+  signals: async (_parent, args, { auth, services }) => (await signalSnapshot(services, auth.viewer, args)).signals,
 
-  signalSnapshot: (_parent, args, { session, services }) => signalSnapshot(services, session.viewer, args),
+  signalSnapshot: (_parent, args, { auth, services }) => signalSnapshot(services, auth.viewer, args),
 
   strategies: () => [...STRATEGIES],
 
-  async backtest(_parent, { id }, { session, services }) {
+  async backtest(_parent, { id }, { auth, services }) {
     const record = await services.backtestStore.get(id);
-    return record && canSeeBacktest(session.viewer, record) ? record : null;
+    return record && canSeeBacktest(auth.viewer, record) ? record : null;
   },
 
-  backtests: (_parent, _args, { session, services }) => services.backtestStore.listByOwner(session.viewer.id),
+  backtests: (_parent, _args, { auth, services }) => services.backtestStore.listByOwner(auth.viewer.id),
 };

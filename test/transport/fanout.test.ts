@@ -8,7 +8,9 @@ import type { EventBus, HistoryPage, StreamPosition, Topic } from '../../src/bus
 import { encodeCursor } from '../../src/bus/cursor.js';
 import { MemoryEventBus } from '../../src/bus/memory-event-bus.js';
 import { buildSchema } from '../../src/schema/schema.js';
-import { LiveFanout } from '../../src/transport/live-fanout.js';
+import { MemoryBacktestStore } from '../../src/store/memory-backtest-store.js';
+import { LiveFanout, type LiveFanoutOptions } from '../../src/transport/fanout/live-fanout.js';
+import { testConfig } from '../support/test-config.js';
 
 /**
  * The replay of a resuming subscriber on the shared path, with its history read held open: what
@@ -57,17 +59,27 @@ async function socketPair(): Promise<{ server: WebSocket; frames: string[]; clos
   return { server, frames, closed };
 }
 
+/** The shared fan-out on a bus, with a 1 MiB full mark and room for `backlog` held events per resumer unless told otherwise. */
+function fanoutOn(bus: EventBus, { maxBufferedBytes = 1 << 20, backlog = 10, onError }: { maxBufferedBytes?: number; backlog?: number; onError?: LiveFanoutOptions['onError'] } = {}) {
+  return new LiveFanout({
+    context: { bus, backtestStore: new MemoryBacktestStore(), symbolsPerSubscription: 10 },
+    ws: { maxBufferedBytes, writeDelayMs: 0 },
+    limits: { subscriptionQueueLimit: backlog },
+    onError,
+  });
+}
+
 function argsOf(query: string, variables: Record<string, unknown>): ExecutionArgs {
   return { schema, document: parse(query), variableValues: variables, contextValue: {} };
 }
 
 async function resume(bus: EventBus, query: string, after: string, replayBacklogLimit: number) {
-  const fanout = new LiveFanout({ bus, maxSymbols: 10, maxBufferedBytes: 1 << 20, replayBacklogLimit });
+  const fanout = fanoutOn(bus, { backlog: replayBacklogLimit });
   const variables = { after };
-  const plan = fanout.match(schema, parse(query), undefined, variables, viewer);
+  const plan = await fanout.match(schema, parse(query), undefined, variables, viewer);
   if (!plan) throw new Error('not matched');
   const { server, frames } = await socketPair();
-  const joined = await fanout.join(server, 'op', plan, argsOf(query, variables), { viewer });
+  const joined = await fanout.joinSocket(server, 'op', plan, argsOf(query, variables), { viewer });
   if (!(Symbol.asyncIterator in joined)) throw new Error('did not join');
   return { fanout, frames, iterator: joined };
 }
@@ -84,12 +96,12 @@ describe('a group whose bus subscription cannot start', () => {
       }
     }
     const errors: unknown[] = [];
-    const fanout = new LiveFanout({ bus: new BrokenBus(), maxSymbols: 10, maxBufferedBytes: 1 << 20, replayBacklogLimit: 10, onError: (error) => errors.push(error) });
+    const fanout = fanoutOn(new BrokenBus(testConfig().bus), { onError: (error) => errors.push(error) });
     const query = 'subscription { price(symbols: ["GATE"]) { price } }';
-    const plan = fanout.match(schema, parse(query), undefined, {}, viewer);
+    const plan = await fanout.match(schema, parse(query), undefined, {}, viewer);
     if (!plan) throw new Error('not matched');
     const { server } = await socketPair();
-    const joined = await fanout.join(server, 'op', plan, argsOf(query, {}), { viewer });
+    const joined = await fanout.joinSocket(server, 'op', plan, argsOf(query, {}), { viewer });
     expect(joined).toMatchObject({ errors: [{ extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
     expect(errors).toEqual([expect.objectContaining({ message: 'bus down' })]);
     expect(fanout.stats().price).toMatchObject({ groups: 0, members: 0 });
@@ -98,7 +110,7 @@ describe('a group whose bus subscription cannot start', () => {
 
 describe('a resuming subscriber on the shared path', () => {
   it('sends the replay, then the live events held meanwhile, in order and once each', async () => {
-    const bus = new GatedBus();
+    const bus = new GatedBus(testConfig().bus);
     const first = await bus.publish('signal', 'ma-crossover', { strategyId: 'ma-crossover', symbol: 'GATE', side: 'BUY', price: 1, confidence: 0.5, reason: '#0', timestamp: new Date().toISOString() } as never);
     for (let n = 1; n <= 3; n += 1) await bus.publish('signal', 'ma-crossover', { ...first.payload, reason: `#${n}` });
     const { frames } = await resume(bus, SIGNALS, encodeCursor(first.position), 100);
@@ -110,7 +122,7 @@ describe('a resuming subscriber on the shared path', () => {
   });
 
   it('ends signals with SLOW_CONSUMER when more live events arrive during the replay than it may hold', async () => {
-    const bus = new GatedBus();
+    const bus = new GatedBus(testConfig().bus);
     const first = await bus.publish('signal', 'ma-crossover', { strategyId: 'ma-crossover', symbol: 'GATE', side: 'BUY', price: 1, confidence: 0.5, reason: '#0', timestamp: new Date().toISOString() } as never);
     const { iterator, fanout } = await resume(bus, SIGNALS, encodeCursor(first.position), 3);
     const ended = iterator.next();
@@ -121,7 +133,7 @@ describe('a resuming subscriber on the shared path', () => {
   });
 
   it('keeps the newest price per symbol when more live ticks arrive during the replay than it may hold', async () => {
-    const bus = new GatedBus();
+    const bus = new GatedBus(testConfig().bus);
     const tick = (price: number) => ({ symbol: 'GATE', price, timestamp: new Date().toISOString() }) as never;
     const first = await bus.publish('price', 'GATE', tick(1));
     const { frames, fanout } = await resume(bus, PRICES, encodeCursor(first.position), 3);
@@ -137,16 +149,16 @@ describe('a resuming subscriber on the shared path', () => {
 
 describe('a live price subscriber whose socket is full', () => {
   it('gets the newest tick per symbol once the socket drains, in publish order', async () => {
-    const bus = new MemoryEventBus();
-    const fanout = new LiveFanout({ bus, maxSymbols: 10, maxBufferedBytes: 1024, replayBacklogLimit: 10 });
+    const bus = new MemoryEventBus(testConfig().bus);
+    const fanout = fanoutOn(bus, { maxBufferedBytes: 1024 });
     const query = 'subscription { price(symbols: ["FULL-A", "FULL-B"]) { symbol price } }';
-    const plan = fanout.match(schema, parse(query), undefined, {}, viewer);
+    const plan = await fanout.match(schema, parse(query), undefined, {}, viewer);
     if (!plan) throw new Error('not matched');
     const { server, frames } = await socketPair();
     // The socket's send buffer, as ws reports it: over the limit until the client "reads".
     let buffered = 4096;
     Object.defineProperty(server, 'bufferedAmount', { get: () => buffered });
-    const joined = await fanout.join(server, 'op', plan, argsOf(query, {}), { viewer });
+    const joined = await fanout.joinSocket(server, 'op', plan, argsOf(query, {}), { viewer });
     if (!(Symbol.asyncIterator in joined)) throw new Error('did not join');
     const tick = (symbol: string, price: number) => bus.publish('price', symbol, { symbol, price, timestamp: new Date().toISOString() } as never);
     // A1 A2 B3 A4 B5 B6 A7: B6 is the newest of B, A7 of A, and B6 was published first.

@@ -1,0 +1,231 @@
+import { Kind, getArgumentValues, getOperationAST, getVariableValues, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { ServerResponse } from 'node:http';
+import type WebSocket from 'ws';
+import type { Viewer } from '../../auth/viewer.js';
+import { decodeCursor } from '../../bus/cursor.js';
+import type { Envelope } from '../../bus/event-bus.js';
+import { HISTORY_PAGE_SIZE } from '../../bus/resume.js';
+import type { FanoutStats } from '../../observability/metrics.js';
+import type { ViewerAuth } from '../../schema/context.js';
+import { typedStreamError } from '../../schema/stream-errors.js';
+import { planSubscription, SUBSCRIPTION_FIELDS, type PlanArguments, type PlanContext, type SubscriptionField } from '../../schema/subscription-plan.js';
+import { clientError } from '../error-masking.js';
+import { Backpressure, type FanoutCounts } from './backpressure.js';
+import { WsMember, type FanoutPlan, type Group, type Member } from './members.js';
+import { executeEvent, Payload } from './payload.js';
+import { Replay } from './replay.js';
+import { SocketWriter } from './socket-writer.js';
+import { SseMember } from './sse-member.js';
+
+export interface LiveFanoutOptions {
+  /** What plans read: the bus, the backtest store, the symbol limit (the resolvers' services). */
+  context: PlanContext;
+  /** `WS_MAX_BUFFERED_BYTES` (a connection's full mark, for any transport) and `WS_WRITE_DELAY_MS`. */
+  ws: { maxBufferedBytes: number; writeDelayMs: number };
+  /** `SUBSCRIPTION_QUEUE_LIMIT`: live events held for a resumer while its history is replayed. */
+  limits: { subscriptionQueueLimit: number };
+  /** Called once per event and group as its frames are handed to the connections (delivery lag metric). */
+  onSent?: (field: SubscriptionField, envelope: Envelope<SubscriptionField>) => void;
+  /** A group's bus subscription could not start (its subscribers get the error), or an execution failed. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * The shared path of live subscriptions, on WebSocket and SSE alike: subscribers that sent the same
+ * document and variables under the same authorization scope form a group (`members.ts`); each event
+ * is executed once for the group and serialized once per encoding (`payload.ts`), and the same bytes
+ * go to every member with only its framing around them (`socket-writer.ts` corks them). Per member,
+ * visibility is re-checked at send and the field's overflow policy is applied by its connection's
+ * buffer (`backpressure.ts`). A subscriber that resumes (`after`) joins its group at once and is
+ * caught up by `replay.ts`. Every other operation takes the ordinary per-subscriber path.
+ */
+export class LiveFanout {
+  private readonly groups = new Map<string, Group>();
+  private readonly counts = Object.fromEntries(
+    SUBSCRIPTION_FIELDS.map((field) => [field, { framesSent: 0, conflated: 0, slowConsumers: 0, replayed: 0 }]),
+  ) as Record<SubscriptionField, FanoutCounts>;
+  private readonly writer: SocketWriter;
+  private readonly backpressure: Backpressure;
+  private readonly replay: Replay;
+
+  constructor(private readonly options: LiveFanoutOptions) {
+    this.writer = new SocketWriter(options.ws.writeDelayMs);
+    this.backpressure = new Backpressure(options.ws.maxBufferedBytes, this.writer, this.counts);
+    this.replay = new Replay({
+      bus: options.context.bus,
+      writer: this.writer,
+      backpressure: this.backpressure,
+      counts: this.counts,
+      backlogLimit: options.limits.subscriptionQueueLimit,
+      pageSize: HISTORY_PAGE_SIZE,
+    });
+  }
+
+  /**
+   * How this operation joins the shared path, or null to use the ordinary path (which also reports
+   * every error: bad arguments, a strategy or backtest the viewer may not see).
+   */
+  async match(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: unknown, viewer: Viewer): Promise<FanoutPlan | null> {
+    const operation = getOperationAST(document, operationName);
+    if (operation?.operation !== 'subscription' || operation.selectionSet.selections.length !== 1) return null;
+    const [field] = operation.selectionSet.selections;
+    if (field?.kind !== Kind.FIELD || (field.directives?.length ?? 0) > 0) return null;
+    const name = field.name.value as SubscriptionField;
+    if (!SUBSCRIPTION_FIELDS.includes(name)) return null;
+    const definition = schema.getSubscriptionType()?.getFields()[name];
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>);
+    if (!definition || coerced.errors) return null;
+    const args = getArgumentValues(definition, field, coerced.coerced) as PlanArguments;
+    if (args.after && !decodeCursor(args.after)) return null;
+    const afterArgument = field.arguments?.find((argument) => argument.name.value === 'after');
+    const afterVariable = afterArgument?.value.kind === Kind.VARIABLE ? afterArgument.value.name.value : null;
+    try {
+      const plan = await planSubscription(name, args, viewer, this.options.context);
+      return plan.keys.length === 0 ? null : { ...(plan as FanoutPlan), afterVariable };
+    } catch {
+      return null;
+    }
+  }
+
+  /** The root value graphql-ws runs a matched operation with: its `subscribe` joins the group. */
+  entry(socket: WebSocket, id: string, plan: FanoutPlan, auth: ViewerAuth): FanoutEntry {
+    return new FanoutEntry(this, socket, id, plan, auth);
+  }
+
+  /**
+   * Adds a WebSocket operation to its group and returns the iterator graphql-ws holds for it (see
+   * `WsMember`), or the errors to answer with if the group could not start.
+   */
+  joinSocket(socket: WebSocket, id: string, plan: FanoutPlan, args: ExecutionArgs, auth: ViewerAuth): Promise<WsMember | ExecutionResult> {
+    return this.join(plan, args, (group) => WsMember.create(group, auth, this.leave, socket, id));
+  }
+
+  /** Adds an SSE response to its group; it ends when the response closes. */
+  joinStream(response: ServerResponse, plan: FanoutPlan, args: ExecutionArgs, auth: ViewerAuth): Promise<SseMember | ExecutionResult> {
+    return this.join(plan, args, (group) => {
+      const member = new SseMember(group, auth, this.leave, response);
+      response.once('close', () => member.complete());
+      return member;
+    });
+  }
+
+  /** Per field: groups, members and cumulative counts, to export as metrics and check that nothing leaks. */
+  stats(): Record<SubscriptionField, FanoutStats> {
+    const stats = Object.fromEntries(
+      SUBSCRIPTION_FIELDS.map((field) => [field, { groups: 0, members: 0, ...this.counts[field] }]),
+    ) as Record<SubscriptionField, FanoutStats>;
+    for (const group of this.groups.values()) {
+      stats[group.plan.field].groups += 1;
+      stats[group.plan.field].members += group.members.size;
+    }
+    return stats;
+  }
+
+  private async join<M extends Member>(plan: FanoutPlan, args: ExecutionArgs, create: (group: Group) => M): Promise<M | ExecutionResult> {
+    const variables = { ...args.variableValues };
+    if (plan.afterVariable) delete variables[plan.afterVariable];
+    const key = JSON.stringify([plan.field, plan.scope, args.operationName ?? null, variables, printed(args.document)]);
+    const group = this.groups.get(key) ?? this.openGroup(key, plan, args);
+    const member = create(group);
+    // A resumer holds live frames from the moment it joins: what is published from now on is held,
+    // what was published before is in the history it reads next.
+    if (plan.after) member.backlog = this.replay.holdFor(plan);
+    group.members.add(member);
+    try {
+      await group.ready;
+    } catch (error) {
+      this.leave(member);
+      return { errors: [clientError(typedStreamError(error))] };
+    }
+    if (plan.after) void this.replay.run(member, plan.after);
+    return member;
+  }
+
+  private openGroup(key: string, plan: FanoutPlan, args: ExecutionArgs): Group {
+    const group: Group = { key, plan, args, members: new Set(), unsubscribes: [], ready: Promise.resolve(), tail: Promise.resolve() };
+    this.groups.set(key, group);
+    const onLost = (error: unknown) => this.end(group, typedStreamError(error));
+    const { bus } = this.options.context;
+    group.ready = Promise.allSettled(plan.keys.map((busKey) => bus.subscribe(plan.field, busKey, (envelope) => this.deliver(group, envelope), onLost))).then(
+      (results) => {
+        for (const result of results) if (result.status === 'fulfilled') group.unsubscribes.push(result.value);
+        const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+        if (failed) {
+          // Keys that did subscribe are released with the group: nothing stays subscribed for nobody.
+          this.options.onError?.(failed.reason);
+          this.close(group);
+          throw failed.reason;
+        }
+        if (group.members.size === 0) this.close(group);
+      },
+    );
+    return group;
+  }
+
+  private deliver(group: Group, envelope: Envelope<SubscriptionField>): void {
+    if (group.members.size === 0 || (group.plan.accept && !group.plan.accept(envelope))) return;
+    const result = executeEvent(group.args, envelope);
+    if (!(result instanceof Promise)) return this.send(group, envelope, result);
+    group.tail = group.tail
+      .then(() => result)
+      .then((settled) => this.send(group, envelope, settled))
+      .catch((error: unknown) => this.options.onError?.(error));
+  }
+
+  private send(group: Group, envelope: Envelope<SubscriptionField>, result: ExecutionResult): void {
+    const payload = new Payload(result);
+    const counts = this.counts[group.plan.field];
+    const last = group.plan.isLast?.(envelope) ?? false;
+    for (const member of group.members) {
+      if (member.replayedThrough?.covers(envelope.position) || !member.sees(envelope)) continue;
+      if (member.backlog) {
+        this.replay.hold(member, { position: envelope.position, key: envelope.key, frame: member.frame(payload), last });
+        continue;
+      }
+      if (!this.backpressure.admits(member, envelope.key, payload)) continue;
+      this.writer.write(member, member.frame(payload));
+      counts.framesSent += 1;
+      if (last) member.complete();
+    }
+    this.options.onSent?.(group.plan.field, envelope);
+  }
+
+  /** Ends every member of a group with the same error (its history was lost). */
+  private end(group: Group, error: unknown): void {
+    for (const member of [...group.members]) member.fail(error);
+  }
+
+  /** Takes a member out of its group (one function for all members: it is passed to each). */
+  private readonly leave = (member: Member): void => {
+    const { group } = member;
+    if (!group.members.delete(member)) return;
+    member.backlog = null;
+    this.backpressure.release(member);
+    if (group.members.size === 0) this.close(group);
+  };
+
+  private close(group: Group): void {
+    if (this.groups.get(group.key) === group) this.groups.delete(group.key);
+    for (const unsubscribe of group.unsubscribes.splice(0)) unsubscribe();
+  }
+}
+
+/** One matched WebSocket operation waiting to join its group; an object rather than a closure, as one is kept per subscription. */
+export class FanoutEntry {
+  constructor(
+    private readonly fanout: LiveFanout,
+    private readonly socket: WebSocket,
+    private readonly id: string,
+    private readonly plan: FanoutPlan,
+    private readonly auth: ViewerAuth,
+  ) {}
+
+  subscribe(args: ExecutionArgs): Promise<WsMember | ExecutionResult> {
+    return this.fanout.joinSocket(this.socket, this.id, this.plan, args, this.auth);
+  }
+}
+
+/** A document's identity for grouping: its source text when it has one. */
+function printed(document: DocumentNode): string {
+  return document.loc?.source.body ?? JSON.stringify(document);
+}

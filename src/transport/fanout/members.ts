@@ -1,0 +1,194 @@
+import type { ExecutionArgs } from 'graphql';
+import type WebSocket from 'ws';
+import type { Envelope, StreamPosition, Unsubscribe } from '../../bus/event-bus.js';
+import type { ReplayHold, StreamPoint } from '../../bus/resume.js';
+import type { ViewerAuth } from '../../schema/context.js';
+import type { SubscriptionField, SubscriptionPlan } from '../../schema/subscription-plan.js';
+import { isPacked, packedNextHead } from '../wire-format.js';
+import { tcpStreamOf, type CorkableStream } from './cork.js';
+import type { Payload } from './payload.js';
+
+/**
+ * How one operation joins the shared path: its subscription plan (keys, scope, filter, visibility,
+ * overflow, resume point, last event; see `schema/subscription-plan.ts`) and the variable that
+ * carries `after`.
+ */
+export type FanoutPlan = SubscriptionPlan & {
+  /** The variable that carries `after`: left out of the group key, every resumer has its own. */
+  afterVariable: string | null;
+};
+
+/** Subscribers of the same operation, variables and authorization scope: one execution and one serialization per event. */
+export interface Group {
+  key: string;
+  plan: FanoutPlan;
+  args: ExecutionArgs;
+  members: Set<Member>;
+  unsubscribes: Unsubscribe[];
+  ready: Promise<void>;
+  /** Keeps events in order when an execution is asynchronous. */
+  tail: Promise<void>;
+}
+
+/** A live frame held back while its subscriber's history is replayed. */
+export interface HeldFrame {
+  position: StreamPosition;
+  key: string;
+  frame: string | Buffer;
+  /** The subscription ends after this frame (a finished backtest). */
+  last: boolean;
+}
+
+export type Outcome = { error: unknown } | 'done';
+
+/**
+ * One subscriber of a group, on whatever carries its frames (a WebSocket operation, an SSE
+ * response), and its delivery state. Classes rather than closures: there is one per live
+ * subscription, and its size is what an idle connection costs.
+ */
+export abstract class Member {
+  /** Newest tick per symbol while the connection is too full to take more (conflating plans); framed when sent. */
+  pending: Map<string, Payload> | null = null;
+  flushTimer: NodeJS.Timeout | null = null;
+  /** Live frames that arrive while a resuming subscriber's history is replayed; null once live. */
+  backlog: ReplayHold<HeldFrame> | null = null;
+  /**
+   * Where a resumer's replay ended: a live event at or before it was replayed already (its live
+   * delivery can arrive after the history showed it), so it is not sent again.
+   */
+  replayedThrough: StreamPoint | null = null;
+  protected outcome: Outcome | null = null;
+
+  constructor(
+    readonly group: Group,
+    readonly auth: ViewerAuth,
+    private readonly onEnd: (member: Member) => void,
+  ) {}
+
+  /** Bytes written and not yet sent. */
+  abstract readonly buffered: number;
+  abstract readonly open: boolean;
+  /** The frame of a payload for this member's encoding. */
+  abstract frame(payload: Payload): string | Buffer;
+  /** Writes a frame (through `SocketWriter`, which corks). */
+  abstract send(frame: string | Buffer): void;
+  /** The stream to cork while several frames are written; also identifies the connection. */
+  abstract stream(): CorkableStream | null;
+  /** Tells the client the subscription ended: completed, or with an error. */
+  protected abstract finish(outcome: Outcome): void;
+
+  get ended(): boolean {
+    return this.outcome !== null;
+  }
+
+  /**
+   * Whether this member may see an event under its token as of now (a renewed token may see less).
+   * A plan may end the subscription instead, by throwing its typed error (a backtest no longer visible).
+   */
+  sees(envelope: Envelope<SubscriptionField>): boolean {
+    const { visible } = this.group.plan;
+    if (!visible) return true;
+    try {
+      return visible(this.auth.viewer, envelope);
+    } catch (error) {
+      this.fail(error);
+      return false;
+    }
+  }
+
+  /** Ends the subscription with an error. */
+  fail(error: unknown): void {
+    this.end({ error });
+  }
+
+  /** Ends the subscription: it is complete. */
+  complete(): void {
+    this.end('done');
+  }
+
+  private end(outcome: Outcome): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    this.onEnd(this);
+    this.finish(outcome);
+  }
+}
+
+const DONE: IteratorResult<never> = { value: undefined, done: true };
+
+/**
+ * A subscriber on a WebSocket: an operation id on a socket, JSON or MessagePack. It is also the
+ * iterator graphql-ws holds for the operation: it yields nothing, since the group sends the frames;
+ * it completes when the operation ends and rejects when the subscription has to end with an error
+ * (graphql-ws then sends the `error` message).
+ */
+export class WsMember extends Member implements AsyncIterableIterator<never> {
+  private waiter: { resolve: (result: IteratorResult<never>) => void; reject: (error: unknown) => void } | null = null;
+
+  constructor(
+    group: Group,
+    auth: ViewerAuth,
+    onEnd: (member: Member) => void,
+    readonly socket: WebSocket,
+    /** `{"id":"<id>","type":"next","payload":`: everything of a JSON frame but the shared payload. */
+    private readonly head: string,
+    /** The same for a socket on the MessagePack encoding (null on JSON). */
+    private readonly packedHead: Buffer | null,
+  ) {
+    super(group, auth, onEnd);
+  }
+
+  static create(group: Group, auth: ViewerAuth, onEnd: (member: Member) => void, socket: WebSocket, id: string): WsMember {
+    // Joined rather than concatenated: one flat string per member, not a tree of pieces.
+    const head = ['{"id":', JSON.stringify(id), ',"type":"next","payload":'].join('');
+    return new WsMember(group, auth, onEnd, socket, head, isPacked(socket) ? packedNextHead(id) : null);
+  }
+
+  get buffered(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  get open(): boolean {
+    return this.socket.readyState === this.socket.OPEN;
+  }
+
+  frame(payload: Payload): string | Buffer {
+    if (this.packedHead) return Buffer.concat([this.packedHead, payload.packed]);
+    return `${this.head}${payload.json}}`;
+  }
+
+  send(frame: string | Buffer): void {
+    this.socket.send(frame);
+  }
+
+  stream(): CorkableStream | null {
+    return tcpStreamOf(this.socket);
+  }
+
+  next(): Promise<IteratorResult<never>> {
+    if (this.outcome === 'done') return Promise.resolve(DONE);
+    if (this.outcome) return Promise.reject(this.outcome.error);
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<never>> {
+    this.complete();
+    return Promise.resolve(DONE);
+  }
+
+  throw(): Promise<IteratorResult<never>> {
+    return this.return();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<never> {
+    return this;
+  }
+
+  protected finish(outcome: Outcome): void {
+    const waiter = this.waiter;
+    this.waiter = null;
+    if (!waiter) return;
+    if (outcome === 'done') waiter.resolve(DONE);
+    else waiter.reject(outcome.error);
+  }
+}

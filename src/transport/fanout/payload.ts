@@ -1,0 +1,45 @@
+import { execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { Envelope } from '../../bus/event-bus.js';
+import type { SubscriptionField } from '../../schema/subscription-plan.js';
+import { pack } from '../wire-format.js';
+
+/**
+ * Runs a group's operation against one event, as graphql-js' `subscribe()` does per event. Yoga's
+ * executor is not used here: for a subscription operation it would start a new subscription.
+ */
+export function executeEvent(args: ExecutionArgs, envelope: Envelope<SubscriptionField>): ExecutionResult | Promise<ExecutionResult> {
+  return execute({ ...args, rootValue: envelope }) as ExecutionResult | Promise<ExecutionResult>;
+}
+
+const SSE_NEXT = Buffer.from('event: next\ndata: ');
+const SSE_END = Buffer.from('\n\n');
+
+/**
+ * One event's result for a group, serialized once per encoding on first need and shared by every
+ * member: JSON text, MessagePack, or a whole Server-Sent Event (the same bytes for every SSE member,
+ * since an SSE response carries one operation and no id).
+ */
+export class Payload {
+  private readonly body: unknown;
+  private jsonText: string | null = null;
+  private packedBytes: Buffer | null = null;
+  private sseEvent: Buffer | null = null;
+
+  constructor(result: ExecutionResult) {
+    const { errors, ...rest } = result;
+    this.body = errors ? { ...rest, errors: errors.map((error) => error.toJSON()) } : rest;
+  }
+
+  get json(): string {
+    return (this.jsonText ??= JSON.stringify(this.body));
+  }
+
+  get packed(): Buffer {
+    return (this.packedBytes ??= pack(this.body));
+  }
+
+  /** `event: next`, the JSON as its data, and the blank line that ends the event. */
+  get sse(): Buffer {
+    return (this.sseEvent ??= Buffer.concat([SSE_NEXT, Buffer.from(this.json), SSE_END]));
+  }
+}

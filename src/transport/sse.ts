@@ -1,0 +1,131 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GraphQLParams } from 'graphql-yoga';
+import { TokenError, type TokenService } from '../auth/tokens.js';
+import type { ViewerAuth } from '../schema/context.js';
+import type { LiveFanout } from './fanout/live-fanout.js';
+import { clientError } from './error-masking.js';
+import type { GraphQLHandler } from './graphql-handler.js';
+import { allowOriginHeader } from './origin-policy.js';
+
+export interface SseTransportOptions {
+  graphql: GraphQLHandler;
+  tokens: TokenService;
+  fanout: LiveFanout;
+  /** Browser origins allowed besides the page's own (`*` for any): their responses carry CORS. */
+  allowedOrigins: readonly string[];
+}
+
+/** How often an idle event stream gets a comment line, so that proxies and clients see it alive (Yoga's interval). */
+const KEEP_ALIVE_MS = 12_000;
+const COMMENT = ':\n\n';
+
+/**
+ * GraphQL subscriptions over Server-Sent Events on `/graphql` (`Accept: text/event-stream`, one
+ * operation per response: the "distinct connections" mode Yoga serves) on the shared fan-out. A
+ * request this path does not take — anything but a valid, authorized subscription the fan-out
+ * serves — goes to Yoga as it came, and Yoga answers it, errors included, like any other request.
+ * Answers like Yoga's own SSE: a `:` comment at once, `event: next` per result, `event: complete`.
+ */
+export function createSseTransport(options: SseTransportOptions) {
+  const { graphql, tokens, fanout, allowedOrigins } = options;
+  const streams = new Set<ServerResponse>();
+  const keepAlive = setInterval(() => {
+    for (const response of streams) if (!response.writableEnded) response.write(COMMENT);
+  }, KEEP_ALIVE_MS);
+  keepAlive.unref();
+
+  /** Yoga's answer; the body, if read here, is handed over as whatwg-node takes a parsed body. */
+  const toYoga = (request: IncomingMessage, response: ServerResponse, body: string | null) => {
+    if (body !== null) (request as IncomingMessage & { body?: string }).body = body;
+    return graphql(request, response);
+  };
+
+  async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const accept = request.headers.accept ?? '';
+    const method = request.method ?? 'GET';
+    // An empty POST is Yoga's to refuse; its stream is left unread.
+    if (!accept.includes('text/event-stream') || (method !== 'GET' && method !== 'POST') || (method === 'POST' && request.headers['content-length'] === '0')) {
+      return graphql(request, response);
+    }
+    const body = method === 'POST' ? await readBody(request) : null;
+    if (method === 'POST' && body === null) return; // the client went away while sending
+    const params = paramsOf(request, body);
+    const viewer = params && (await tokens.verify(request.headers.authorization).catch((error: unknown) => {
+      if (error instanceof TokenError) return null;
+      throw error;
+    }));
+    if (!params || !viewer) return toYoga(request, response, body);
+    const auth: ViewerAuth = { viewer };
+    const { schema, contextFactory, parse, validate } = graphql.getEnveloped({ params, auth });
+    let document;
+    try {
+      document = parse(params.query ?? '');
+    } catch {
+      return toYoga(request, response, body);
+    }
+    if (validate(schema, document).length > 0) return toYoga(request, response, body);
+    const plan = await fanout.match(schema, document, params.operationName, params.variables, viewer);
+    if (!plan) return toYoga(request, response, body);
+
+    const origin = allowOriginHeader(request.headers.origin, allowedOrigins);
+    response.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      ...(origin ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {}),
+    });
+    // At once: some browsers hold a fetch until the first bytes of its body arrive.
+    response.write(COMMENT);
+    streams.add(response);
+    response.once('close', () => streams.delete(response));
+    const args = { schema, document, operationName: params.operationName, variableValues: params.variables, contextValue: await contextFactory() };
+    const joined = await fanout.joinStream(response, plan, args, auth);
+    if ('errors' in joined && !response.writableEnded) {
+      response.end(`event: next\ndata: ${JSON.stringify({ errors: (joined.errors ?? []).map((error) => clientError(error).toJSON()) })}\n\nevent: complete\ndata:\n\n`);
+    }
+  }
+
+  return {
+    /** Serves a request on `/graphql`: an SSE subscription on the shared path, anything else through Yoga. */
+    handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+      return serve(request, response).catch((error: unknown) => {
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        response.end(response.headersSent ? undefined : JSON.stringify({ errors: [clientError(error).toJSON()] }));
+      });
+    },
+    /** Stops the keep-alive timer (the HTTP server ends the streams themselves). */
+    dispose(): void {
+      clearInterval(keepAlive);
+    },
+  };
+}
+
+/** A request's body as text, or null if the client went away before sending all of it. */
+async function readBody(request: IncomingMessage): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+  } catch {
+    return null;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** GraphQL-over-HTTP parameters from the query string (GET) or a JSON body (POST); null if malformed. */
+function paramsOf(request: IncomingMessage, body: string | null): GraphQLParams | null {
+  try {
+    if (body !== null) {
+      const parsed = JSON.parse(body) as unknown;
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as GraphQLParams) : null;
+    }
+    const search = new URL(request.url ?? '/', 'http://localhost').searchParams;
+    const variables = search.get('variables');
+    return {
+      query: search.get('query') ?? undefined,
+      operationName: search.get('operationName') ?? undefined,
+      variables: variables ? (JSON.parse(variables) as Record<string, unknown>) : undefined,
+    };
+  } catch {
+    return null;
+  }
+}
