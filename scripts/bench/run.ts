@@ -41,6 +41,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TokenService } from '../../src/auth/tokens.js';
+import { loadConfig } from '../../src/config.js';
 import type { ConnectCommand, LoadReport } from './load-generator.js';
 import { runStorm, STORM_CELLS, type StormCell, type StormResult } from './storm.js';
 import { BENCH_SECRET, benchServerEnv, hasTaskset, message, node, pidOf, productionNodeFlags, ROOT, startRedis, stop, waitForLine } from './processes.js';
@@ -184,7 +185,7 @@ async function runCell(cell: Cell, target: Target, seconds: number): Promise<Res
       Array.from({ length: cell.perClient }, (_, k) => symbols[(client * cell.perClient + k) % symbols.length] as string),
     );
     loadGenerator = node('scripts/bench/load-generator.ts', {}, 1, { ipc: true });
-    const token = await new TokenService({ secret: BENCH_SECRET }).issue('bench', ['trader'], '2h');
+    const token = await new TokenService(loadConfig({ JWT_SECRET: BENCH_SECRET }).auth).issue('bench', ['trader'], '2h');
     // In two halves: the second half's growth is what one more idle connection costs, without the
     // one-time costs the first connections pay (compiled code, caches, the young generation's growth).
     const half = Math.ceil(subscriptions.length / 2);

@@ -18,6 +18,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TokenService } from '../../src/auth/tokens.js';
+import { loadConfig } from '../../src/config.js';
 import type { StormPublished } from './http-publisher.js';
 import type { ProbeReport } from './memory-probe.js';
 import { BENCH_SECRET, benchServerEnv, message, node, pidOf, productionNodeFlags, startRedis, stop, waitForLine } from './processes.js';
@@ -154,7 +155,7 @@ export async function runStorm(cell: StormCell, titanFlags: string): Promise<Sto
     const pid = pidOf(serving);
     const port = Number(new URL(servingUrl).port);
     const probe = (): ProbeReport => JSON.parse(readFileSync(probeOut, 'utf8')) as ProbeReport;
-    const tokens = new TokenService({ secret: BENCH_SECRET });
+    const tokens = new TokenService(loadConfig({ JWT_SECRET: BENCH_SECRET }).auth);
     // Let start-up settle (module loading, first GCs) before taking the idle figure.
     await sleep(2000);
     const idle = memory(pid).rss;
