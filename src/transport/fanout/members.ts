@@ -34,7 +34,7 @@ export interface Group {
 export interface HeldFrame {
   position: StreamPosition;
   key: string;
-  frame: string | Buffer;
+  frame: Buffer;
   /** The subscription ends after this frame (a finished backtest). */
   last: boolean;
 }
@@ -69,9 +69,9 @@ export abstract class Member {
   abstract readonly buffered: number;
   abstract readonly open: boolean;
   /** The frame of a payload for this member's encoding. */
-  abstract frame(payload: Payload): string | Buffer;
+  abstract frame(payload: Payload): Buffer;
   /** Writes a frame (through `SocketWriter`, which corks). */
-  abstract send(frame: string | Buffer): void;
+  abstract send(frame: Buffer): void;
   /** The stream to cork while several frames are written; also identifies the connection. */
   abstract stream(): CorkableStream | null;
   /** Tells the client the subscription ended: completed, or with an error. */
@@ -115,6 +115,10 @@ export abstract class Member {
 }
 
 const DONE: IteratorResult<never> = { value: undefined, done: true };
+const CLOSE_BRACE = Buffer.from('}');
+/** ws sends a Buffer as a binary frame unless told: JSON frames are text. */
+const TEXT = { binary: false };
+const BINARY = { binary: true };
 
 /**
  * A subscriber on a WebSocket: an operation id on a socket, JSON or MessagePack. It is also the
@@ -130,18 +134,19 @@ export class WsMember extends Member implements AsyncIterableIterator<never> {
     auth: ViewerAuth,
     onEnd: (member: Member) => void,
     readonly socket: WebSocket,
-    /** `{"id":"<id>","type":"next","payload":`: everything of a JSON frame but the shared payload. */
-    private readonly head: string,
-    /** The same for a socket on the MessagePack encoding (null on JSON). */
-    private readonly packedHead: Buffer | null,
+    /**
+     * Everything of a frame but the shared payload: `{"id":"<id>","type":"next","payload":` as UTF-8
+     * on JSON, the packed map head on MessagePack.
+     */
+    private readonly head: Buffer,
+    private readonly packed: boolean,
   ) {
     super(group, auth, onEnd);
   }
 
   static create(group: Group, auth: ViewerAuth, onEnd: (member: Member) => void, socket: WebSocket, id: string): WsMember {
-    // Joined rather than concatenated: one flat string per member, not a tree of pieces.
-    const head = ['{"id":', JSON.stringify(id), ',"type":"next","payload":'].join('');
-    return new WsMember(group, auth, onEnd, socket, head, isPacked(socket) ? packedNextHead(id) : null);
+    if (isPacked(socket)) return new WsMember(group, auth, onEnd, socket, packedNextHead(id), true);
+    return new WsMember(group, auth, onEnd, socket, Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`), false);
   }
 
   get buffered(): number {
@@ -152,13 +157,17 @@ export class WsMember extends Member implements AsyncIterableIterator<never> {
     return this.socket.readyState === this.socket.OPEN;
   }
 
-  frame(payload: Payload): string | Buffer {
-    if (this.packedHead) return Buffer.concat([this.packedHead, payload.packed]);
-    return `${this.head}${payload.json}}`;
+  /**
+   * One buffer per frame: ws writes a Buffer as it is, where a string would be measured, flattened and
+   * encoded again for every socket.
+   */
+  frame(payload: Payload): Buffer {
+    if (this.packed) return Buffer.concat([this.head, payload.packed]);
+    return Buffer.concat([this.head, payload.json, CLOSE_BRACE]);
   }
 
-  send(frame: string | Buffer): void {
-    this.socket.send(frame);
+  send(frame: Buffer): void {
+    this.socket.send(frame, this.packed ? BINARY : TEXT);
   }
 
   stream(): CorkableStream | null {

@@ -16,12 +16,13 @@ const SSE_END = Buffer.from('\n\n');
 
 /**
  * One event's result for a group, serialized once per encoding on first need and shared by every
- * member: JSON text, MessagePack, or a whole Server-Sent Event (the same bytes for every SSE member,
- * since an SSE response carries one operation and no id).
+ * member: JSON (as bytes, framed into each WebSocket member's frame), MessagePack, or a whole
+ * Server-Sent Event (the same bytes for every SSE member: an SSE response carries one operation
+ * and no id).
  */
 export class Payload {
   private readonly body: unknown;
-  private jsonText: string | null = null;
+  private jsonBytes: Buffer | null = null;
   private packedBytes: Buffer | null = null;
   private sseEvent: Buffer | null = null;
 
@@ -30,8 +31,8 @@ export class Payload {
     this.body = errors ? { ...rest, errors: errors.map((error) => error.toJSON()) } : rest;
   }
 
-  get json(): string {
-    return (this.jsonText ??= JSON.stringify(this.body));
+  get json(): Buffer {
+    return (this.jsonBytes ??= Buffer.from(JSON.stringify(this.body)));
   }
 
   get packed(): Buffer {
@@ -40,6 +41,6 @@ export class Payload {
 
   /** `event: next`, the JSON as its data, and the blank line that ends the event. */
   get sse(): Buffer {
-    return (this.sseEvent ??= Buffer.concat([SSE_NEXT, Buffer.from(this.json), SSE_END]));
+    return (this.sseEvent ??= Buffer.concat([SSE_NEXT, this.json, SSE_END]));
   }
 }

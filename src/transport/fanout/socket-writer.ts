@@ -19,7 +19,7 @@ export class SocketWriter {
 
   constructor(private readonly writeDelayMs: number) {}
 
-  write(member: Member, frame: string | Buffer): void {
+  write(member: Member, frame: Buffer): void {
     const stream = member.stream();
     if (stream === null) {
       member.send(frame);

@@ -35,7 +35,7 @@ export class SseMember extends Member {
     return payload.sse;
   }
 
-  send(frame: string | Buffer): void {
+  send(frame: Buffer): void {
     // A write after the end would be an 'error' event on the response; a frame for an ended member is dropped.
     if (this.open) this.response.write(frame);
   }
