@@ -28,6 +28,16 @@ export interface Group {
   ready: Promise<void>;
   /** Keeps events in order when an execution is asynchronous. */
   tail: Promise<void>;
+  /** The group's events of the current task, not yet written (see `LiveFanout.flush`); null when none. */
+  batch: BatchedEvent[] | null;
+}
+
+/** An executed event waiting, with the others of its task, to be written to the group's members. */
+export interface BatchedEvent {
+  envelope: Envelope<SubscriptionField>;
+  payload: Payload;
+  /** The subscription ends after this event (a finished backtest). */
+  last: boolean;
 }
 
 /** A live frame held back while its subscriber's history is replayed. */
