@@ -1,7 +1,7 @@
+import { BlockList, isIP } from 'node:net';
 import { parseSentinelUrl, redactUrl, RedisUrlError, type RedisTimeouts } from './bus/redis-connection.js';
 import { SYMBOL_PATTERN } from './domain/symbols.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
-import { trustedProxies } from './transport/client-address.js';
 
 /**
  * Configuration from the environment, parsed and validated once at start-up. Every knob is listed
@@ -217,7 +217,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const trustedProxyList = read.list('TRUSTED_PROXIES', []);
   try {
-    trustedProxies(trustedProxyList);
+    proxyList(trustedProxyList);
   } catch (error) {
     problems.push(`TRUSTED_PROXIES has ${(error as Error).message}`);
   }
@@ -389,4 +389,26 @@ class EnvReader {
       .map((item) => item.trim())
       .filter((item) => item !== '');
   }
+}
+
+/**
+ * The proxies whose `X-Forwarded-For` is believed: addresses (`10.0.0.7`, `::1`) and subnets in CIDR
+ * form (`172.28.0.0/16`), as `TRUSTED_PROXIES` lists them. Throws a message naming the entry that is
+ * neither.
+ */
+export function proxyList(entries: readonly string[]): BlockList | null {
+  if (entries.length === 0) return null;
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))) {
+      throw new Error(`"${entry}" is not an IP address or a CIDR subnet`);
+    }
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (prefix === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(prefix), type);
+  }
+  return list;
 }

@@ -1,26 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { BlockList, isIP } from 'node:net';
-
-/**
- * The proxies whose `X-Forwarded-For` is believed: addresses (`10.0.0.7`, `::1`) and subnets in CIDR
- * form (`172.28.0.0/16`). Throws a message naming the entry that is neither.
- */
-export function trustedProxies(entries: readonly string[]): BlockList | null {
-  if (entries.length === 0) return null;
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address = '', prefix, extra] = entry.split('/');
-    const family = isIP(address);
-    const bits = family === 4 ? 32 : 128;
-    if (family === 0 || extra !== undefined || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))) {
-      throw new Error(`"${entry}" is not an IP address or a CIDR subnet`);
-    }
-    const type = family === 4 ? 'ipv4' : 'ipv6';
-    if (prefix === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, Number(prefix), type);
-  }
-  return list;
-}
+import { isIP, type BlockList } from 'node:net';
 
 /** `::ffff:10.0.0.7` (an IPv4 peer on a dual-stack socket) as `10.0.0.7`. */
 function plain(address: string): string {

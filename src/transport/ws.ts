@@ -6,10 +6,10 @@ import { serveGraphQLWs, type SocketExtra } from './ws-adapter.js';
 import { WebSocket, WebSocketServer } from 'ws';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
-import type { HttpConfig, Limits, WsConfig } from '../config.js';
+import { proxyList, type HttpConfig, type Limits, type WsConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { CloseCode, limitCloseReason } from './close-codes.js';
-import { clientAddress, trustedProxies } from './client-address.js';
+import { clientAddress } from './client-address.js';
 import { ConnectionAuth } from './connection-auth.js';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql-handler.js';
 import { isAllowedOrigin } from './origin-policy.js';
@@ -55,7 +55,7 @@ export function attachWebSocketTransport(
   options: WebSocketTransportOptions,
 ) {
   const { ws, limits, http, fanout, onInternalError, logger, onSlowDisconnect } = options;
-  const proxies = trustedProxies(http.trustedProxies);
+  const proxies = proxyList(http.trustedProxies);
   const attempts = new RateLimiter({ perSecond: limits.connectsPerMinute / 60, burst: limits.connectsPerMinute });
   const auths = new WeakMap<ConnectionContext, ConnectionAuth>();
   const openPerUser = new Map<string, number>();
