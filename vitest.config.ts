@@ -1,9 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   // Node resolves `graphql` to its CommonJS build (no "exports" map) for yoga and graphql-ws; make the
   // code under test use that same copy, or `instanceof GraphQLError` checks fail between the two.
-  resolve: { alias: { graphql: 'graphql/index.js' } },
+  // The client package is tested from its source, as the dashboard bundles it (tsconfig.json `paths`).
+  resolve: {
+    alias: {
+      graphql: 'graphql/index.js',
+      '@titan-realtime/client': fileURLToPath(new URL('packages/client/src/index.ts', import.meta.url)),
+    },
+  },
   test: {
     include: ['test/**/*.test.{ts,tsx}'],
     // Every test fails on an unhandled rejection, an uncaught exception or a server exiting by itself.

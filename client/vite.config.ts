@@ -9,6 +9,8 @@ export default defineConfig({
   // Run from the repository root (`npm run build:client`), but build the client folder.
   root: fileURLToPath(new URL('.', import.meta.url)),
   plugins: [react()],
+  // The workspace package from its source: the bundle never depends on a stale packages/client/dist.
+  resolve: { alias: { '@titan-realtime/client': fileURLToPath(new URL('../packages/client/src/index.ts', import.meta.url)) } },
   build: {
     outDir: 'dist', // relative to root: client/dist, served by the API server
     emptyOutDir: true,

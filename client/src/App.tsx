@@ -1,14 +1,15 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { LiveSession } from './components/LiveSession.js';
 import { TokenForm } from './components/TokenForm.js';
-import { createTokenStore, type TokenStore } from './live/token-store.js';
-import type { TitanClientOptions } from './urql-client.js';
+import { createTokenStore, type TokenStore } from '@titan-realtime/client';
+import { sessionTokenStorage } from './token-storage.js';
+import type { DashboardSessionOptions } from './urql-client.js';
 
 export interface AppProps {
   /** The page's token store; tests pass their own. @default a store on `/dev/token` and sessionStorage */
   tokens?: TokenStore;
   /** Connection options for the session (tests: a fake WebSocket). */
-  sessionOptions?: Omit<TitanClientOptions, 'tokens'>;
+  sessionOptions?: Omit<DashboardSessionOptions, 'tokens'>;
 }
 
 /**
@@ -17,7 +18,7 @@ export interface AppProps {
  * and its subscriptions resume where they stopped.
  */
 export function App({ tokens: given, sessionOptions }: AppProps) {
-  const [tokens] = useState(() => given ?? createTokenStore());
+  const [tokens] = useState(() => given ?? createTokenStore({ storage: sessionTokenStorage }));
   const { token, request } = useSyncExternalStore(tokens.subscribe, tokens.getSnapshot);
 
   useEffect(() => {

@@ -7,13 +7,17 @@ import {
   type CombinedError,
   type Operation,
 } from 'urql';
-import { createLiveConnection, type LiveConnection, type LiveConnectionOptions } from './live/live-connection.js';
-import { declaresAfter } from './live/resumable-subscription.js';
-import { startTokenRenewal } from './live/token-renewal.js';
-import type { TokenStore } from './live/token-store.js';
+import {
+  createLiveConnection,
+  declaresAfter,
+  startTokenRenewal,
+  type LiveConnection,
+  type LiveConnectionOptions,
+  type TokenStore,
+} from '@titan-realtime/client';
 
-/** Options of {@link createTitanClient}. */
-export interface TitanClientOptions extends Partial<Omit<LiveConnectionOptions, 'tokens'>> {
+/** Options of {@link createDashboardSession}. */
+export interface DashboardSessionOptions extends Partial<Omit<LiveConnectionOptions, 'tokens'>> {
   /** The page's token: sent as `Authorization: Bearer …` (HTTP, SSE) and `connectionParams.authorization` (WebSocket). */
   tokens: TokenStore;
   /**
@@ -30,7 +34,7 @@ export interface TitanClientOptions extends Partial<Omit<LiveConnectionOptions, 
 }
 
 /** One page's urql client and the live connection under its subscriptions. */
-export interface TitanSession {
+export interface DashboardSession {
   readonly client: Client;
   readonly connection: LiveConnection;
   /** Closes the connection and stops token renewal. */
@@ -81,7 +85,7 @@ function withToken(operation: Operation, token: string | null): Operation {
  * subscription through the connection (resumed by cursor across reconnects, SSE fallback and new
  * tokens). A query refused for its token is run again once a new token is in.
  */
-export function createTitanClient(options: TitanClientOptions): TitanSession {
+export function createDashboardSession(options: DashboardSessionOptions): DashboardSession {
   const { tokens, location: loc = globalThis.location, renewLeadMs, ...liveOptions } = options;
   const connection = createLiveConnection({
     wsUrl: graphqlWsUrl(loc),

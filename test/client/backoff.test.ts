@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoff } from '../../client/src/backoff.js';
+import { backoff } from '@titan-realtime/client';
 
 /** A `random` that always returns `value` (use 0.999… for "the top of the window"). */
 const fixed = (value: number) => () => value;

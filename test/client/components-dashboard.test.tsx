@@ -11,7 +11,7 @@ import { Backtests } from '../../client/src/components/Backtests.js';
 import { ConnectionBadgeView } from '../../client/src/components/ConnectionBadge.js';
 import { PriceBoard } from '../../client/src/components/PriceBoard.js';
 import { SignalsFeed } from '../../client/src/components/SignalsFeed.js';
-import type { ConnectionStatus } from '../../client/src/live/connection-status.js';
+import type { ConnectionStatus } from '@titan-realtime/client';
 
 // Most tests render every event at once (urql's own hook); `frames.real` switches to the data layer's
 // frame-batched hook for the tests that check batching.

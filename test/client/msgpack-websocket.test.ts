@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
-import { msgpackWebSocket } from '../../client/src/live/msgpack-websocket.js';
+import { msgpackWebSocket } from '@titan-realtime/client';
 import { MSGPACK_PROTOCOL, pack, unpack } from '../../src/transport/wire-format.js';
 
 /**

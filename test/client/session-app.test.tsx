@@ -2,8 +2,8 @@
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../client/src/App.js';
-import { useConnectionStatus } from '../../client/src/live/connection-status.js';
-import { createTokenStore } from '../../client/src/live/token-store.js';
+import { useConnectionStatus } from '../../client/src/live/connection-status-context.js';
+import { createTokenStore } from '@titan-realtime/client';
 import { FakeSocket } from '../support/fake-graphql-ws-socket.js';
 
 // The dashboard has its own tests; here a stand-in shows the connection status it would read.

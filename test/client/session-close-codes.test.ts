@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyClose, CloseError, shouldRetry } from '../../client/src/close-codes.js';
+import { classifyClose, CloseError, shouldRetry } from '@titan-realtime/client';
 
 const close = (code: number, reason = '') => ({ code, reason });
 

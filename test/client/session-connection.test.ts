@@ -2,10 +2,10 @@ import { CloseCode } from '../../src/transport/close-codes.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRequest, type OperationResult } from 'urql';
 import { pipe, subscribe } from 'wonka';
-import type { ConnectionStatus } from '../../client/src/live/connection-status.js';
-import { createLiveConnection, type LiveConnection, type LiveConnectionOptions, type NetworkMonitor } from '../../client/src/live/live-connection.js';
-import { createTokenStore, type TokenStore } from '../../client/src/live/token-store.js';
-import { createTitanClient } from '../../client/src/urql-client.js';
+import type { ConnectionStatus } from '@titan-realtime/client';
+import { createLiveConnection, type LiveConnection, type LiveConnectionOptions, type NetworkMonitor } from '@titan-realtime/client';
+import { createTokenStore, type TokenStore } from '@titan-realtime/client';
+import { createDashboardSession } from '../../client/src/urql-client.js';
 import { FakeSocket } from '../support/fake-graphql-ws-socket.js';
 import { recordingSink } from '../support/recording-sink.js';
 
@@ -106,7 +106,7 @@ describe('resume by cursor over graphql-ws', () => {
 
   it('surfaces CURSOR_EXPIRED to urql as a CombinedError with the code in extensions', async () => {
     const tokens = await tokenStore('T1');
-    const session = createTitanClient({
+    const session = createDashboardSession({
       tokens,
       location: { protocol: 'http:', host: 'localhost' },
       network: fakeNetwork(),
@@ -418,7 +418,7 @@ describe('SSE fallback', () => {
   });
 });
 
-describe('createTitanClient over HTTP', () => {
+describe('createDashboardSession over HTTP', () => {
   it('runs a query refused for an expired token again with a fresh one', async () => {
     const tokens = await tokenStore('T1', 'T2');
     const seen: string[] = [];
@@ -434,7 +434,7 @@ describe('createTitanClient over HTTP', () => {
         return new Response(JSON.stringify(body), { status: authorization === 'Bearer T1' ? 401 : 200, headers: { 'content-type': 'application/json' } });
       }),
     );
-    const session = createTitanClient({
+    const session = createDashboardSession({
       tokens,
       location: { protocol: 'http:', host: 'localhost' },
       network: fakeNetwork(),

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest, type OperationResult } from 'urql';
 import { pipe, subscribe } from 'wonka';
 import WebSocket from 'ws';
-import type { ConnectionState } from '../../client/src/live/connection-status.js';
-import { createTokenStore } from '../../client/src/live/token-store.js';
-import { createTitanClient, type TitanSession } from '../../client/src/urql-client.js';
+import type { ConnectionState } from '@titan-realtime/client';
+import { createTokenStore } from '@titan-realtime/client';
+import { createDashboardSession, type DashboardSession } from '../../client/src/urql-client.js';
 import { startServer, tokenFor, type InProcessServer } from '../support/start-server.js';
 
 /**
@@ -40,8 +40,8 @@ function open(fetchDevToken: () => Promise<string | null>, renewLeadMs?: number)
   const tokens = createTokenStore({ fetchDevToken, storage: { read: () => null, write: () => {}, clear: () => {} } });
   return {
     tokens,
-    start(): TitanSession {
-      return createTitanClient({
+    start(): DashboardSession {
+      return createDashboardSession({
         tokens,
         location: { protocol: 'http:', host: new URL(server.url).host },
         ws: { webSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket },
@@ -51,7 +51,7 @@ function open(fetchDevToken: () => Promise<string | null>, renewLeadMs?: number)
   };
 }
 
-function follow(session: TitanSession) {
+function follow(session: DashboardSession) {
   const prices: number[] = [];
   const errors: unknown[] = [];
   const states: ConnectionState[] = [];

@@ -7,18 +7,18 @@ import {
   rootCursor,
   type ResultSink,
   type SubscriptionPayload,
-} from '../../client/src/live/resumable-subscription.js';
+} from '../../packages/client/src/live/resumable-subscription.js';
 import { recordingSink } from '../support/recording-sink.js';
 
 const PRICE = 'subscription ($after: Cursor) { price(symbols: ["BTC-USD"], after: $after) { price cursor } }';
 
-/** A transport double: records what was sent (as graphql-ws would serialize it) and lets the test answer. */
+/** A transport double: records what was sent (as a transport serializes it) and lets the test answer. */
 function fakeTransport() {
-  const started: { sent: SubscriptionPayload; payload: SubscriptionPayload; sink: ResultSink; stopped: boolean }[] = [];
+  const started: { sent: SubscriptionPayload; payload: () => SubscriptionPayload; sink: ResultSink; stopped: boolean }[] = [];
   return {
     started,
-    subscribe(payload: SubscriptionPayload, sink: ResultSink) {
-      const entry = { sent: JSON.parse(JSON.stringify(payload)) as SubscriptionPayload, payload, sink, stopped: false };
+    subscribe(payload: () => SubscriptionPayload, sink: ResultSink) {
+      const entry = { sent: JSON.parse(JSON.stringify(payload())) as SubscriptionPayload, payload, sink, stopped: false };
       started.push(entry);
       return () => {
         entry.stopped = true;
@@ -77,15 +77,16 @@ describe('createResumableSubscription', () => {
     expect(events).toHaveLength(2);
   });
 
-  it('updates the very payload object the transport keeps, as graphql-ws re-sends it on retry', () => {
+  it('hands the transport a payload function that resends from the last cursor, never changing what it handed out', () => {
     const transport = fakeTransport();
     const request = { query: PRICE, variables: { after: 'c0' } };
     createResumableSubscription({ request, sink: recordingSink().sink, subscribe: transport.subscribe, onTransportFailure: () => true });
-    const kept = transport.last().payload;
+    const first = transport.last().payload();
     transport.last().sink.next(tick('c1'));
     transport.last().sink.next(tick('c2'));
-    expect(JSON.parse(JSON.stringify(kept)).variables.after).toBe('c2');
-    expect(request.variables.after).toBe('c0'); // urql's request is never touched
+    expect(transport.last().payload().variables).toEqual({ after: 'c2' }); // what a reconnect sends
+    expect(first.variables).toEqual({ after: 'c0' }); // an earlier payload is never mutated
+    expect(request.variables.after).toBe('c0'); // nor urql's request
   });
 
   it('does not add after to an operation that does not declare it', () => {

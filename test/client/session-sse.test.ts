@@ -1,10 +1,10 @@
 import { CloseCode } from '../../src/transport/close-codes.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CloseError } from '../../client/src/close-codes.js';
-import type { SubscriptionPayload } from '../../client/src/live/resumable-subscription.js';
-import { createResumableSubscription } from '../../client/src/live/resumable-subscription.js';
-import { createSseParser, type ServerSentEvent } from '../../client/src/live/sse-parser.js';
-import { createSseTransport } from '../../client/src/live/sse-transport.js';
+import { CloseError } from '@titan-realtime/client';
+import type { SubscriptionPayload } from '../../packages/client/src/live/resumable-subscription.js';
+import { createResumableSubscription } from '../../packages/client/src/live/resumable-subscription.js';
+import { createSseParser, type ServerSentEvent } from '../../packages/client/src/live/sse-parser.js';
+import { createSseTransport } from '../../packages/client/src/live/sse-transport.js';
 import { recordingSink } from '../support/recording-sink.js';
 
 function parseAll(chunks: string[]): ServerSentEvent[] {
@@ -135,7 +135,7 @@ describe('createSseTransport', () => {
       on,
     });
     const { events, sink } = recordingSink();
-    transport.subscribe({ query: PRICE, variables: { after: 'c0' } }, sink);
+    transport.subscribe(() => ({ query: PRICE, variables: { after: 'c0' } }), sink);
     await settle();
 
     const [request] = server.requests;
@@ -158,7 +158,7 @@ describe('createSseTransport', () => {
     const stream = server.prepare(streamResponse());
     const transport = createSseTransport({ url: '/graphql', headers: () => ({}), retryWait: async () => {}, fetch: server.fetch });
     const { events, sink } = recordingSink();
-    transport.subscribe({ query: PRICE }, sink);
+    transport.subscribe(() => ({ query: PRICE }), sink);
     await settle();
     const bytes = new TextEncoder().encode('event: next\ndata: {"data":{"signal":{"reason":"€ ✓"}}}\n\n');
     const cut = bytes.indexOf(0xe2) + 1; // inside the euro sign
@@ -207,7 +207,7 @@ describe('createSseTransport', () => {
       },
       fetch: server.fetch,
     });
-    transport.subscribe({ query: PRICE }, recordingSink().sink);
+    transport.subscribe(() => ({ query: PRICE }), recordingSink().sink);
     await settle();
     await settle();
     expect(retries).toEqual([0, 1]);
@@ -227,21 +227,21 @@ describe('createSseTransport', () => {
     const transport = createSseTransport({ url: '/graphql', headers: () => ({}), retryWait: async () => {}, fetch: server.fetch, on: { closed } });
 
     const a = recordingSink();
-    transport.subscribe({ query: PRICE }, a.sink);
+    transport.subscribe(() => ({ query: PRICE }), a.sink);
     await settle();
     expect(a.events).toHaveLength(1);
     expect((a.events[0] as { error: CloseError }).error).toMatchObject({ code: CloseCode.Unauthorized });
     expect(closed).toHaveBeenCalledWith(expect.objectContaining({ code: CloseCode.Unauthorized }));
 
     const b = recordingSink();
-    transport.subscribe({ query: PRICE }, b.sink);
+    transport.subscribe(() => ({ query: PRICE }), b.sink);
     await settle();
     unauthenticated.push('event: next\ndata: {"errors":[{"message":"token expired","extensions":{"code":"UNAUTHENTICATED"}}]}\n\nevent: complete\ndata:\n\n');
     await settle();
     expect(b.events).toEqual([{ error: expect.objectContaining({ code: CloseCode.Unauthorized, reason: 'token expired' }) }]);
 
     const c = recordingSink();
-    transport.subscribe({ query: PRICE }, c.sink);
+    transport.subscribe(() => ({ query: PRICE }), c.sink);
     await settle();
     const errors = [{ message: 'Cursor expired', extensions: { code: 'CURSOR_EXPIRED' } }];
     expired.push(`event: next\ndata: ${JSON.stringify({ errors })}\n\nevent: complete\ndata:\n\n`);
@@ -256,7 +256,7 @@ describe('createSseTransport', () => {
     const stream = server.prepare(streamResponse());
     const retryWait = vi.fn(async () => {});
     const transport = createSseTransport({ url: '/graphql', headers: () => ({}), retryWait, fetch: server.fetch, idleTimeoutMs: 1_000 });
-    transport.subscribe({ query: PRICE }, recordingSink().sink);
+    transport.subscribe(() => ({ query: PRICE }), recordingSink().sink);
     await vi.advanceTimersByTimeAsync(900);
     stream.push(':\n\n'); // a keep-alive resets the clock
     await vi.advanceTimersByTimeAsync(900);
@@ -272,9 +272,9 @@ describe('createSseTransport', () => {
     server.prepare(streamResponse());
     const transport = createSseTransport({ url: '/graphql', headers: () => ({}), retryWait: async () => {}, fetch: server.fetch });
     const a = recordingSink();
-    const stop = transport.subscribe({ query: PRICE }, a.sink);
+    const stop = transport.subscribe(() => ({ query: PRICE }), a.sink);
     const b = recordingSink();
-    transport.subscribe({ query: PRICE }, b.sink);
+    transport.subscribe(() => ({ query: PRICE }), b.sink);
     await settle();
     stop();
     expect(server.requests[0]?.signal.aborted).toBe(true);

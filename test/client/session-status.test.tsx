@@ -2,14 +2,8 @@
 import { CloseCode } from '../../src/transport/close-codes.js';
 import { act, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  canTransition,
-  ConnectionStatusProvider,
-  createConnectionStatusStore,
-  useConnectionStatus,
-  type ConnectionState,
-  type ConnectionStatusChange,
-} from '../../client/src/live/connection-status.js';
+import { canTransition, createConnectionStatusStore, type ConnectionState, type ConnectionStatusChange } from '@titan-realtime/client';
+import { ConnectionStatusProvider, useConnectionStatus } from '../../client/src/live/connection-status-context.js';
 
 const STATES: ConnectionState[] = ['connecting', 'connected', 'reconnecting', 'offline', 'auth-needed', 'failed'];
 

@@ -1,8 +1,8 @@
 import { CloseCode } from '../../src/transport/close-codes.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isExpired, normalizeToken, tokenExpiry } from '../../client/src/auth-token.js';
-import { startTokenRenewal } from '../../client/src/live/token-renewal.js';
-import { createTokenStore, type TokenStoreOptions } from '../../client/src/live/token-store.js';
+import { isExpired, normalizeToken, tokenExpiry } from '@titan-realtime/client';
+import { startTokenRenewal } from '@titan-realtime/client';
+import { createTokenStore, type TokenStoreOptions } from '@titan-realtime/client';
 
 /** An unsigned JWT-shaped token with these claims (the client never checks signatures). */
 function jwt(claims: Record<string, unknown>): string {

@@ -1,4 +1,4 @@
-import type { ExecutionResultLike, ResultSink } from '../../client/src/live/resumable-subscription.js';
+import type { ExecutionResultLike, ResultSink } from '@titan-realtime/client';
 
 /** A subscription sink that records what it was given, in order. */
 export function recordingSink() {

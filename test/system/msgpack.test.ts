@@ -2,7 +2,7 @@ import { CloseCode } from '../../src/transport/close-codes.js';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { msgpackWebSocket } from '../../client/src/live/msgpack-websocket.js';
+import { msgpackWebSocket } from '@titan-realtime/client';
 import { MSGPACK_PROTOCOL, pack, unpack } from '../../src/transport/wire-format.js';
 import { execute } from '../support/protocol-client.js';
 import { startServer, tokenFor, type TestServer } from '../support/start-server.js';

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { useConnectionStatus, type ConnectionStatus } from '../live/connection-status.js';
+import type { ConnectionStatus } from '@titan-realtime/client';
+import { useConnectionStatus } from '../live/connection-status-context.js';
 
 /** Whole seconds until `retryAt` (never negative). */
 export function secondsUntil(retryAt: number, now: number): number {

@@ -1,8 +1,8 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { Provider } from 'urql';
-import { ConnectionStatusProvider } from '../live/connection-status.js';
-import type { TokenRequest, TokenStore } from '../live/token-store.js';
-import { createTitanClient, type TitanClientOptions, type TitanSession } from '../urql-client.js';
+import type { TokenRequest, TokenStore } from '@titan-realtime/client';
+import { ConnectionStatusProvider } from '../live/connection-status-context.js';
+import { createDashboardSession, type DashboardSession, type DashboardSessionOptions } from '../urql-client.js';
 import { Dashboard } from './Dashboard.js';
 import { TokenForm } from './TokenForm.js';
 
@@ -10,7 +10,7 @@ export interface LiveSessionProps {
   /** The page's token; the session reads it at every (re)connect and asks through it for a new one. */
   tokens: TokenStore;
   /** Connection options (tests: a fake WebSocket, short timeouts). Read once, on mount. */
-  options?: Omit<TitanClientOptions, 'tokens'>;
+  options?: Omit<DashboardSessionOptions, 'tokens'>;
 }
 
 function notice(request: TokenRequest): string | undefined {
@@ -25,11 +25,11 @@ function notice(request: TokenRequest): string | undefined {
  * without the user, the token form shows above the dashboard, which stays as it is meanwhile.
  */
 export function LiveSession({ tokens, options }: LiveSessionProps) {
-  const [session, setSession] = useState<TitanSession | null>(null);
+  const [session, setSession] = useState<DashboardSession | null>(null);
   const { request } = useSyncExternalStore(tokens.subscribe, tokens.getSnapshot);
 
   useEffect(() => {
-    const created = createTitanClient({ ...options, tokens });
+    const created = createDashboardSession({ ...options, tokens });
     setSession(created);
     return () => created.dispose();
     // `options` is read on mount only: a new object each render must not reconnect.

@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import { normalizeToken } from '../auth-token.js';
+import { normalizeToken } from '@titan-realtime/client';
 
 export interface TokenFormProps {
   /** Called with the trimmed token the user entered. */

@@ -10,6 +10,11 @@ import type { Transport, TransportEvents } from './transport.js';
  * (`lazy: false`) so the status is true from the start, keep-alive pings, and two watchdogs that
  * graphql-ws lacks: a socket that does not open in time, and a ping left without pong, are
  * terminated (4499) and retried.
+ *
+ * graphql-ws carries the connection only. Operations are ours: each is sent on a connection once it
+ * is acknowledged, stopped in graphql-ws when that connection closes (before graphql-ws could
+ * re-send the payload object it kept), and sent again as a fresh `payload()` on the next one. A
+ * close graphql-ws does not retry (4401, fatal codes) ends every operation with that close.
  */
 export interface WsTransportOptions {
   /** `ws(s)://host/graphql`. */
@@ -25,8 +30,6 @@ export interface WsTransportOptions {
    * then sees that attempt close with 1006.
    */
   onConstructorError?(error: unknown): void;
-  /** graphql-ws gave up (a fatal close); `closed` has been called already. */
-  onFatal?(errOrCloseEvent: unknown): void;
   /**
    * Send a ping after this much quiet (graphql-ws `keepAlive`).
    * @default 10000
@@ -51,6 +54,16 @@ export interface WsTransportOptions {
    * @default 'json'
    */
   encoding?: 'json' | 'msgpack';
+}
+
+/** An operation of this transport, sent anew on every connection until it ends. */
+interface Operation {
+  readonly payload: () => SubscriptionPayload;
+  readonly sink: ResultSink;
+  /** graphql-ws's stop function for the run on the current connection; null between connections. */
+  stop: (() => void) | null;
+  /** Counts runs: results of an earlier run are ignored. */
+  attempt: number;
 }
 
 export interface WsTransport extends Transport {
@@ -102,7 +115,6 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
     retryWait,
     on = {},
     onConstructorError = () => {},
-    onFatal = () => {},
     keepAliveMs = 10_000,
     pongTimeoutMs = 5_000,
     openTimeoutMs = 10_000,
@@ -111,6 +123,9 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
   } = options;
   if (typeof webSocketImpl !== 'function') throw new Error('WebSocket is not available');
   let disposed = false;
+  /** True from `connection_ack` until the socket closes: operations are sent only then. */
+  let connected = false;
+  const operations = new Set<Operation>();
   let pongTimer: ReturnType<typeof setTimeout> | undefined;
   let openTimer: ReturnType<typeof setTimeout> | undefined;
   const stopWatchdogs = () => {
@@ -134,7 +149,9 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       if (!disposed) onConstructorError(error);
     }),
     onNonLazyError(errOrCloseEvent) {
-      if (!disposed) onFatal(errOrCloseEvent);
+      // graphql-ws gave up (`closed` was reported already): no connection will carry them again.
+      if (disposed) return;
+      for (const operation of [...operations]) end(operation).error(errOrCloseEvent);
     },
     on: {
       connecting(isRetry) {
@@ -148,7 +165,10 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
         if (!disposed) on.opened?.();
       },
       connected() {
-        if (!disposed) on.connected?.();
+        if (disposed) return;
+        connected = true;
+        for (const operation of operations) if (operation.stop === null) send(operation);
+        on.connected?.();
       },
       ping(received) {
         if (received || disposed) return; // the server's pings are answered by graphql-ws
@@ -160,24 +180,51 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       },
       closed(event) {
         stopWatchdogs();
+        connected = false;
+        for (const operation of operations) detach(operation);
         if (!disposed) on.closed?.(event);
       },
     },
   });
 
-  function subscribe(payload: SubscriptionPayload, sink: ResultSink): () => void {
-    // graphql-ws keeps `payload` and sends it again on every retry: see resumable-subscription.ts.
-    return client.subscribe(payload as Parameters<Client['subscribe']>[0], {
+  /** Stops the operation's run on the current connection (if any); its late results are ignored. */
+  function detach(operation: Operation): void {
+    operation.attempt += 1;
+    const stop = operation.stop;
+    operation.stop = null;
+    stop?.();
+  }
+
+  /** Forgets the operation for good; returns its sink for the last word. */
+  function end(operation: Operation): ResultSink {
+    detach(operation);
+    operations.delete(operation);
+    return operation.sink;
+  }
+
+  function send(operation: Operation): void {
+    const mine = operation.attempt;
+    const current = () => mine === operation.attempt && !disposed;
+    operation.stop = client.subscribe(operation.payload() as Parameters<Client['subscribe']>[0], {
       next: (result) => {
-        if (!disposed) sink.next(result as ExecutionResultLike);
+        if (current()) operation.sink.next(result as ExecutionResultLike);
       },
       error: (error) => {
-        if (!disposed) sink.error(error);
+        if (current()) end(operation).error(error);
       },
       complete: () => {
-        if (!disposed) sink.complete();
+        if (current()) end(operation).complete();
       },
     });
+  }
+
+  function subscribe(payload: () => SubscriptionPayload, sink: ResultSink): () => void {
+    const operation: Operation = { payload, sink, stop: null, attempt: 0 };
+    operations.add(operation);
+    if (connected) send(operation);
+    return () => {
+      if (operations.has(operation)) end(operation);
+    };
   }
 
   return {
@@ -188,7 +235,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       return new Promise((resolve, reject) => {
         let result: ExecutionResultLike | undefined;
         subscribe(
-          { query, variables },
+          () => ({ query, variables }),
           {
             next: (value) => {
               result = value;
@@ -203,6 +250,7 @@ export function createWsTransport(options: WsTransportOptions): WsTransport {
       if (disposed) return;
       disposed = true;
       stopWatchdogs();
+      for (const operation of [...operations]) end(operation);
       // Rejects, or never settles, when disposed while (re)connecting to a server that is down.
       Promise.resolve(client.dispose()).catch(() => {});
     },

@@ -4,18 +4,17 @@ import { backoff } from '../backoff.js';
 /**
  * Resume by cursor. Every TITAN subscription declares `$after: Cursor` and selects `cursor` on its
  * root field; resubscribing with `after` = the last cursor received delivers exactly what was missed
- * (README, "Delivery guarantees"). A {@link ResumableSubscription} keeps that cursor in the payload
- * it hands to the transport, so that every (re)start sends it:
+ * (README, "Delivery guarantees"). A {@link ResumableSubscription} keeps that cursor and hands the
+ * transport a payload *function*, which builds the request with `after` = the last cursor each time
+ * it is called:
  *
- * - graphql-ws re-sends the *same payload object* on each retry (client.js: `subscribe(payload,
- *   sink)` keeps `payload` and stringifies it again after every reconnect), so updating
- *   `payload.variables.after` in place is enough for its own retries;
- * - the SSE transport re-serializes the payload on each retry in the same way;
+ * - the transports call it on every connection the operation is sent on (the WebSocket transport
+ *   after each `connection_ack`, the SSE transport on each request), so a reconnect resumes;
  * - when the session replaces the transport (a fresh token, the switch to SSE) it calls
- *   {@link ResumableSubscription.restart}, which subscribes again with the same payload.
+ *   {@link ResumableSubscription.restart}, which subscribes again from the last cursor.
  */
 
-/** A GraphQL request as the transports send it (graphql-ws's `SubscribePayload`, mutable here). */
+/** A GraphQL request as the transports send it (graphql-ws's `SubscribePayload`). */
 export interface SubscriptionPayload {
   operationName?: string | null;
   query: string;
@@ -43,8 +42,8 @@ export interface ResultSink {
   complete(): void;
 }
 
-/** Starts `payload` on a transport; returns the function that stops it. */
-export type Subscribe = (payload: SubscriptionPayload, sink: ResultSink) => () => void;
+/** Starts an operation on a transport, sent as `payload()` on each connection; returns the function that stops it. */
+export type Subscribe = (payload: () => SubscriptionPayload, sink: ResultSink) => () => void;
 
 /** The `cursor` of a result's root field (`{ price: { cursor } }` → the cursor), if it has one. */
 export function rootCursor(data: unknown): string | null {
@@ -102,8 +101,8 @@ export interface ResumableSubscription {
   readonly cursor: string | null;
   /** True while waiting for the session to restart it after a transport failure. */
   readonly parked: boolean;
-  /** What the next (re)start sends: the request with `after` = {@link cursor}. */
-  readonly payload: Readonly<SubscriptionPayload>;
+  /** What the next (re)send carries: the request with `after` = {@link cursor}. */
+  payload(): SubscriptionPayload;
   /** Stops the current transport subscription, if any, and subscribes again from the last cursor. */
   restart(): void;
   /** Ends it for good (urql tore the operation down). */
@@ -119,9 +118,13 @@ export function createResumableSubscription(options: ResumableSubscriptionOption
     onTransportFailure,
     resubscribeDelay = (attempt: number) => backoff(attempt, 100, 5_000),
   } = options;
-  const variables: Record<string, unknown> = { ...request.variables };
-  const payload: SubscriptionPayload = { ...request, variables };
-  let cursor = typeof variables.after === 'string' ? variables.after : null;
+  const after = request.variables?.after;
+  let cursor = typeof after === 'string' ? after : null;
+  /** A new object each call: nothing the transport keeps is changed afterwards. */
+  const payload = (): SubscriptionPayload => ({
+    ...request,
+    variables: { ...request.variables, ...(resumable && cursor !== null && { after: cursor }) },
+  });
   let attempt = 0; // results of an older attempt are ignored
   let stop: (() => void) | null = null;
   let parked = false;
@@ -152,10 +155,7 @@ export function createResumableSubscription(options: ResumableSubscriptionOption
       next(result) {
         if (!live()) return;
         const received = rootCursor(result.data);
-        if (received !== null) {
-          cursor = received;
-          if (resumable) variables.after = received;
-        }
+        if (received !== null) cursor = received;
         slowRetries = 0;
         sink.next(result);
       },
@@ -196,9 +196,7 @@ export function createResumableSubscription(options: ResumableSubscriptionOption
     get parked() {
       return parked;
     },
-    get payload() {
-      return payload;
-    },
+    payload,
     restart() {
       if (!ended) attach();
     },

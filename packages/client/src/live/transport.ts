@@ -7,8 +7,13 @@ import type { ResultSink, SubscriptionPayload } from './resumable-subscription.j
  */
 export interface Transport {
   readonly kind: 'websocket' | 'sse';
-  /** Starts an operation; the sink receives results, then `complete` or `error`. Returns the stop function. */
-  subscribe(payload: SubscriptionPayload, sink: ResultSink): () => void;
+  /**
+   * Starts an operation; the sink receives results, then `complete` or `error`. Returns the stop
+   * function. The operation is sent as `payload()` on every connection it runs on: after a drop the
+   * transport sends it again by calling `payload()` anew (so a resumable subscription carries its
+   * latest cursor; see resumable-subscription.ts), never a payload object kept from before.
+   */
+  subscribe(payload: () => SubscriptionPayload, sink: ResultSink): () => void;
   /** Stops everything; sinks of running operations are not called any more. */
   dispose(): void;
 }

@@ -1,4 +1,4 @@
-import { tokenExpiry } from '../auth-token.js';
+import { tokenExpiry } from '../token.js';
 import type { TokenStore } from './token-store.js';
 
 /**

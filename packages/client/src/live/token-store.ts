@@ -1,12 +1,4 @@
-import {
-  clearStoredToken,
-  fetchDevToken,
-  isExpired,
-  normalizeToken,
-  readStoredToken,
-  storeToken,
-  tokenExpiry,
-} from '../auth-token.js';
+import { fetchDevToken, isExpired, normalizeToken, tokenExpiry } from '../token.js';
 
 /**
  * The page's token and who is waiting for one. The dev token comes for free in development
@@ -55,11 +47,20 @@ export interface TokenStore {
   renewSilently(): Promise<string | null>;
 }
 
+/** Where a user-entered token is kept (the dashboard: the tab's `sessionStorage`). */
+export interface TokenStorage {
+  read(): string | null;
+  write(token: string): void;
+  clear(): void;
+}
+
+const NO_STORAGE: TokenStorage = { read: () => null, write: () => {}, clear: () => {} };
+
 export interface TokenStoreOptions {
-  /** @default GET /dev/token (auth-token.ts) */
+  /** @default GET /dev/token on the page's origin (token.ts) */
   fetchDevToken?: () => Promise<string | null>;
-  /** Where the user's token is kept. @default sessionStorage (auth-token.ts) */
-  storage?: { read(): string | null; write(token: string): void; clear(): void };
+  /** Where the user's token is kept between page loads. @default nowhere */
+  storage?: TokenStorage;
   /** @default Date.now */
   now?: () => number;
 }
@@ -67,7 +68,7 @@ export interface TokenStoreOptions {
 export function createTokenStore(options: TokenStoreOptions = {}): TokenStore {
   const {
     fetchDevToken: fetchDev = () => fetchDevToken(),
-    storage = { read: readStoredToken, write: storeToken, clear: clearStoredToken },
+    storage = NO_STORAGE,
     now = Date.now,
   } = options;
   let snapshot: TokenSnapshot = { token: null, source: null, request: null };

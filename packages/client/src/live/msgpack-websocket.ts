@@ -1,6 +1,6 @@
 import { CloseCode } from 'graphql-ws';
 import { Packr } from 'msgpackr';
-import { jsonOfMessage, MSGPACK_PROTOCOL, PACKR_OPTIONS } from '../../../src/transport/wire-protocol.js';
+import { jsonOfMessage, MSGPACK_PROTOCOL, PACKR_OPTIONS } from '../protocol/wire-protocol.js';
 
 // A copy: msgpackr writes its derived settings into the options object it is given.
 const packr = new Packr({ ...PACKR_OPTIONS });

@@ -1,18 +1,18 @@
 /**
- * Where the client's JWT comes from: the development server's `GET /dev/token`, else a token the
- * user typed earlier in this tab (kept in `sessionStorage`), else the token form. The session's
- * token state (who has which token, who is waiting for one) is `live/token-store.ts`.
+ * What a client needs to know about its JWT without verifying it: when it expires (to renew it in
+ * time), whether it already has, and a development token from a server in development mode. The
+ * token state of a session (who has which token, who is waiting for one) is `live/token-store.ts`.
  */
-
-const STORAGE_KEY = 'titan.token';
 
 /**
  * Asks the server for a development token. The server answers `200 {"token": "<jwt>"}` (a trader
  * token) in development and 404 otherwise; any other outcome, network errors included, is "none".
+ *
+ * @param url - the server's `/dev/token` (a page's own origin by default).
  */
-export async function fetchDevToken(signal?: AbortSignal): Promise<string | null> {
+export async function fetchDevToken(url: string | URL = '/dev/token', signal?: AbortSignal): Promise<string | null> {
   try {
-    const response = await fetch('/dev/token', { headers: { accept: 'application/json' }, signal });
+    const response = await fetch(url, { headers: { accept: 'application/json' }, signal });
     if (!response.ok) return null;
     const body: unknown = await response.json();
     const token = (body as { token?: unknown } | null)?.token;
@@ -20,33 +20,6 @@ export async function fetchDevToken(signal?: AbortSignal): Promise<string | null
   } catch (error) {
     if (signal?.aborted) throw error;
     return null;
-  }
-}
-
-/** The token the user entered earlier in this tab, if any. */
-export function readStoredToken(): string | null {
-  try {
-    return sessionStorage.getItem(STORAGE_KEY);
-  } catch {
-    return null; // storage disabled (privacy mode, sandboxed iframe)
-  }
-}
-
-/** Keeps a user-entered token for this tab only; it is gone when the tab closes. */
-export function storeToken(token: string): void {
-  try {
-    sessionStorage.setItem(STORAGE_KEY, token);
-  } catch {
-    // Storage disabled: the token still works for this page load.
-  }
-}
-
-/** Forgets the stored token (the server refused it). */
-export function clearStoredToken(): void {
-  try {
-    sessionStorage.removeItem(STORAGE_KEY);
-  } catch {
-    // Nothing stored, nothing to clear.
   }
 }
 

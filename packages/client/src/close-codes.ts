@@ -1,10 +1,11 @@
 /**
- * WebSocket close codes as the client sees them, and the one function that decides what each one
- * means for reconnecting (README, "Errors and close codes"). The SSE transport reports an HTTP 401
+ * WebSocket close codes as the client sees them (the enum is the server's, generated into
+ * protocol/close-codes.ts), and the one function that decides what each one means for
+ * reconnecting (README, "Errors and close codes"). The SSE transport reports an HTTP 401
  * as a 4401-shaped close so that both transports share this policy.
  */
 
-import { CloseCode } from '../../src/transport/close-codes.js';
+import { CloseCode } from './protocol/close-codes.js';
 
 export { CloseCode };
 

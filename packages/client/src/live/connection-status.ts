@@ -1,8 +1,6 @@
-import { createContext, createElement, useContext, useSyncExternalStore, type ReactNode } from 'react';
-
 /**
  * The live connection as an explicit state machine. The session (`live-connection.ts`) drives it
- * from graphql-ws / SSE events; the status badge reads it with {@link useConnectionStatus}.
+ * from graphql-ws / SSE events; a screen's status badge and a service's logs read it.
  *
  * ```
  *  connecting ──► connected ◄──────────────┐
@@ -128,21 +126,4 @@ export function createConnectionStatusStore(
       return true;
     },
   };
-}
-
-/** Used when no session provides a store (a component rendered on its own, e.g. in a test). */
-const DETACHED = createConnectionStatusStore();
-
-/** Provided by `LiveSession`; tests can provide a store of their own. */
-export const ConnectionStatusContext = createContext<ConnectionStatusStore>(DETACHED);
-
-/** Provides `store` to {@link useConnectionStatus} below it. */
-export function ConnectionStatusProvider({ store, children }: { store: ConnectionStatusStore; children?: ReactNode }) {
-  return createElement(ConnectionStatusContext.Provider, { value: store }, children);
-}
-
-/** The live connection's status; re-renders on every change. */
-export function useConnectionStatus(): ConnectionStatus {
-  const store = useContext(ConnectionStatusContext);
-  return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
 }

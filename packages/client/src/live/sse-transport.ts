@@ -9,9 +9,9 @@ import type { Transport, TransportEvents } from './transport.js';
  * the `Authorization` header (why `fetch` and not `EventSource`, which cannot send headers), and a
  * `ReadableStream` read through {@link createSseParser}.
  *
- * Like graphql-ws, each stream retries by itself, with the caller's `retryWait`, when it fails or
- * ends without `complete`, sending the same payload object again (so `after` is the last cursor,
- * see `resumable-subscription.ts`). It ends the sink with:
+ * Each stream retries by itself, with the caller's `retryWait`, when it fails or ends without
+ * `complete`, sending `payload()` afresh on every attempt (so `after` is the last cursor, see
+ * `resumable-subscription.ts`). It ends the sink with:
  * - `complete()` on `event: complete`;
  * - `error(errors)` for a result with errors and no data (e.g. CURSOR_EXPIRED, SLOW_CONSUMER);
  * - `error(CloseError(4401))` for HTTP 401 / `UNAUTHENTICATED`: the session gets a fresh token.
@@ -49,7 +49,7 @@ export function createSseTransport(options: SseTransportOptions): Transport {
   const streams = new Set<AbortController>();
   let disposed = false;
 
-  function subscribe(payload: SubscriptionPayload, sink: ResultSink): () => void {
+  function subscribe(payload: () => SubscriptionPayload, sink: ResultSink): () => void {
     const controller = new AbortController();
     streams.add(controller);
     let finished = false;
@@ -65,7 +65,7 @@ export function createSseTransport(options: SseTransportOptions): Transport {
       const response = await fetchImpl(url, {
         method: 'POST',
         headers: { accept: 'text/event-stream', 'content-type': 'application/json', ...headers() },
-        body: JSON.stringify(payload),
+        body: JSON.stringify(payload()),
         signal,
       });
       if (response.status === 401) return { error: authError(`HTTP 401: ${response.statusText || 'Unauthorized'}`) };
