@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parse, type ExecutionArgs } from 'graphql';
+import { GraphQLError, parse, type ExecutionArgs } from 'graphql';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Viewer } from '../../src/auth/viewer.js';
@@ -10,6 +10,7 @@ import { MemoryEventBus } from '../../src/bus/memory-event-bus.js';
 import { buildSchema } from '../../src/schema/schema.js';
 import { MemoryBacktestStore } from '../../src/store/memory-backtest-store.js';
 import { LiveFanout, type LiveFanoutOptions } from '../../src/transport/fanout/live-fanout.js';
+import { Payload } from '../../src/transport/fanout/payload.js';
 import { testConfig } from '../support/test-config.js';
 
 /**
@@ -175,5 +176,17 @@ describe('a live price subscriber whose socket is full', () => {
       { symbol: 'FULL-A', price: 7 },
     ]);
     expect(fanout.stats().price).toMatchObject({ conflated: 5, framesSent: 2 });
+  });
+});
+
+describe('an event whose execution fails', () => {
+  it('reaches members with masked errors: typed codes kept, internal text never', () => {
+    const internal = new GraphQLError('Cannot read properties of undefined', { originalError: new TypeError('secret internals at /srv/app.js:42'), path: ['price', 'price'] });
+    const typed = new GraphQLError('No such backtest', { extensions: { code: 'NOT_FOUND' } });
+    const payload = new Payload({ data: null, errors: [internal, typed] });
+    const body = JSON.parse(payload.json.toString()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors.map((error) => error.extensions.code)).toEqual(['INTERNAL_SERVER_ERROR', 'NOT_FOUND']);
+    expect(payload.json.toString()).not.toContain('secret internals');
+    expect(payload.json.toString()).not.toContain('Cannot read properties');
   });
 });

@@ -1,6 +1,7 @@
 import { execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Envelope } from '../../bus/event-bus.js';
 import type { SubscriptionField } from '../../schema/subscription-plan.js';
+import { clientError } from '../error-masking.js';
 import { pack } from '../wire-format.js';
 
 /**
@@ -28,7 +29,8 @@ export class Payload {
 
   constructor(result: ExecutionResult) {
     const { errors, ...rest } = result;
-    this.body = errors ? { ...rest, errors: errors.map((error) => error.toJSON()) } : rest;
+    // Masked as Yoga masks what it executes itself: typed errors keep their code, internal ones say nothing of themselves.
+    this.body = errors ? { ...rest, errors: errors.map((error) => clientError(error).toJSON()) } : rest;
   }
 
   get json(): Buffer {
