@@ -151,3 +151,32 @@ describe('dead peers and released resources', () => {
     await client.untilLive('alive', () => publisher.publishPrice({ symbol: 'CYCLE-X', price: 7 }));
   });
 });
+
+describe('keep-alive pings', () => {
+  it('go to the sockets a slice at a time over the interval, not all in one burst', async () => {
+    const server = await startServer({ WS_KEEPALIVE_MS: '1000' });
+    const sockets: WebSocket[] = [];
+    try {
+      const pingedAt: number[][] = [];
+      for (let i = 0; i < 40; i += 1) {
+        const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+        const times: number[] = [];
+        socket.on('ping', () => times.push(Date.now()));
+        await new Promise((resolve) => socket.once('open', resolve));
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${await tokenFor(`k${i}`, ['trader'])}` } }));
+        sockets.push(socket);
+        pingedAt.push(times);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2600));
+      // Every socket is pinged about once a second and stays connected (it answers)...
+      for (const times of pingedAt) expect(times.length).toBeGreaterThanOrEqual(1);
+      expect(sockets.every((socket) => socket.readyState === WebSocket.OPEN)).toBe(true);
+      // ...but the first pings of the 40 sockets are spread over the interval (10 slices of 100 ms).
+      const firsts = pingedAt.map((times) => times[0] as number);
+      expect(Math.max(...firsts) - Math.min(...firsts)).toBeGreaterThanOrEqual(500);
+    } finally {
+      sockets.forEach((socket) => socket.terminate());
+      await server.stop();
+    }
+  });
+});
