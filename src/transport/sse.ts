@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLParams } from 'graphql-yoga';
 import { TokenError, type TokenService } from '../auth/tokens.js';
-import type { ViewerAuth } from '../schema/context.js';
+import { unauthenticated } from '../auth/errors.js';
 import type { LiveFanout } from './fanout/live-fanout.js';
+import { SseMember } from './fanout/sse-member.js';
+import { ConnectionAuth } from './connection-auth.js';
 import { clientError } from './error-masking.js';
 import type { GraphQLHandler } from './graphql-handler.js';
 import { allowOriginHeader } from './origin-policy.js';
@@ -18,6 +20,7 @@ export interface SseTransportOptions {
 /** How often an idle event stream gets a comment line, so that proxies and clients see it alive (Yoga's interval). */
 const KEEP_ALIVE_MS = 12_000;
 const COMMENT = ':\n\n';
+const TOKEN_EXPIRED = () => unauthenticated('token expired: reconnect with a fresh token and resume after your last cursor');
 
 /**
  * GraphQL subscriptions over Server-Sent Events on `/graphql` (`Accept: text/event-stream`, one
@@ -55,7 +58,15 @@ export function createSseTransport(options: SseTransportOptions) {
       throw error;
     }));
     if (!params || !viewer) return toYoga(request, response, body);
-    const auth: ViewerAuth = { viewer };
+    // Like a WebSocket, a stream lives as long as its token: when it expires, the stream ends with
+    // UNAUTHENTICATED and the client comes back with a fresh one (and resumes from its cursor).
+    let member: SseMember | null = null;
+    let lapsed = false;
+    const auth = new ConnectionAuth(viewer, tokens, () => {
+      lapsed = true;
+      member?.fail(TOKEN_EXPIRED());
+    });
+    response.once('close', () => auth.dispose());
     const { schema, contextFactory, parse, validate } = graphql.getEnveloped({ params, auth });
     let document;
     try {
@@ -80,7 +91,12 @@ export function createSseTransport(options: SseTransportOptions) {
     response.once('close', () => streams.delete(response));
     const args = { schema, document, operationName: params.operationName, variableValues: params.variables, contextValue: await contextFactory() };
     const joined = await fanout.joinStream(response, plan, args, auth);
-    if ('errors' in joined && !response.writableEnded) {
+    if (joined instanceof SseMember) {
+      member = joined;
+      if (lapsed) joined.fail(TOKEN_EXPIRED());
+      return;
+    }
+    if (!response.writableEnded) {
       response.end(`event: next\ndata: ${JSON.stringify({ errors: (joined.errors ?? []).map((error) => clientError(error).toJSON()) })}\n\nevent: complete\ndata:\n\n`);
     }
   }

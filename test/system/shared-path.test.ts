@@ -147,3 +147,14 @@ describe('backtest progress on the shared path', () => {
     await waitForStats((stats) => stats.fanout.backtestProgress.groups === 0, 'the group to close after the final status');
   });
 });
+
+describe('an SSE stream whose token expires', () => {
+  it('ends with UNAUTHENTICATED, then complete, like a WebSocket closed with 4401', async () => {
+    const shortLived = await tokenFor('ivy', ['trader'], 2);
+    const stream = await SseSubscription.open(server.graphqlUrl, shortLived, PRICES, { symbol: 'EXPIRY' }, 'POST');
+    cleanups.push(() => stream.close());
+    expect(stream.contentType).toContain('text/event-stream');
+    await stream.until((s) => s.completed, 'the stream to end at expiry', 6000);
+    expect(stream.results()[0]?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
