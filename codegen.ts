@@ -3,9 +3,29 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 /**
  * Two targets from the one contract, `schema.graphql`:
  * - server resolver types, typed against our GraphQL context;
- * - the client's typed documents (`graphql()` + TypedDocumentNode) for urql hooks.
+ * - the dashboard's typed documents (`graphql()` + TypedDocumentNode) for urql hooks;
+ * - the client package's typed documents (its streams, snapshots and publishing).
  * Generated files are committed and never edited by hand; `npm run check:codegen` fails when stale.
  */
+/** The client preset as both clients use it: TypedDocumentNode, string scalars, no fragment masking. */
+function clientTarget(documents: string[]) {
+  return {
+    preset: 'client' as const,
+    documents,
+    config: {
+      useTypeImports: true,
+      enumsAsTypes: true,
+      scalars: {
+        DateTime: 'string',
+        Cursor: 'string',
+      },
+    },
+    presetConfig: {
+      fragmentMasking: false,
+    },
+  };
+}
+
 const config: CodegenConfig = {
   schema: 'schema.graphql',
   emitLegacyCommonJSImports: false,
@@ -27,21 +47,8 @@ const config: CodegenConfig = {
         },
       },
     },
-    'client/src/gql/': {
-      preset: 'client',
-      documents: ['client/src/**/*.{ts,tsx}', '!client/src/gql/**/*'],
-      config: {
-        useTypeImports: true,
-        enumsAsTypes: true,
-        scalars: {
-          DateTime: 'string',
-          Cursor: 'string',
-        },
-      },
-      presetConfig: {
-        fragmentMasking: false,
-      },
-    },
+    'client/src/gql/': clientTarget(['client/src/**/*.{ts,tsx}', '!client/src/gql/**/*']),
+    'packages/client/src/gql/': clientTarget(['packages/client/src/**/*.ts', '!packages/client/src/gql/**/*']),
   },
 };
 

@@ -41,3 +41,16 @@ export {
   type TokenStore,
   type TokenStoreOptions,
 } from './live/token-store.js';
+export { memoryCursorStore, type CursorStore } from './cursor-store.js';
+export { TitanError, type TitanErrorCode } from './errors.js';
+export * from './operations.js';
+export type { TitanStream } from './streams/titan-stream.js';
+export {
+  createTitanClient,
+  type BacktestProgress,
+  type CursorExpiredEvent,
+  type PriceTick,
+  type Signal,
+  type TitanClient,
+  type TitanClientOptions,
+} from './titan-client.js';

@@ -1,0 +1,176 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type DocumentNode } from 'graphql';
+import { memoryCursorStore, type CursorStore } from './cursor-store.js';
+import { TitanError, titanErrorOf } from './errors.js';
+import type {
+  PriceInput,
+  SignalInput,
+  TitanBacktestProgressSubscription,
+  TitanPricesSubscription,
+  TitanSignalsSubscription,
+} from './gql/graphql.js';
+import type { ConnectionStatusChange } from './live/connection-status.js';
+import { createLiveConnection, type LiveConnection } from './live/live-connection.js';
+import type { ExecutionResultLike } from './live/resumable-subscription.js';
+import { startTokenRenewal } from './live/token-renewal.js';
+import { createTokenStore } from './live/token-store.js';
+import {
+  BacktestProgressDocument,
+  PricesDocument,
+  PriceSnapshotDocument,
+  PublishPriceDocument,
+  PublishSignalDocument,
+  SignalsDocument,
+  SignalSnapshotDocument,
+} from './operations.js';
+import { createTitanStream, type ExpiryPolicy, type TitanStream } from './streams/titan-stream.js';
+
+export type PriceTick = TitanPricesSubscription['price'];
+export type Signal = TitanSignalsSubscription['signal'];
+export type BacktestProgress = TitanBacktestProgressSubscription['backtestProgress'];
+
+export interface TitanClientOptions {
+  /** The server's `/graphql`, as `ws(s)://` or `http(s)://` (both endpoints are derived from it). */
+  url: string;
+  /** A JWT, or a function that gives one: called at start, after the server refused one, and before expiry (renewed in band). */
+  token: string | (() => string | Promise<string>);
+  /** WebSocket frames: JSON text, or MessagePack binary (JSON again if the server does not offer it). @default 'json' */
+  encoding?: 'json' | 'msgpack';
+  /** `auto`: WebSocket, moving to SSE when it cannot open three times in a row. @default 'auto' */
+  transport?: 'auto' | 'ws' | 'sse';
+  /** Where each stream keeps its last handled cursor (see {@link fileCursorStore} for restarts). @default memoryCursorStore() */
+  cursorStore?: CursorStore;
+  /** @default globalThis.WebSocket (under Node, the package's Node entry passes `ws`) */
+  webSocketImpl?: typeof WebSocket;
+  /** Reconnect backoff bounds in ms. @default 500, 20000 */
+  minRetryDelayMs?: number;
+  maxRetryDelayMs?: number;
+}
+
+/** A stream went on from a fresh position after `CURSOR_EXPIRED`; `snapshot` is what was refetched, if anything. */
+export interface CursorExpiredEvent {
+  key: string;
+  snapshot?: unknown;
+}
+
+export interface TitanClient {
+  prices(variables: { symbols: string[] }, onItem?: (tick: PriceTick) => unknown): TitanStream<PriceTick>;
+  signals(variables?: { strategyIds?: string[]; symbols?: string[] }, onItem?: (signal: Signal) => unknown): TitanStream<Signal>;
+  backtestProgress(id: string, onItem?: (progress: BacktestProgress) => unknown): TitanStream<BacktestProgress>;
+  /** Any typed subscription that declares `$after` and selects `cursor` on its root field; items are the root field. */
+  subscribe<R extends Record<string, unknown>, V extends Record<string, unknown>>(
+    document: TypedDocumentNode<R, V>,
+    variables: V,
+    onItem?: (item: R[keyof R]) => unknown,
+  ): TitanStream<R[keyof R] & { cursor?: string | null }>;
+  publishPrice(input: PriceInput): Promise<PriceTick>;
+  publishSignal(input: SignalInput): Promise<Signal>;
+  /** Runs a query or mutation over HTTP; rejects with a {@link TitanError}. */
+  request<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables: V): Promise<R>;
+  /** `state`: every change of the connection (connecting, connected, reconnecting with `retryAt`, offline, auth-needed, failed). */
+  on(event: 'state', listener: (change: ConnectionStatusChange) => void): () => void;
+  on(event: 'cursorExpired', listener: (event: CursorExpiredEvent) => void): () => void;
+  close(): void;
+}
+
+export function createTitanClient(options: TitanClientOptions): TitanClient {
+  const { url, token, encoding = 'json', transport = 'auto', cursorStore = memoryCursorStore(), webSocketImpl, ...retry } = options;
+  const wsUrl = url.replace(/^http/, 'ws');
+  const httpUrl = url.replace(/^ws/, 'http');
+  const tokens = createTokenStore({ fetchDevToken: async () => (typeof token === 'string' ? token : await token()) });
+  const stateListeners = new Set<(change: ConnectionStatusChange) => void>();
+  const expiryListeners = new Set<(event: CursorExpiredEvent) => void>();
+  let stopRenewal = () => {};
+  let closed = false;
+
+  // The first token before the first connection: connecting without one would only be refused.
+  const connection: Promise<LiveConnection> = tokens.acquire().then((): LiveConnection => {
+    const live = createLiveConnection({
+      wsUrl,
+      httpUrl,
+      tokens,
+      transport: transport === 'sse' ? 'sse' : 'websocket',
+      fallbackAfterFailures: transport === 'ws' ? Infinity : 3,
+      ws: { encoding, ...(webSocketImpl && { webSocketImpl }) },
+      ...retry,
+    });
+    live.status.subscribe((change) => stateListeners.forEach((listener) => listener(change)));
+    stopRenewal = startTokenRenewal({ tokens, renew: (fresh) => live.renewToken(fresh) });
+    if (closed) live.dispose();
+    return live;
+  });
+
+  async function request<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables: V): Promise<R> {
+    const bearer = await tokens.acquire();
+    let body: ExecutionResultLike;
+    try {
+      const response = await fetch(httpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${bearer}` },
+        body: JSON.stringify({ query: print(document), variables }),
+      });
+      body = (await response.json()) as ExecutionResultLike;
+    } catch (error) {
+      throw new TitanError('NETWORK_ERROR', `${httpUrl}: ${(error as Error).message}`);
+    }
+    if (body.errors?.length) throw titanErrorOf(body.errors);
+    return body.data as R;
+  }
+
+  function stream<T extends { cursor?: string | null }>(
+    document: DocumentNode,
+    variables: Record<string, unknown>,
+    onExpired: ExpiryPolicy,
+    onItem?: (item: T) => unknown,
+  ): TitanStream<T> {
+    const field = document.definitions.find((definition) => definition.kind === 'OperationDefinition')?.name?.value ?? 'subscription';
+    return createTitanStream<T>({
+      connection,
+      payload: { query: print(document), variables },
+      key: `${field}:${JSON.stringify(variables)}`,
+      store: cursorStore,
+      onExpired,
+      expired: (event) => expiryListeners.forEach((listener) => listener(event)),
+      ...(onItem && { onItem }),
+    });
+  }
+
+  /** Generic and backtest streams go on live (a backtest's current state first) after an expiry. */
+  const goLive: ExpiryPolicy = async () => ({ after: null });
+
+  return {
+    prices: (variables, onItem) =>
+      stream<PriceTick>(PricesDocument, variables, async () => {
+        const { priceSnapshot } = await request(PriceSnapshotDocument, { symbols: variables.symbols });
+        return { after: priceSnapshot.cursor, snapshot: priceSnapshot.ticks };
+      }, onItem),
+    signals: (variables = {}, onItem) =>
+      stream<Signal>(SignalsDocument, variables, async () => {
+        // The snapshot has one filter of each kind; the stream's position is the same for every filter.
+        const { signalSnapshot } = await request(SignalSnapshotDocument, {});
+        return { after: signalSnapshot.cursor, snapshot: signalSnapshot.signals };
+      }, onItem),
+    backtestProgress: (id, onItem) => stream<BacktestProgress>(BacktestProgressDocument, { id }, goLive, onItem),
+    subscribe<R extends Record<string, unknown>, V extends Record<string, unknown>>(
+      document: TypedDocumentNode<R, V>,
+      variables: V,
+      onItem?: (item: R[keyof R]) => unknown,
+    ) {
+      return stream<R[keyof R] & { cursor?: string | null }>(document, variables, goLive, onItem);
+    },
+    publishPrice: async (input) => (await request(PublishPriceDocument, { input })).publishPrice,
+    publishSignal: async (input) => (await request(PublishSignalDocument, { input })).publishSignal,
+    request,
+    on(event: 'state' | 'cursorExpired', listener: (value: never) => void) {
+      const listeners = (event === 'state' ? stateListeners : expiryListeners) as Set<typeof listener>;
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      stopRenewal();
+      void connection.then((live) => live.dispose(), () => {});
+    },
+  };
+}
