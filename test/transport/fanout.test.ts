@@ -11,6 +11,7 @@ import { buildSchema } from '../../src/schema/schema.js';
 import { MemoryBacktestStore } from '../../src/store/memory-backtest-store.js';
 import { LiveFanout, type LiveFanoutOptions } from '../../src/transport/fanout/live-fanout.js';
 import { Payload } from '../../src/transport/fanout/payload.js';
+import { tcpStreamOf } from '../../src/transport/fanout/ws-stream.js';
 import { testConfig } from '../support/test-config.js';
 
 /**
@@ -156,9 +157,9 @@ describe('a live price subscriber whose socket is full', () => {
     const plan = await fanout.match(schema, parse(query), undefined, {}, viewer);
     if (!plan) throw new Error('not matched');
     const { server, frames } = await socketPair();
-    // The socket's send buffer, as ws reports it: over the limit until the client "reads".
+    // The socket's send buffer (its TCP stream's, where the fan-out writes): over the limit until the client "reads".
     let buffered = 4096;
-    Object.defineProperty(server, 'bufferedAmount', { get: () => buffered });
+    Object.defineProperty(tcpStreamOf(server), 'writableLength', { get: () => buffered });
     const joined = await fanout.joinSocket(server, 'op', plan, argsOf(query, {}), { viewer });
     if (!(Symbol.asyncIterator in joined)) throw new Error('did not join');
     const tick = (symbol: string, price: number) => bus.publish('price', symbol, { symbol, price, timestamp: new Date().toISOString() } as never);

@@ -5,7 +5,7 @@ import type { ReplayHold, StreamPoint } from '../../bus/resume.js';
 import type { ViewerAuth } from '../../schema/context.js';
 import type { SubscriptionField, SubscriptionPlan } from '../../schema/subscription-plan.js';
 import { isPacked, packedNextHead } from '../wire-format.js';
-import { tcpStreamOf, type CorkableStream } from './cork.js';
+import { framePayload, tcpStreamOf, wireFrame, writesStraight, type ConnectionStream } from './ws-stream.js';
 import type { Payload } from './payload.js';
 
 /**
@@ -83,7 +83,7 @@ export abstract class Member {
   /** Writes a frame (through `SocketWriter`, which corks). */
   abstract send(frame: Buffer): void;
   /** The stream to cork while several frames are written; also identifies the connection. */
-  abstract stream(): CorkableStream | null;
+  abstract stream(): ConnectionStream | null;
   /** Tells the client the subscription ended: completed, or with an error. */
   protected abstract finish(outcome: Outcome): void;
 
@@ -126,7 +126,7 @@ export abstract class Member {
 
 const DONE: IteratorResult<never> = { value: undefined, done: true };
 const CLOSE_BRACE = Buffer.from('}');
-/** ws sends a Buffer as a binary frame unless told: JSON frames are text. */
+/** ws sends a Buffer as a binary frame unless told: JSON frames are text (when a frame goes through ws). */
 const TEXT = { binary: false };
 const BINARY = { binary: true };
 
@@ -152,7 +152,11 @@ export class WsMember extends Member implements AsyncIterableIterator<never> {
     private readonly packed: boolean,
   ) {
     super(group, auth, onEnd);
+    this.tcp = writesStraight(socket) ? tcpStreamOf(socket) : null;
   }
+
+  /** The socket's TCP stream when frames go straight to it (see `writesStraight`); null: through ws. */
+  private readonly tcp: ConnectionStream | null;
 
   static create(group: Group, auth: ViewerAuth, onEnd: (member: Member) => void, socket: WebSocket, id: string): WsMember {
     if (isPacked(socket)) return new WsMember(group, auth, onEnd, socket, packedNextHead(id), true);
@@ -160,28 +164,28 @@ export class WsMember extends Member implements AsyncIterableIterator<never> {
   }
 
   get buffered(): number {
-    return this.socket.bufferedAmount;
+    // Straight, ws' sender holds nothing: what waits is in the stream.
+    return this.tcp ? this.tcp.writableLength : this.socket.bufferedAmount;
   }
 
   get open(): boolean {
     return this.socket.readyState === this.socket.OPEN;
   }
 
-  /**
-   * One buffer per frame: ws writes a Buffer as it is, where a string would be measured, flattened and
-   * encoded again for every socket.
-   */
+  /** The whole WebSocket frame, header included, in one buffer (see `wireFrame`). */
   frame(payload: Payload): Buffer {
-    if (this.packed) return Buffer.concat([this.head, payload.packed]);
-    return Buffer.concat([this.head, payload.json, CLOSE_BRACE]);
+    if (this.packed) return wireFrame([this.head, payload.packed], true);
+    return wireFrame([this.head, payload.json, CLOSE_BRACE], false);
   }
 
   send(frame: Buffer): void {
-    this.socket.send(frame, this.packed ? BINARY : TEXT);
+    // Never after ws has begun to close: a data frame may not follow the close frame.
+    if (this.tcp && !this.tcp.destroyed && this.socket.readyState === this.socket.OPEN) this.tcp.write(frame);
+    else this.socket.send(framePayload(frame), this.packed ? BINARY : TEXT);
   }
 
-  stream(): CorkableStream | null {
-    return tcpStreamOf(this.socket);
+  stream(): ConnectionStream | null {
+    return this.tcp ?? tcpStreamOf(this.socket);
   }
 
   next(): Promise<IteratorResult<never>> {

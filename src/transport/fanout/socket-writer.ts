@@ -1,4 +1,4 @@
-import type { CorkableStream } from './cork.js';
+import type { ConnectionStream } from './ws-stream.js';
 import type { Member } from './members.js';
 
 /**
@@ -12,9 +12,9 @@ import type { Member } from './members.js';
  */
 export class SocketWriter {
   /** Connections written during the current task: their next frames are corked until it is done. */
-  private readonly written = new Set<CorkableStream>();
+  private readonly written = new Set<ConnectionStream>();
   /** Streams corked during the current task, uncorked together when it is done. */
-  private corked: CorkableStream[] = [];
+  private corked: ConnectionStream[] = [];
   private taskEndScheduled = false;
 
   constructor(private readonly writeDelayMs: number) {}

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ViewerAuth } from '../../schema/context.js';
 import { clientError } from '../error-masking.js';
-import type { CorkableStream } from './cork.js';
+import type { ConnectionStream } from './ws-stream.js';
 import { Member, type Group, type Outcome } from './members.js';
 import type { Payload } from './payload.js';
 
@@ -40,7 +40,7 @@ export class SseMember extends Member {
     if (this.open) this.response.write(frame);
   }
 
-  stream(): CorkableStream {
+  stream(): ConnectionStream {
     return this.response;
   }
 
