@@ -1,6 +1,6 @@
 /**
  * Server-Sent Events clients for the load generator, subscribing the way the web client does
- * (client/src/live/sse-transport.ts): one `POST /graphql` per subscription with
+ * (packages/client/src/live/sse-transport.ts): one `POST /graphql` per subscription with
  * `Accept: text/event-stream` and the token in `Authorization`, answered by a `text/event-stream`
  * of `event: next` / `data: {"data":{"price":…}}` events, `:` keep-alive comments and, at the end,
  * `event: complete`. Each stream holds a TCP connection of its own (HTTP/1.1) for as long as it lasts.

@@ -1,6 +1,6 @@
 /**
  * WebSocket close codes of TITAN Realtime: the one list, shared by the server, the client
- * (client/src/close-codes.ts decides what each means for reconnecting) and the tests. The 44xx codes
+ * (packages/client/src/close-codes.ts decides what each means for reconnecting) and the tests. The 44xx codes
  * are graphql-ws's own (same numbers as its `CloseCode`); the README lists them with what a client
  * should do. No Node API here: the browser bundle imports it too.
  */
