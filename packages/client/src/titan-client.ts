@@ -42,6 +42,11 @@ export interface TitanClientOptions {
   cursorStore?: CursorStore;
   /** @default globalThis.WebSocket (under Node, the package's Node entry passes `ws`) */
   webSocketImpl?: typeof WebSocket;
+  /**
+   * Events one stream may hold for a slow consumer; past it the stream stops and resumes from its
+   * cursor once the consumer has caught up to half (see {@link TitanStream.queued}). @default 1000
+   */
+  maxQueuedEvents?: number;
   /** Reconnect backoff bounds in ms. @default 500, 20000 */
   minRetryDelayMs?: number;
   maxRetryDelayMs?: number;
@@ -74,7 +79,7 @@ export interface TitanClient {
 }
 
 export function createTitanClient(options: TitanClientOptions): TitanClient {
-  const { url, token, encoding = 'json', transport = 'auto', cursorStore = memoryCursorStore(), webSocketImpl, ...retry } = options;
+  const { url, token, encoding = 'json', transport = 'auto', cursorStore = memoryCursorStore(), webSocketImpl, maxQueuedEvents = 1000, ...retry } = options;
   const wsUrl = url.replace(/^http/, 'ws');
   const httpUrl = url.replace(/^ws/, 'http');
   const tokens = createTokenStore({ fetchDevToken: async () => (typeof token === 'string' ? token : await token()) });
@@ -131,6 +136,7 @@ export function createTitanClient(options: TitanClientOptions): TitanClient {
       store: cursorStore,
       onExpired,
       expired: (event) => expiryListeners.forEach((listener) => listener(event)),
+      maxQueued: maxQueuedEvents,
       ...(onItem && { onItem }),
     });
   }

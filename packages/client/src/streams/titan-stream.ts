@@ -11,6 +11,8 @@ import type { LiveConnection } from '../live/live-connection.js';
 export interface TitanStream<T> extends AsyncIterable<T> {
   /** The cursor of the last event the consumer has handled (the one stored), if any. */
   readonly cursor: string | null;
+  /** Events received and not yet handled by the consumer: never more than `maxQueuedEvents`. */
+  readonly queued: number;
   /**
    * Settles when the stream ends: resolves on `complete` or {@link close}, rejects with the
    * {@link TitanError} that ended it (the iterator throws the same; for the callback form this is
@@ -35,6 +37,13 @@ export interface StreamOptions<T> {
   expired(event: { key: string; snapshot?: unknown }): void;
   /** Callback form: each item, awaited before its cursor is stored. */
   onItem?: (item: T) => unknown;
+  /**
+   * Events that may wait for a slow consumer. At the bound the stream stops its subscription and drops
+   * what was still on its way; once the consumer has caught up to half, it subscribes again after the
+   * last event it queued, and the server replays the rest from history: memory stays bounded and
+   * nothing is lost (a consumer slower than the history is long gets `CURSOR_EXPIRED`'s policy).
+   */
+  maxQueued: number;
 }
 
 type Pull<T> = { resolve(result: IteratorResult<T>): void; reject(error: unknown): void };
@@ -45,8 +54,15 @@ function rootItem<T>(data: Record<string, unknown> | null | undefined): T | unde
 }
 
 export function createTitanStream<T extends { cursor?: string | null }>(options: StreamOptions<T>): TitanStream<T> {
-  const { connection, payload, key, store, onExpired, expired, onItem } = options;
+  const { connection, payload, key, store, onExpired, expired, onItem, maxQueued } = options;
   const queue: T[] = [];
+  /** Callback form: items given to `onItem` and not yet handled. */
+  let inFlight = 0;
+  /** Which subscription is current: a stopped one's late events, errors and completion are ignored. */
+  let generation = 0;
+  /** Stopped because the consumer fell `maxQueued` behind. */
+  let paused = false;
+  const backlog = () => (onItem ? inFlight : queue.length);
   const pulls: Pull<T>[] = [];
   let handled: string | null = null;
   /** The cursor of the last event received (handled or still queued): where a new subscription starts. */
@@ -75,33 +91,56 @@ export function createTitanStream<T extends { cursor?: string | null }>(options:
     for (const pull of pulls.splice(0)) (error ? pull.reject(error) : pull.resolve({ done: true, value: undefined }));
   }
 
+  /** The consumer fell `maxQueued` behind: stop the subscription (what is on its way is dropped: it will be replayed). */
+  function pause(): void {
+    generation += 1;
+    paused = true;
+    const stop = unsubscribe;
+    unsubscribe = null;
+    stop?.();
+  }
+
+  /** The consumer caught up to half: subscribe again after the last event queued. */
+  function resumeIfCaughtUp(): void {
+    if (!paused || closed || ended || backlog() > maxQueued / 2) return;
+    paused = false;
+    void start(received);
+  }
+
   let delivering: Promise<void> = Promise.resolve();
   function deliver(item: T): void {
     if (typeof item.cursor === 'string') received = item.cursor;
     if (onItem) {
+      inFlight += 1;
       delivering = delivering.then(async () => {
         if (closed) return;
         await onItem(item);
         commit(item);
+        inFlight -= 1;
+        resumeIfCaughtUp();
       });
-      return;
+    } else {
+      const pull = pulls.shift();
+      if (pull) pull.resolve({ done: false, value: item });
+      else queue.push(item);
     }
-    const pull = pulls.shift();
-    if (pull) pull.resolve({ done: false, value: item });
-    else queue.push(item);
+    if (backlog() >= maxQueued) pause();
   }
 
   async function start(after: string | null): Promise<void> {
+    const mine = ++generation;
     const live = await connection;
-    if (closed) return;
+    if (closed || mine !== generation) return;
     const variables = { ...payload.variables, ...(after !== null && { after }) };
     unsubscribe = live.subscribe({ ...payload, variables }, {
       next(result: ExecutionResultLike) {
+        if (mine !== generation) return;
         if (result.errors?.length && result.data == null) return this.error(result.errors);
         const item = rootItem<T>(result.data);
         if (item !== undefined && item !== null) deliver(item);
       },
       error(error) {
+        if (mine !== generation) return;
         unsubscribe = null;
         if (isGraphQLErrorList(error) && hasErrorCode(error, 'UNAVAILABLE')) {
           // Redis is away (or not yet there after a restart): the server refused to start it; try again.
@@ -123,6 +162,7 @@ export function createTitanStream<T extends { cursor?: string | null }>(options:
         finish(isGraphQLErrorList(error) ? titanErrorOf(error) : titanErrorOf([{ message: String((error as Error)?.message ?? error) }]));
       },
       complete() {
+        if (mine !== generation) return;
         unsubscribe = null;
         finish();
       },
@@ -140,6 +180,7 @@ export function createTitanStream<T extends { cursor?: string | null }>(options:
   function close(): void {
     if (closed) return;
     closed = true;
+    generation += 1;
     unsubscribe?.();
     finish();
   }
@@ -148,6 +189,9 @@ export function createTitanStream<T extends { cursor?: string | null }>(options:
   return {
     get cursor() {
       return handled;
+    },
+    get queued() {
+      return backlog();
     },
     done,
     close,
@@ -160,6 +204,7 @@ export function createTitanStream<T extends { cursor?: string | null }>(options:
           const item = queue.shift();
           if (item !== undefined) {
             lastYielded = item;
+            resumeIfCaughtUp();
             return Promise.resolve({ done: false, value: item });
           }
           if (ended) return ended.error ? Promise.reject(ended.error) : Promise.resolve({ done: true, value: undefined });
