@@ -66,7 +66,13 @@ describe.each([
   it('receives every signal once and in order while the server is SIGKILLed and restarted', async () => {
     const run = name.replace(/\W+/g, '-');
     const token = await tokenFor('consumer', ['trader']);
-    const consumer = createTitanClient({ url: server.wsUrl, token, minRetryDelayMs: 50, maxRetryDelayMs: 300, ...options });
+    // A token function: asked at start and, on a WebSocket, again at every reconnect.
+    let tokenCalls = 0;
+    const tokenSource = () => {
+      tokenCalls += 1;
+      return token;
+    };
+    const consumer = createTitanClient({ url: server.wsUrl, token: tokenSource, minRetryDelayMs: 50, maxRetryDelayMs: 300, ...options });
     const { signalSnapshot } = await consumer.request(SignalSnapshotDocument, { strategyId: STRATEGY, last: 1 });
     const received: string[] = [];
     const stream = consumer.subscribe(SignalsDocument, { strategyIds: [STRATEGY], after: signalSnapshot.cursor }, (signal) => {
@@ -78,8 +84,10 @@ describe.each([
     for (let n = 0; n < COUNT; n++) {
       if (n === KILL_AT) {
         await until(() => received.length >= KILL_AT / 2, 'the first signals');
+        const callsBefore = tokenCalls;
         await server.kill();
         server = await start();
+        if (options.transport === 'ws') await until(() => tokenCalls > callsBefore, 'the token function to be asked again on reconnect');
       }
       await publish(run, n);
     }

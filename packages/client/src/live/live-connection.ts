@@ -19,6 +19,11 @@ export interface LiveConnectionOptions {
   /** `http(s)://host/graphql` (SSE). */
   httpUrl: string;
   tokens: TokenStore;
+  /**
+   * Ask the token's source again on every (re)connect of the WebSocket and take a token that
+   * outlives the current one (a service's token function). @default false
+   */
+  renewTokenOnConnect?: boolean;
   /** @default 'websocket' */
   transport?: 'websocket' | 'sse';
   /**
@@ -104,6 +109,7 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
     wsUrl,
     httpUrl,
     tokens,
+    renewTokenOnConnect = false,
     transport: initialKind = 'websocket',
     minRetryDelayMs = 500,
     maxRetryDelayMs = 20_000,
@@ -199,7 +205,10 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
         return createWsTransport({
           ...wsOptions,
           url: wsUrl,
-          connectionParams: () => ({ authorization: `Bearer ${tokens.current() ?? ''}` }),
+          connectionParams: async () => {
+            if (renewTokenOnConnect) await tokens.renewSilently().catch(() => null);
+            return { authorization: `Bearer ${tokens.current() ?? ''}` };
+          },
           retryWait,
           on,
           onConstructorError(error) {

@@ -19,8 +19,8 @@ import type { Transport, TransportEvents } from './transport.js';
 export interface WsTransportOptions {
   /** `ws(s)://host/graphql`. */
   url: string;
-  /** The `connection_init` payload, read at every (re)connect. */
-  connectionParams(): Record<string, unknown>;
+  /** The `connection_init` payload, read at every (re)connect (it may wait for a fresh token). */
+  connectionParams(): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** graphql-ws `retryWait`. */
   retryWait(retries: number): Promise<void>;
   /** graphql-ws lifecycle events. */
