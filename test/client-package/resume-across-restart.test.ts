@@ -66,7 +66,7 @@ describe.each([
   it('receives every signal once and in order while the server is SIGKILLed and restarted', async () => {
     const run = name.replace(/\W+/g, '-');
     const token = await tokenFor('consumer', ['trader']);
-    // A token function: asked at start and, on a WebSocket, again at every reconnect.
+    // A token function: asked at start and again at every reconnect.
     let tokenCalls = 0;
     const tokenSource = () => {
       tokenCalls += 1;
@@ -87,7 +87,7 @@ describe.each([
         const callsBefore = tokenCalls;
         await server.kill();
         server = await start();
-        if (options.transport === 'ws') await until(() => tokenCalls > callsBefore, 'the token function to be asked again on reconnect');
+        await until(() => tokenCalls > callsBefore, 'the token function to be asked again on reconnect');
       }
       await publish(run, n);
     }

@@ -33,9 +33,9 @@ export interface TitanClientOptions {
   /** The server's `/graphql`, as `ws(s)://` or `http(s)://` (both endpoints are derived from it). */
   url: string;
   /**
-   * A JWT, or a function that gives one: called at start, on every (re)connect of the WebSocket (a
-   * token that outlives the current one is taken), after the server refused one, and before expiry
-   * (renewed in band).
+   * A JWT, or a function that gives one: called at start, on every (re)connect (a token that
+   * outlives the current one is taken), after the server refused one, and before expiry (renewed in
+   * band).
    */
   token: string | (() => string | Promise<string>);
   /** WebSocket frames: JSON text, or MessagePack binary (JSON again if the server does not offer it). @default 'json' */

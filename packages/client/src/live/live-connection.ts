@@ -20,8 +20,8 @@ export interface LiveConnectionOptions {
   httpUrl: string;
   tokens: TokenStore;
   /**
-   * Ask the token's source again on every (re)connect of the WebSocket and take a token that
-   * outlives the current one (a service's token function). @default false
+   * Ask the token's source again on every (re)connect (a WebSocket's, an SSE request's) and take a
+   * token that outlives the current one (a service's token function). @default false
    */
   renewTokenOnConnect?: boolean;
   /** @default 'websocket' */
@@ -226,7 +226,8 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
     const token = () => tokens.current();
     return createSseTransport({
       url: httpUrl,
-      headers: (): Record<string, string> => {
+      headers: async (): Promise<Record<string, string>> => {
+        if (renewTokenOnConnect) await tokens.renewSilently().catch(() => null);
         const value = token();
         return value ? { authorization: `Bearer ${value}` } : {};
       },

@@ -20,7 +20,7 @@ export interface SseTransportOptions {
   /** The GraphQL endpoint, e.g. `https://host/graphql`. */
   url: string;
   /** Headers for each request (read at every attempt, so a renewed token is used on retry). */
-  headers(): Record<string, string>;
+  headers(): Record<string, string> | Promise<Record<string, string>>;
   /** Waits before retry number `retries` (0 for the first) of one stream. */
   retryWait(retries: number, error: unknown): Promise<void>;
   /** Lifecycle events, as from graphql-ws. */
@@ -64,7 +64,7 @@ export function createSseTransport(options: SseTransportOptions): Transport {
       on.connecting?.(isRetry);
       const response = await fetchImpl(url, {
         method: 'POST',
-        headers: { accept: 'text/event-stream', 'content-type': 'application/json', ...headers() },
+        headers: { accept: 'text/event-stream', 'content-type': 'application/json', ...(await headers()) },
         body: JSON.stringify(payload()),
         signal,
       });
