@@ -157,6 +157,16 @@ describe('reconnect policy and status', () => {
     expect(states()).toEqual(['connecting', 'connected', 'reconnecting', 'reconnecting', 'reconnecting', 'connected']);
   });
 
+  it('ends closed, with its reason, when its owner disposes it, and opens no socket after', async () => {
+    const live = await connect({ tokens: await tokenStore('T1') });
+    const sockets = FakeSocket.all.length;
+    live.dispose();
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(live.status.getSnapshot()).toMatchObject({ state: 'closed', reason: 'closed by the client' });
+    expect(states().at(-1)).toBe('closed');
+    expect(FakeSocket.all).toHaveLength(sockets);
+  });
+
   it('backs off exponentially while the server stays down, and sends keep-alive pings', async () => {
     const live = await connect({ tokens: await tokenStore('T1'), minRetryDelayMs: 1_000, maxRetryDelayMs: 8_000, random: () => 0.999 });
     FakeSocket.mode = 'refuse';

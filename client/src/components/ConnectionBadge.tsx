@@ -24,6 +24,8 @@ export function connectionLabel(status: ConnectionStatus, now: number): string {
       return 'Token needed';
     case 'failed':
       return 'Disconnected';
+    case 'closed':
+      return 'Closed';
   }
 }
 

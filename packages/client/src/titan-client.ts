@@ -76,7 +76,7 @@ export interface TitanClient {
   publishSignal(input: SignalInput): Promise<Signal>;
   /** Runs a query or mutation over HTTP; rejects with a {@link TitanError}. */
   request<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables: V): Promise<R>;
-  /** `state`: every change of the connection (connecting, connected, reconnecting with `retryAt`, offline, auth-needed, failed). */
+  /** `state`: every change of the connection (connecting, connected, reconnecting with `retryAt`, offline, auth-needed, failed, closed by `close()`), with the close code and reason. */
   on(event: 'state', listener: (change: ConnectionStatusChange) => void): () => void;
   on(event: 'cursorExpired', listener: (event: CursorExpiredEvent) => void): () => void;
   close(): void;

@@ -7,7 +7,7 @@
  *      │              │                    │
  *      ▼              ▼                    │
  *  reconnecting ◄──► offline ──────────────┤   (any of these) ──► auth-needed ──► reconnecting …
- *      └───────────────────────────────────┘   (any of these) ──► failed (terminal)
+ *      └───────────────────────────────────┘   (any of these) ──► failed ──► closed (close())
  * ```
  */
 export type ConnectionState =
@@ -22,7 +22,9 @@ export type ConnectionState =
   /** The server refused the token (4401 / 4403 / HTTP 401) and the user has to enter another one. */
   | 'auth-needed'
   /** A close that no retry can fix (e.g. 4400 malformed message, 4429 too many connections); reload the page. */
-  | 'failed';
+  | 'failed'
+  /** Closed by its owner (`close()`): nothing reconnects. */
+  | 'closed';
 
 export interface ConnectionStatus {
   readonly state: ConnectionState;
@@ -67,18 +69,19 @@ export interface ConnectionStatusStore {
 }
 
 /**
- * Allowed transitions. `failed` is terminal. A dropped connection is `reconnecting`, never
+ * Allowed transitions. `closed` is terminal, and `failed` leads only there. A dropped connection is `reconnecting`, never
  * `connecting` again (that name is kept for the page's first connection; switching to SSE before
  * any connection succeeded is the one way back to it). Same-state moves update details (`retryAt`,
  * `transport`, code/reason).
  */
 const TRANSITIONS: Readonly<Record<ConnectionState, readonly ConnectionState[]>> = {
-  connecting: ['connecting', 'connected', 'reconnecting', 'offline', 'auth-needed', 'failed'],
-  connected: ['connected', 'reconnecting', 'offline', 'auth-needed', 'failed'],
-  reconnecting: ['reconnecting', 'connecting', 'connected', 'offline', 'auth-needed', 'failed'],
-  offline: ['offline', 'connecting', 'reconnecting', 'connected', 'auth-needed', 'failed'],
-  'auth-needed': ['auth-needed', 'connecting', 'reconnecting', 'connected', 'offline', 'failed'],
-  failed: [],
+  connecting: ['connecting', 'connected', 'reconnecting', 'offline', 'auth-needed', 'failed', 'closed'],
+  connected: ['connected', 'reconnecting', 'offline', 'auth-needed', 'failed', 'closed'],
+  reconnecting: ['reconnecting', 'connecting', 'connected', 'offline', 'auth-needed', 'failed', 'closed'],
+  offline: ['offline', 'connecting', 'reconnecting', 'connected', 'auth-needed', 'failed', 'closed'],
+  'auth-needed': ['auth-needed', 'connecting', 'reconnecting', 'connected', 'offline', 'failed', 'closed'],
+  failed: ['closed'],
+  closed: [],
 };
 
 export function canTransition(from: ConnectionState, to: ConnectionState): boolean {

@@ -356,6 +356,7 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
       for (const subscription of subscriptions) subscription.unsubscribe();
       subscriptions.clear();
       transport.dispose();
+      status.setState('closed', { reason: 'closed by the client' });
     },
   };
 }
