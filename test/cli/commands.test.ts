@@ -118,6 +118,12 @@ describe('exit codes', () => {
     expect(subscriber.stderr()).toMatch(/^titan: cannot reach /);
   });
 
+  it('5 for input the server refuses, on a subscription', async () => {
+    const unknown = startSubscriber(['backtest-progress', '--id', 'no-such-backtest', ...at(), '--token', traderToken]);
+    expect(await unknown.exited).toBe(5);
+    expect(unknown.stderr()).toMatch(/^titan: .*no-such-backtest/);
+  });
+
   it('5 for input the server refuses', async () => {
     const run = await runTitan(['publish', 'signal', ...at(), '--token', publisherToken, '--json', '{"strategyId":"nope","symbol":"BTC-USD","side":"BUY","price":1,"confidence":2}']);
     expect(run.code).toBe(5);

@@ -41,6 +41,7 @@ export function exitCodeOf(error: unknown): ExitCode {
     case 'BAD_USER_INPUT':
     case 'GRAPHQL_VALIDATION_FAILED':
     case 'BAD_CURSOR':
+    case 'NOT_FOUND': // a backtest id that is not there (or not the caller's) is an argument to fix
       return ExitCode.badInput;
     default:
       return ExitCode.failure;

@@ -55,10 +55,14 @@ export async function subscribe(command: Subscribe, options: CommonOptions): Pro
   const stop = () => stream.close();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const events = stream[Symbol.asyncIterator]();
   try {
-    // The loop asks for the next event once a line is written: that stores the line's cursor.
-    for await (const event of stream) writeLine(event);
+    // Asking for the next event once a line is written stores the line's cursor.
+    for (let next = await events.next(); !next.done; next = await events.next()) writeLine(next.value);
   } finally {
+    // Waits for the cursors still being stored (a stream ended by close() does not), so that a
+    // titan stopped by a signal and started again repeats no line.
+    await events.return?.();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     titan.close();
