@@ -3,6 +3,7 @@ import { createTitanClient, SignalsDocument, SignalSnapshotDocument, type TitanC
 import { startNginx, type TestNginx } from '../support/nginx.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { startProcess, tokenFor, type ServerProcess } from '../support/start-server.js';
+import { until } from '../support/until.js';
 
 /**
  * Consumers of the client package spread over two instances behind a real nginx (deploy/nginx.conf,
@@ -30,14 +31,6 @@ afterAll(async () => {
   await Promise.all(instances.map((instance) => instance.stop()));
   await redis?.stop();
 });
-
-const until = async (check: () => boolean, what: string, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 
 describe('consumers behind nginx', () => {
   it('get every signal once and in order while the instance of some of them is SIGKILLed', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTitanClient, fileCursorStore, SignalsDocument, SignalSnapshotDocument, type TitanClient } from '../../packages/client/src/node.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { startProcess, tokenFor, type ServerProcess } from '../support/start-server.js';
+import { until } from '../support/until.js';
 
 /**
  * The client package against real server processes on one real redis-server: a consumer receives
@@ -24,14 +25,6 @@ let publisher: TitanClient;
 const temp = mkdtempSync(join(tmpdir(), 'titan-client-'));
 
 const start = () => startProcess('main.ts', { REDIS_URL: redis.url, PORT: String(port), PUBLISHES_PER_SECOND: '10000', MUTATIONS_PER_SECOND: '10000' });
-const until = async (check: () => boolean, what: string, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
-
 /** Publishes signal `n` of `run`, retrying with the same id (stored once however often it is retried). */
 async function publish(run: string, n: number): Promise<void> {
   for (;;) {
