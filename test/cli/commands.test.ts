@@ -111,8 +111,8 @@ describe('exit codes', () => {
     const nowhere = `ws://127.0.0.1:${await freePort()}/graphql`;
     const snapshot = await runTitan(['snapshot', 'prices', '--url', nowhere, '--token', traderToken]);
     expect(snapshot.code).toBe(4);
-    // The package says "fetch failed" (its NETWORK_ERROR keeps no cause).
-    expect(snapshot.stderr).toMatch(/^titan: http:\/\/127.0.0.1:\d+\/graphql: fetch failed/);
+    // The package's NETWORK_ERROR names fetch's cause.
+    expect(snapshot.stderr).toMatch(/^titan: http:\/\/127.0.0.1:\d+\/graphql: fetch failed \(ECONNREFUSED\)/);
     const subscriber = startSubscriber(['price', '--symbols', 'BTC-USD', '--url', nowhere, '--token', traderToken, '--transport', 'ws']);
     expect(await subscriber.exited).toBe(4);
     expect(subscriber.stderr()).toMatch(/^titan: cannot reach /);

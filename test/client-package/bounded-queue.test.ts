@@ -54,3 +54,19 @@ describe('a slow consumer', () => {
     expect(mostQueued).toBeLessThanOrEqual(5);
   });
 });
+
+describe('a client that only publishes', () => {
+  it('opens no live connection: the first stream opens it', async () => {
+    const publisher = createTitanClient({ url: server.graphqlUrl, token: await tokenFor('svc', ['publisher']) });
+    clients.push(publisher);
+    const states: string[] = [];
+    publisher.on('state', ({ newState }) => states.push(newState));
+    await publisher.publishSignal({ id: 'lazy-1', strategyId: 'ma-crossover', symbol: 'LAZY', side: 'BUY', price: 1, confidence: 0.5 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(states).toEqual([]);
+    const stream = publisher.signals({ symbols: ['LAZY'] }, () => {});
+    for (let wait = 0; wait < 100 && !states.includes('connected'); wait += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(states).toContain('connected');
+    stream.close();
+  });
+});

@@ -92,8 +92,12 @@ export function createTitanClient(options: TitanClientOptions): TitanClient {
   let stopRenewal = () => {};
   let closed = false;
 
-  // The first token before the first connection: connecting without one would only be refused.
-  const connection: Promise<LiveConnection> = tokens.acquire().then((): LiveConnection => {
+  let connection: Promise<LiveConnection> | null = null;
+  /**
+   * The live connection, opened by the first stream (a client that only publishes or queries opens
+   * none), after the first token: connecting without one would only be refused.
+   */
+  const connect = (): Promise<LiveConnection> => (connection ??= tokens.acquire().then((): LiveConnection => {
     const live = createLiveConnection({
       wsUrl,
       httpUrl,
@@ -108,7 +112,7 @@ export function createTitanClient(options: TitanClientOptions): TitanClient {
     stopRenewal = startTokenRenewal({ tokens, renew: (fresh) => live.renewToken(fresh) });
     if (closed) live.dispose();
     return live;
-  });
+  }));
 
   async function request<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables: V): Promise<R> {
     const bearer = await tokens.acquire();
@@ -121,7 +125,10 @@ export function createTitanClient(options: TitanClientOptions): TitanClient {
       });
       body = (await response.json()) as ExecutionResultLike;
     } catch (error) {
-      throw new TitanError('NETWORK_ERROR', `${httpUrl}: ${(error as Error).message}`);
+      // fetch says only "fetch failed"; why (ECONNREFUSED, ENOTFOUND, …) is in its cause.
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message;
+      throw new TitanError('NETWORK_ERROR', `${httpUrl}: ${(error as Error).message}${why ? ` (${why})` : ''}`);
     }
     if (body.errors?.length) throw titanErrorOf(body.errors);
     return body.data as R;
@@ -135,7 +142,7 @@ export function createTitanClient(options: TitanClientOptions): TitanClient {
   ): TitanStream<T> {
     const field = document.definitions.find((definition) => definition.kind === 'OperationDefinition')?.name?.value ?? 'subscription';
     return createTitanStream<T>({
-      connection,
+      connection: connect(),
       payload: { query: print(document), variables },
       key: `${field}:${JSON.stringify(variables)}`,
       store: cursorStore,
@@ -181,7 +188,7 @@ export function createTitanClient(options: TitanClientOptions): TitanClient {
       if (closed) return;
       closed = true;
       stopRenewal();
-      void connection.then((live) => live.dispose(), () => {});
+      void connection?.then((live) => live.dispose(), () => {});
     },
   };
 }
