@@ -140,7 +140,8 @@ export class LiveFanout {
       this.leave(member);
       return { errors: [clientError(typedStreamError(error))] };
     }
-    if (plan.after) void this.replay.run(member, plan.after);
+    // The replay reports its own failures to the member; this only keeps an unexpected one from going unhandled.
+    if (plan.after) this.replay.run(member, plan.after).catch((error: unknown) => member.fail(error));
     return member;
   }
 

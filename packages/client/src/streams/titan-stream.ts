@@ -1,5 +1,5 @@
 import type { CursorStore } from '../cursor-store.js';
-import { titanErrorOf, type TitanError } from '../errors.js';
+import { TitanError, titanErrorOf } from '../errors.js';
 import { hasErrorCode, isGraphQLErrorList, type ExecutionResultLike, type SubscriptionPayload } from '../live/resumable-subscription.js';
 import type { LiveConnection } from '../live/live-connection.js';
 
@@ -47,6 +47,12 @@ export interface StreamOptions<T> {
 }
 
 type Pull<T> = { resolve(result: IteratorResult<T>): void; reject(error: unknown): void };
+
+/** Whatever ended a stream, as the TitanError its consumer gets. */
+function asTitanError(error: unknown): TitanError {
+  if (error instanceof TitanError) return error;
+  return titanErrorOf(isGraphQLErrorList(error) ? error : [{ message: String((error as Error)?.message ?? error) }]);
+}
 
 /** The first root field of a result: `{ price: {...} }` → the tick. */
 function rootItem<T>(data: Record<string, unknown> | null | undefined): T | undefined {
@@ -127,7 +133,12 @@ export function createTitanStream<T extends { cursor?: string | null }>(options:
     if (backlog() >= maxQueued) pause();
   }
 
-  async function start(after: string | null): Promise<void> {
+  /** Subscribes after `after`; a failure to (re)subscribe ends the stream with it, never an unhandled rejection. */
+  function start(after: string | null): Promise<void> {
+    return subscribeAfter(after).catch((error: unknown) => finish(asTitanError(error)));
+  }
+
+  async function subscribeAfter(after: string | null): Promise<void> {
     const mine = ++generation;
     const live = await connection;
     if (closed || mine !== generation) return;
@@ -155,11 +166,11 @@ export function createTitanStream<T extends { cursor?: string | null }>(options:
               received = next;
               return start(next);
             },
-            (failure: unknown) => finish(failure as TitanError),
+            (failure: unknown) => finish(asTitanError(failure)),
           );
           return;
         }
-        finish(isGraphQLErrorList(error) ? titanErrorOf(error) : titanErrorOf([{ message: String((error as Error)?.message ?? error) }]));
+        finish(asTitanError(error));
       },
       complete() {
         if (mine !== generation) return;
@@ -175,7 +186,7 @@ export function createTitanStream<T extends { cursor?: string | null }>(options:
     const given = payload.variables?.after;
     received ??= typeof given === 'string' ? given : null;
     return start(received);
-  }, (error: unknown) => finish(error as TitanError));
+  }, (error: unknown) => finish(asTitanError(error)));
 
   function close(): void {
     if (closed) return;
