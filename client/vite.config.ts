@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
-/** The GraphQL server during `vite` dev: `npm start` listens on 4000 by default. */
-const API_ORIGIN = 'http://localhost:4000';
+/** The GraphQL server during `npm run dev`: the API listens on PORT (4000 by default). */
+const API_ORIGIN = `http://localhost:${process.env.PORT ?? 4000}`;
 
 export default defineConfig({
   // Run from the repository root (`npm run build:client`), but build the client folder.

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { parseSentinelUrl, redactUrl, RedisUrlError, type RedisTimeouts } from './bus/redis-connection.js';
 import { SYMBOL_PATTERN } from './domain/symbols.js';
-import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 
 /**
  * Configuration from the environment, parsed and validated once at start-up. Every knob is listed
@@ -26,6 +26,12 @@ export interface Config {
   backtests: BacktestsConfig;
   /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. @default "info" */
   logLevel: LogLevel;
+  /**
+   * `LOG_FORMAT`: `json` (one JSON object per line) or `pretty` (a line a person reads; needs the
+   * development dependency pino-pretty). @default "pretty" outside production when stdout is a
+   * terminal, else "json"
+   */
+  logFormat: LogFormat;
 }
 
 /** Where the process listens, what it shows of itself, how long it takes to stop. */
@@ -301,6 +307,7 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: read.integer('BACKTEST_CONCURRENCY', 2, 1, 64),
     },
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: read.oneOf('LOG_FORMAT', LOG_FORMATS, !production && process.stdout.isTTY ? 'pretty' : 'json'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

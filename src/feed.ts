@@ -8,11 +8,11 @@ import { redactUrl } from './bus/redis-connection.js';
 import { loadConfigOrExit } from './config.js';
 import { startDemoMarket } from './domain/demo-market.js';
 import { findStrategy } from './domain/strategies.js';
-import { backgroundErrors, createLogger, guardProcess } from './logger.js';
+import { backgroundErrors, guardProcess, openLogger } from './logger.js';
 import { MarketPublisher } from './publish/market-publisher.js';
 
 const config = loadConfigOrExit(({ bus }) => (bus.redisUrl ? [] : ['REDIS_URL is required by the feed process (it publishes through Redis)']));
-const logger = createLogger(config.logLevel);
+const logger = await openLogger(config.logLevel, config.logFormat);
 guardProcess(logger);
 try {
   // Required by loadConfigOrExit above.

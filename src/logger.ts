@@ -7,6 +7,10 @@ export type { Logger };
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** The formats `LOG_FORMAT` may name: JSON lines (production, log shippers) or lines a person reads. */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /**
  * Fields that could carry a secret. Tokens and secrets are never passed to the logger on purpose;
  * these are redacted in case one slips through (e.g. a logged error that carries its request, or
@@ -39,6 +43,24 @@ const REDACT = [
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   const options = { level, base: { service: 'titan-realtime', pid: process.pid }, redact: REDACT };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * The entry points' logger: JSON lines, or in `pretty` format (a terminal in development) one
+ * readable line per entry through pino-pretty. pino-pretty is a development dependency, absent from
+ * the production image: asked for there, the logger says so and stays on JSON.
+ */
+export async function openLogger(level: LogLevel, format: LogFormat): Promise<Logger> {
+  if (format === 'json') return createLogger(level);
+  try {
+    const { default: pretty } = await import('pino-pretty');
+    // Synchronous: a line is on the terminal before the next one is made, crash or not.
+    return createLogger(level, pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', singleLine: true }));
+  } catch {
+    const logger = createLogger(level);
+    logger.warn('LOG_FORMAT=pretty needs pino-pretty, a development dependency: logging JSON');
+    return logger;
+  }
 }
 
 /**

@@ -1,18 +1,17 @@
 import { buildApp } from './app.js';
 import { loadConfigOrExit } from './config.js';
-import { createLogger, guardProcess } from './logger.js';
+import { guardProcess, openLogger } from './logger.js';
 
 const config = loadConfigOrExit();
-const logger = createLogger(config.logLevel);
+const logger = await openLogger(config.logLevel, config.logFormat);
 guardProcess(logger);
 try {
   const app = await buildApp(config, logger);
   const url = await app.start();
   if (app.devTokens) {
-    logger.info(
-      { trader: app.devTokens.trader, publisher: app.devTokens.publisher, admin: app.devTokens.admin },
-      'JWT_SECRET is not set: made a secret for this run. Development tokens (send as "Authorization: Bearer <token>"):',
-    );
+    logger.info('JWT_SECRET is not set: made a secret for this run. Development tokens (send as "Authorization: Bearer <token>"):');
+    // One line per role, so a token is copied from the terminal whole.
+    for (const [role, token] of Object.entries(app.devTokens)) logger.info(`${role.padEnd(9)} ${token}`);
   }
   logger.info(`GraphiQL: ${url}/graphql   dashboard: ${url}/`);
   const shutdown = (signal: string) => {

@@ -61,16 +61,19 @@ export function parseBacktestJob(value: unknown): BacktestJob {
   return { strategyId, symbol, bars, barsPerSecond };
 }
 
-const WORKER_ENTRY = new URL('./backtest-worker.ts', import.meta.url);
-
 /*
- * The worker entry is TypeScript, and `execArgv: ['--import', 'tsx']` does not make it loadable on
- * Node 20: tsx registers its loader on the main thread only there (it does so in workers from Node
- * 22.22.3 / 24.11.1), and loader hooks are not inherited by workers. So the worker starts from this
- * bootstrap, which registers tsx in the worker and then imports the entry. Both specifiers are
- * resolved here to absolute URLs, so the bootstrap works from any working directory.
+ * Compiled (npm start, the image) the worker is dist/domain/backtest-worker.js, next to this file.
+ * From source (tests, npm run dev under tsx) it is TypeScript, and `execArgv: ['--import', 'tsx']`
+ * does not make it loadable on Node 20: tsx registers its loader on the main thread only there (it
+ * does so in workers from Node 22.22.3 / 24.11.1), and loader hooks are not inherited by workers. So
+ * from source the worker starts from a bootstrap that registers tsx in the worker and then imports
+ * the entry. Both specifiers are resolved here to absolute URLs, so it works from any directory.
  */
-const WORKER_BOOTSTRAP = `
+const COMPILED = import.meta.url.endsWith('.js');
+const WORKER_ENTRY = new URL(COMPILED ? './backtest-worker.js' : './backtest-worker.ts', import.meta.url);
+const WORKER_SOURCE = COMPILED
+  ? WORKER_ENTRY
+  : `
   import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
     .then(({ register }) => { register(); return import(${JSON.stringify(WORKER_ENTRY.href)}); });
 `;
@@ -80,6 +83,6 @@ const WORKER_BOOTSTRAP = `
  * (the worker crashed or could not load) and `exit`; cancel with `worker.terminate()`.
  */
 export function startBacktestWorker(job: BacktestJob): Worker {
-  // An empty execArgv keeps the parent's loader flags out: the bootstrap alone sets up TypeScript.
-  return new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: job, execArgv: [] });
+  // An empty execArgv keeps the parent's loader flags out: from source the bootstrap alone sets up TypeScript.
+  return new Worker(WORKER_SOURCE, { eval: !COMPILED, workerData: job, execArgv: [] });
 }

@@ -60,15 +60,17 @@ export interface ServerProcess extends TestServer {
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * Starts `src/<entry>` as its own Node process; for servers, resolves with the URL it logs, and with
- * Redis once `/readyz` says so (unless `notReady`).
+ * Starts `src/<entry>` as its own Node process (through tsx, or with `compiled` its build in
+ * `dist/`, as `npm start` runs it: build it first); for servers, resolves with the URL it logs, and
+ * with Redis once `/readyz` says so (unless `notReady`).
  */
 export async function startProcess(
   entry: 'main.ts' | 'feed.ts',
   env: Record<string, string> = {},
-  options: { notReady?: boolean } = {},
+  options: { notReady?: boolean; compiled?: boolean } = {},
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `src/${entry}`], {
+  const args = options.compiled ? [`dist/${entry.replace(/\.ts$/, '.js')}`] : ['--import', 'tsx', `src/${entry}`];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...TEST_ENV, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
