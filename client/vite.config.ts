@@ -3,7 +3,7 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
 /** The GraphQL server during `npm run dev`: the API listens on PORT (4000 by default). */
-const API_ORIGIN = `http://localhost:${process.env.PORT ?? 4000}`;
+const API_ORIGIN = `http://127.0.0.1:${process.env.PORT ?? 4000}`;
 
 export default defineConfig({
   // Run from the repository root (`npm run build:client`), but build the client folder.
