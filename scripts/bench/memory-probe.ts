@@ -1,5 +1,6 @@
 /**
- * Loaded into a server under test by the storm cells of `npm run bench` (`--import`, after tsx): every
+ * Loaded into a server under test by the storm cells of `npm run bench` (`--import`; TypeScript, so
+ * that instance also loads tsx, the only difference from how production runs it): every
  * PROBE_INTERVAL_MS (default 10) it reads the process's own memory, where RSS cannot show it, and
  * keeps the peak of each figure: V8's heap (used, committed, per space), memory outside the heap
  * (`external`, `arrayBuffers`: Buffers, such as frames waiting to be written) and the bytes waiting

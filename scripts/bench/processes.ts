@@ -1,19 +1,15 @@
 /**
- * The child processes of `npm run bench`: redis-server, servers and drivers (TypeScript through tsx,
- * pinned to a CPU when taskset exists), and the small protocol the bench speaks with them (a line
+ * The child processes of `npm run bench`: redis-server, servers (compiled, as production runs them)
+ * and drivers (TypeScript through tsx), pinned to a CPU when taskset exists, and the small protocol the bench speaks with them (a line
  * on stdout, IPC messages).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/**
- * The node flags production starts the server with: those of the Dockerfile's `CMD ["node", ...,
- * "--import", "tsx", "src/main.ts"]`, so that the bench measures the server as it runs there.
- */
 /** The JWT secret of every bench server, so the load generators can sign their own tokens. */
 export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 
@@ -31,11 +27,23 @@ export function benchServerEnv(redisUrl: string): Record<string, string> {
   };
 }
 
+/** The compiled server, built by `npm run build:server` (the bench builds it first). */
+export const SERVER_ENTRY = 'dist/main.js';
+
+/** Builds the compiled server (`npm run build:server`) the bench runs. */
+export function buildServer(): void {
+  execFileSync('npm', ['run', '-s', 'build:server'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/**
+ * The node flags production starts the server with: those of the Dockerfile's `CMD ["node", ...,
+ * "dist/main.js"]`, so that the bench measures the server as it runs there.
+ */
 export function productionNodeFlags(): string[] {
   const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(`${ROOT}/Dockerfile`, 'utf8'))?.[1];
   const argv = cmd ? (JSON.parse(cmd) as string[]) : [];
-  const end = argv.indexOf('--import');
-  if (argv[0] !== 'node' || end < 0) throw new Error(`Dockerfile: no CMD ["node", ..., "--import", ...] to take the server's flags from`);
+  const end = argv.indexOf(SERVER_ENTRY);
+  if (argv[0] !== 'node' || end < 0) throw new Error(`Dockerfile: no CMD ["node", ..., "${SERVER_ENTRY}"] to take the server's flags from`);
   return argv.slice(1, end);
 }
 
@@ -57,19 +65,22 @@ export const hasTaskset = await new Promise<boolean>((resolve) =>
 export interface NodeOptions {
   /** Node/V8 flags before the script (`env.NODE_FLAGS`, space-separated, is added to them). */
   flags?: string[];
-  /** Modules loaded after tsx and before the script (`--import`), e.g. a probe. */
+  /** Modules loaded before the script (`--import`), e.g. a probe. */
   imports?: string[];
   /** Open an IPC channel (`process.send`). */
   ipc?: boolean;
 }
 
-/** Spawns a Node script (TypeScript through tsx), pinned to a CPU when taskset exists (null: not pinned). */
+/**
+ * Spawns a Node script, pinned to a CPU when taskset exists (null: not pinned); through tsx when it
+ * or one of its imports is TypeScript.
+ */
 export function node(script: string, env: Record<string, string>, cpu: number | null, { flags = [], imports = [], ipc = false }: NodeOptions = {}): ChildProcess {
+  const typescript = [script, ...imports].some((file) => file.endsWith('.ts'));
   const args = [
     ...flags,
     ...(env.NODE_FLAGS ? env.NODE_FLAGS.split(' ').filter(Boolean) : []),
-    '--import',
-    'tsx',
+    ...(typescript ? ['--import', 'tsx'] : []),
     ...imports.flatMap((module) => ['--import', module]),
     script,
   ];

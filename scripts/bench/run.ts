@@ -9,7 +9,7 @@
  * every other target to raw.
  *
  * Targets:
- * - titan: TITAN Realtime (src/main.ts), clients on JSON text frames.
+ * - titan: TITAN Realtime (compiled: dist/main.js, built first), clients on JSON text frames.
  * - titan-msgpack: the same server, clients on graphql-transport-ws+msgpack (binary frames).
  * - titan-sse: the same server, clients on Server-Sent Events as the web client's SSE transport
  *   (sse-clients.ts): one `POST /graphql` with `Accept: text/event-stream` per client, each on a
@@ -44,7 +44,7 @@ import { TokenService } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config.js';
 import type { ConnectCommand, LoadReport } from './load-generator.js';
 import { runStorm, STORM_CELLS, type StormCell, type StormResult } from './storm.js';
-import { BENCH_SECRET, benchServerEnv, hasTaskset, message, node, pidOf, productionNodeFlags, ROOT, startRedis, stop, waitForLine } from './processes.js';
+import { BENCH_SECRET, benchServerEnv, buildServer, hasTaskset, message, node, pidOf, productionNodeFlags, ROOT, SERVER_ENTRY, startRedis, stop, waitForLine } from './processes.js';
 import { cpuMicros, memory, resetPeak } from './proc-stats.js';
 
 interface Cell {
@@ -169,7 +169,7 @@ async function runCell(cell: Cell, target: Target, seconds: number): Promise<Res
   const serverEnv = benchServerEnv(redisUrl);
   const server =
     serverKind === 'titan'
-      ? node('src/main.ts', { ...serverEnv, NODE_FLAGS: process.env.TITAN_FLAGS ?? '' }, 0, { flags: productionNodeFlags() })
+      ? node(SERVER_ENTRY, { ...serverEnv, NODE_FLAGS: process.env.TITAN_FLAGS ?? '' }, 0, { flags: productionNodeFlags() })
       : node('scripts/bench/raw-ws-server.ts', { ...serverEnv, RAW_DEFLATE: perMessageDeflate ? '1' : '0', FIELDS: fields.join(',') }, 0);
   let loadGenerator: ChildProcess | undefined;
   let publisher: ChildProcess | undefined;
@@ -260,6 +260,7 @@ const targets = (flags.targets ?? 'titan,raw').split(',').map((name) => {
 const results: Result[] = [];
 const stormResults: StormResult[] = [];
 const { cells, storms } = cellsFromFlags();
+buildServer();
 console.log(`bench: ${hasTaskset ? 'servers on CPU 0, load generator and publisher on CPU 1' : 'taskset not found: processes are not pinned'}`);
 for (const cell of cells) {
   for (const target of targets) {

@@ -21,7 +21,7 @@ import { TokenService } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config.js';
 import type { StormPublished } from './http-publisher.js';
 import type { ProbeReport } from './memory-probe.js';
-import { BENCH_SECRET, benchServerEnv, message, node, pidOf, productionNodeFlags, startRedis, stop, waitForLine } from './processes.js';
+import { BENCH_SECRET, benchServerEnv, message, node, pidOf, productionNodeFlags, SERVER_ENTRY, startRedis, stop, waitForLine } from './processes.js';
 import { cpuMicros, memory, resetPeak } from './proc-stats.js';
 import type { StalledConnectCommand, StalledReport } from './stalled-clients.js';
 
@@ -142,10 +142,10 @@ export async function runStorm(cell: StormCell, titanFlags: string): Promise<Sto
     NODE_FLAGS: titanFlags,
   };
   const flags = productionNodeFlags();
-  const serving = node('src/main.ts', { ...env, MEMORY_PROBE_OUT: probeOut }, 0, { flags, imports: ['./scripts/bench/memory-probe.ts'] });
+  const serving = node(SERVER_ENTRY, { ...env, MEMORY_PROBE_OUT: probeOut }, 0, { flags, imports: ['./scripts/bench/memory-probe.ts'] });
   // STORM_SERVER_LOG=<file>: the serving instance's stdout (its logs, and --trace-gc lines when TITAN_FLAGS asks for them).
   if (process.env.STORM_SERVER_LOG) serving.stdout?.pipe(createWriteStream(process.env.STORM_SERVER_LOG));
-  const other = node('src/main.ts', env, 1, { flags });
+  const other = node(SERVER_ENTRY, env, 1, { flags });
   let clients: ChildProcess | undefined;
   let publisher: ChildProcess | undefined;
   try {
