@@ -7,6 +7,7 @@ import type { BacktestStore } from './domain/backtest.js';
 import { BacktestRunner } from './domain/backtest-runner.js';
 import { startDemoMarket } from './domain/demo-market.js';
 import { findStrategy } from './domain/strategies.js';
+import { openLimits } from './limits/open-limits.js';
 import { backgroundErrors, type Logger } from './logger.js';
 import { createMetrics, type FanoutStats } from './observability/metrics.js';
 import { MarketPublisher } from './publish/market-publisher.js';
@@ -62,6 +63,8 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     onError,
   });
   backtests.start();
+  // Rates and connections per user, shared by the instances on one Redis; per instance while it is away.
+  const limits = openLimits({ limits: config.limits, redisUrl, timeouts, log: logger, onError });
   const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
   const ingest = redisUrl
     ? RedisIngest.start({ redisUrl, timeouts, publisher, meter: metrics.ingestMeter, log: logger, onError })
@@ -75,8 +78,9 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     symbolsPerSubscription: config.limits.symbolsPerSubscription,
     subscriptionQueueLimit: config.limits.subscriptionQueueLimit,
     deliveryMeters: metrics.deliveryMeters,
+    rateLimits: limits,
   };
-  const tokens = new TokenService(config.auth);
+  const tokens = new TokenService(config.auth, { log: logger });
   const devTokens = config.auth.devTokens ? await issueDevTokens(tokens) : null;
 
   const graphql = createGraphQLHandler({
@@ -101,7 +105,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     clientDir: CLIENT_DIR,
     devToken: devTokens?.trader ?? null,
     // Ready once Redis answers every connection and this instance hears cancel requests of other ones.
-    isReady: () => bus.isHealthy() && (redisStore?.isHealthy() ?? true) && backtests.isListening(),
+    isReady: () => bus.isHealthy() && (redisStore?.isHealthy() ?? true) && limits.isHealthy() && backtests.isListening(),
     http: config.http,
     metrics: metrics.registry,
   });
@@ -109,6 +113,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
   const ws = attachWebSocketTransport(http.server, graphql, tokens, {
     ws: config.ws,
     limits: config.limits,
+    counts: limits,
     http: config.http,
     fanout,
     onInternalError: (error, connId) => logger.error({ err: error, connId }, 'websocket internal error'),
@@ -153,6 +158,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
         await backtests.stop();
         await bus.close();
         await backtestStore.close();
+        await limits.close();
       })();
       return stopping;
     },

@@ -41,7 +41,7 @@ export interface ServerConfig {
   /** `HOST`: interface to listen on. @default "0.0.0.0" */
   host: string;
   /**
-   * `NODE_ENV === "production"`: masks errors, requires `JWT_SECRET` or `JWT_PUBLIC_KEY`, turns
+   * `NODE_ENV === "production"`: masks errors, requires `JWT_SECRET`, `JWT_PUBLIC_KEY` or `JWKS_URL`, turns
    * GraphiQL, introspection and dev tokens off.
    */
   production: boolean;
@@ -56,9 +56,9 @@ export interface ServerConfig {
 /** How tokens are verified (`TokenService`). */
 export interface AuthConfig {
   /**
-   * `JWT_SECRET`: HS256 secret, at least 32 characters. Without it and without `JWT_PUBLIC_KEY`
-   * outside production, a random one is made for the run and ready-to-use tokens are logged.
-   * Undefined when only `JWT_PUBLIC_KEY` verifies tokens.
+   * `JWT_SECRET`: HS256 secret, at least 32 characters. When none of it, `JWT_PUBLIC_KEY` and
+   * `JWKS_URL` is set outside production, a random one is made for the run and ready-to-use tokens are
+   * logged. Undefined when only `JWT_PUBLIC_KEY` or `JWKS_URL` verifies tokens.
    */
   secret: string | undefined;
   /**
@@ -66,6 +66,21 @@ export interface AuthConfig {
    * or the path of a PEM or JWKS (`{"keys": [...]}`) file.
    */
   publicKey: string | undefined;
+  /**
+   * `JWKS_URL`: verify RS256/ES256 tokens with the keys an identity provider publishes at this
+   * `https://` (or `http://`) URL (its JWKS endpoint). Fetched on the first token, again when a token
+   * names a `kid` the set does not have (a rotation; at most once per `JWKS_COOLDOWN_MS`) and when the
+   * set is older than `JWKS_CACHE_MAX_AGE_MS`. While it cannot be fetched, a token that needs it is
+   * answered UNAVAILABLE with `retryAfterMs` (a WebSocket closes with 1013, try again later). Combines
+   * with `JWT_SECRET` (HS256 tokens go on being verified with it), not with `JWT_PUBLIC_KEY`.
+   */
+  jwksUrl: string | undefined;
+  /** `JWKS_TIMEOUT_MS`: longest wait for the identity provider's key set. @default 5000 */
+  jwksTimeoutMs: number;
+  /** `JWKS_COOLDOWN_MS`: after a fetch of the key set, how long an unknown `kid` is refused before it may cause another. @default 30000 */
+  jwksCooldownMs: number;
+  /** `JWKS_CACHE_MAX_AGE_MS`: how long a fetched key set is used before it is fetched again. @default 600000 */
+  jwksCacheMaxAgeMs: number;
   /** `JWT_ISSUER`: when set, tokens must carry this `iss`. */
   issuer: string | undefined;
   /** `JWT_AUDIENCE`: when set, tokens must carry this `aud`. */
@@ -126,9 +141,21 @@ export interface WsConfig {
 export interface Limits {
   /** `MAX_SUBSCRIPTIONS_PER_CONNECTION`: operations open at once on one WebSocket. @default 100 */
   subscriptionsPerConnection: number;
-  /** `MAX_CONNECTIONS_PER_USER`: WebSockets one user (`sub`) may hold on one instance (4429 above). @default 20 */
+  /**
+   * `MAX_CONNECTIONS_PER_USER`: WebSockets one user (`sub`) may hold (4429 above): on all instances
+   * together with `REDIS_URL`, else on this one. @default 20
+   */
   connectionsPerUser: number;
-  /** `WS_CONNECTS_PER_MINUTE`: WebSocket connection attempts per client IP (429 above). @default 120 */
+  /**
+   * `CONNECTION_LEASE_MS`: with `REDIS_URL`, how long a WebSocket counts towards
+   * `MAX_CONNECTIONS_PER_USER` in Redis without being renewed. Each instance renews its own every
+   * third of it, so the connections of an instance that died stop counting after this. @default 30000
+   */
+  connectionLeaseMs: number;
+  /**
+   * `WS_CONNECTS_PER_MINUTE`: WebSocket connection attempts per client IP (429 above), counted on all
+   * instances together with `REDIS_URL`. @default 120
+   */
   connectsPerMinute: number;
   /** `MAX_SYMBOLS_PER_SUBSCRIPTION`: symbols one `price`/`signal` subscription may name. @default 50 */
   symbolsPerSubscription: number;
@@ -145,9 +172,13 @@ export interface Limits {
   maxQueryFields: number;
   /** `MAX_QUERY_TOKENS`: lexical tokens in one document; a longer one is a syntax error. @default 5000 */
   maxQueryTokens: number;
-  /** `MUTATIONS_PER_SECOND`: sustained mutation rate per user (burst: twice as many). @default 10 */
+  /**
+   * `MUTATIONS_PER_SECOND`: sustained mutation rate per user (burst: twice as many), on all instances
+   * together with `REDIS_URL` (one Redis script per mutation; while Redis does not answer within
+   * `REDIS_COMMAND_TIMEOUT_MS`, each instance counts alone). @default 10
+   */
   mutationsPerSecond: number;
-  /** `PUBLISHES_PER_SECOND`: sustained mutation rate per user with role `publisher`. @default 1000 */
+  /** `PUBLISHES_PER_SECOND`: sustained mutation rate per user with role `publisher`, shared like `MUTATIONS_PER_SECOND`. @default 1000 */
   publishesPerSecond: number;
 }
 
@@ -211,7 +242,13 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`JWT_SECRET must be at least 32 characters (got ${secret.length})`);
   }
   const publicKey = env.JWT_PUBLIC_KEY || undefined;
-  if (production && !secret && !publicKey) {
+  const jwksUrl = env.JWKS_URL || undefined;
+  if (jwksUrl !== undefined) {
+    const problem = jwksUrlProblem(jwksUrl);
+    if (problem) problems.push(`JWKS_URL ${problem} (got "${jwksUrl.replace(/[?#].*$/s, '').replace(/\/\/[^/@]*@/, '//***@').slice(0, 200)}")`);
+    if (publicKey) problems.push('JWKS_URL and JWT_PUBLIC_KEY cannot be used together: publish the key in the JWKS, or keep one of them');
+  }
+  if (production && !secret && !publicKey && !jwksUrl) {
     problems.push('JWT_SECRET or JWT_PUBLIC_KEY is required when NODE_ENV=production');
   }
   const allowedOrigins = read.list('ALLOWED_ORIGINS', []);
@@ -255,12 +292,16 @@ export function loadConfig(env: Env = process.env): Config {
       shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     },
     auth: {
-      secret: secret ?? (publicKey ? undefined : randomSecret()),
+      secret: secret ?? (publicKey || jwksUrl ? undefined : randomSecret()),
       publicKey,
+      jwksUrl,
+      jwksTimeoutMs: read.integer('JWKS_TIMEOUT_MS', 5000, 100, 60_000),
+      jwksCooldownMs: read.integer('JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000),
+      jwksCacheMaxAgeMs: read.integer('JWKS_CACHE_MAX_AGE_MS', 600_000, 1000, 86_400_000),
       issuer: env.JWT_ISSUER || undefined,
       audience: env.JWT_AUDIENCE || undefined,
       clockSkewSeconds: read.integer('JWT_CLOCK_SKEW_S', 30, 0, 3600),
-      devTokens: !secret && !publicKey && !production,
+      devTokens: !secret && !publicKey && !jwksUrl && !production,
     },
     http: {
       allowedOrigins,
@@ -278,6 +319,7 @@ export function loadConfig(env: Env = process.env): Config {
     limits: {
       subscriptionsPerConnection: read.integer('MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 100_000),
       connectionsPerUser: read.integer('MAX_CONNECTIONS_PER_USER', 20, 1, 100_000),
+      connectionLeaseMs: read.integer('CONNECTION_LEASE_MS', 30_000, 300, 3_600_000),
       connectsPerMinute: read.integer('WS_CONNECTS_PER_MINUTE', 120, 1, 1_000_000),
       symbolsPerSubscription: read.integer('MAX_SYMBOLS_PER_SUBSCRIPTION', 50, 1, 10_000),
       subscriptionQueueLimit: read.integer('SUBSCRIPTION_QUEUE_LIMIT', 500, 10, 1_000_000),
@@ -339,6 +381,20 @@ function redisUrlProblem(url: string): string | undefined {
     throw error;
   }
   return /^rediss?:\/\/.+$/.test(url) ? undefined : 'must start with redis://, rediss:// or redis+sentinel://';
+}
+
+/** What is wrong with a `JWKS_URL`, or undefined when it is usable. */
+function jwksUrlProblem(url: string): string | undefined {
+  if (/\s/.test(url)) return 'must not contain spaces';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a URL: use https://host/path/jwks.json';
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return 'must start with https:// or http://';
+  if (parsed.username || parsed.password) return 'must not carry credentials';
+  return undefined;
 }
 
 function randomSecret(): string {

@@ -37,6 +37,7 @@ describe('loadConfig defaults (empty environment)', () => {
     expect(config.limits).toEqual({
       subscriptionsPerConnection: 100,
       connectionsPerUser: 20,
+      connectionLeaseMs: 30_000,
       connectsPerMinute: 120,
       symbolsPerSubscription: 50,
       subscriptionQueueLimit: 500,

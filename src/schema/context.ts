@@ -3,6 +3,7 @@ import type { EventBus } from '../bus/event-bus.js';
 import type { FeedConfig, Limits } from '../config.js';
 import type { BacktestStore } from '../domain/backtest.js';
 import type { BacktestRunner } from '../domain/backtest-runner.js';
+import type { SharedLimits } from '../limits/limits.js';
 import type { DeliveryMeters } from '../observability/metrics.js';
 import type { MarketPublisher } from '../publish/market-publisher.js';
 
@@ -16,6 +17,8 @@ export interface Services extends Pick<Limits, 'symbolsPerSubscription' | 'subsc
   feed: FeedConfig;
   /** Counts what subscription streams deliver, replay, conflate and drop, per field (metrics). */
   deliveryMeters: DeliveryMeters;
+  /** Mutations per user, counted across instances with Redis (`transport/mutation-rate-limit.ts`). */
+  rateLimits: Pick<SharedLimits, 'mutations' | 'publishes'>;
 }
 
 /** The authenticated identity behind an operation, as of now; on a WebSocket it changes when the token is renewed. */

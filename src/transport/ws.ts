@@ -4,9 +4,10 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { serveGraphQLWs, type SocketExtra } from './ws-adapter.js';
 import { WebSocket, WebSocketServer } from 'ws';
-import { RateLimiter } from '../auth/rate-limiter.js';
 import { TokenError, type TokenService } from '../auth/tokens.js';
+import { UnavailableError } from '../bus/unavailable.js';
 import { proxyList, type HttpConfig, type Limits, type WsConfig } from '../config.js';
+import type { SharedLimits } from '../limits/limits.js';
 import type { Logger } from '../logger.js';
 import { CloseCode, limitCloseReason } from './close-codes.js';
 import { clientAddress } from './client-address.js';
@@ -18,12 +19,13 @@ import type { LiveFanout } from './fanout/live-fanout.js';
 export interface WebSocketTransportOptions {
   /** Read: `keepAliveMs`, `connectionInitTimeoutMs`, `maxPayloadBytes` (a larger message closes the socket with 1009). */
   ws: WsConfig;
-  /**
-   * Read: `subscriptionsPerConnection` (more operations are refused with LIMIT_EXCEEDED),
-   * `connectionsPerUser` (more connections are closed with 4429), `connectsPerMinute` (per client IP;
-   * more get HTTP 429).
-   */
+  /** Read: `subscriptionsPerConnection` (more operations are refused with LIMIT_EXCEEDED). */
   limits: Limits;
+  /**
+   * Counts `connects` per client IP (more get HTTP 429) and `connections` per user (more are closed
+   * with 4429), across instances when they share Redis.
+   */
+  counts: Pick<SharedLimits, 'connects' | 'connections'>;
   /** Read: `allowedOrigins` (besides the page's own), `trustedProxies` (whose `X-Forwarded-For` names the client). */
   http: HttpConfig;
   /** The shared path for live price and signal subscriptions; without it every operation runs per subscriber. */
@@ -54,11 +56,9 @@ export function attachWebSocketTransport(
   tokens: TokenService,
   options: WebSocketTransportOptions,
 ) {
-  const { ws, limits, http, fanout, onInternalError, logger, onSlowDisconnect } = options;
+  const { ws, limits, counts, http, fanout, onInternalError, logger, onSlowDisconnect } = options;
   const proxies = proxyList(http.trustedProxies);
-  const attempts = new RateLimiter({ perSecond: limits.connectsPerMinute / 60, burst: limits.connectsPerMinute });
   const auths = new WeakMap<ConnectionContext, ConnectionAuth>();
-  const openPerUser = new Map<string, number>();
 
   const wsServer = new WebSocketServer({
     server,
@@ -69,9 +69,14 @@ export function attachWebSocketTransport(
         accept(false, 403, 'Origin not allowed');
         return;
       }
-      const wait = attempts.take(clientAddress(req, proxies));
-      if (wait > 0) accept(false, 429, 'Too many connection attempts', { 'Retry-After': String(Math.ceil(wait / 1000)) });
-      else accept(true);
+      // Counted across instances with Redis; while it is away, by this instance alone.
+      counts.connects
+        .take(clientAddress(req, proxies))
+        .then((wait) => {
+          if (wait > 0) accept(false, 429, 'Too many connection attempts', { 'Retry-After': String(Math.ceil(wait / 1000)) });
+          else accept(true);
+        })
+        .catch((error: unknown) => onInternalError(error, undefined));
     },
   });
 
@@ -80,8 +85,13 @@ export function attachWebSocketTransport(
   // Every line of a connection carries its connId. An id string per socket, not a pino child logger:
   // a child costs about 2 KB of functions per connection.
   const connectionIds = new WeakMap<WebSocket, string>();
-  wsServer.on('connection', (socket: WebSocket) => connectionIds.set(socket, randomBytes(6).toString('base64url')));
-  const line = (ctx: ConnectionContext, fields: Record<string, unknown>) => ({ connId: connectionIds.get(ctx.extra.socket), ...fields });
+  const idOf = (socket: WebSocket): string => {
+    let id = connectionIds.get(socket);
+    if (id === undefined) connectionIds.set(socket, (id = randomBytes(6).toString('base64url')));
+    return id;
+  };
+  wsServer.on('connection', (socket: WebSocket) => idOf(socket));
+  const line = (ctx: ConnectionContext, fields: Record<string, unknown>) => ({ connId: idOf(ctx.extra.socket), ...fields });
 
   const disposable = serveGraphQLWs<Record<string, unknown> | undefined>(
     wsServer,
@@ -99,18 +109,29 @@ export function attachWebSocketTransport(
           const viewer = await tokens.verify(typeof authorization === 'string' ? authorization : undefined);
           auth = new ConnectionAuth(viewer, tokens, () => close(ctx, CloseCode.Unauthorized, 'Unauthorized: token expired'));
         } catch (error) {
+          if (error instanceof UnavailableError) {
+            // The identity provider's keys cannot be fetched: the token may be fine, the client retries.
+            close(ctx, CloseCode.TryAgainLater, `Try again later: ${error.message}`);
+            return false;
+          }
           if (!(error instanceof TokenError)) throw error;
           const forbidden = error.kind === 'forbidden';
           close(ctx, forbidden ? CloseCode.Forbidden : CloseCode.Unauthorized, `${forbidden ? 'Forbidden' : 'Unauthorized'}: ${error.message}`);
           return false;
         }
-        const open = openPerUser.get(auth.viewer.id) ?? 0;
-        if (open >= limits.connectionsPerUser) {
+        const user = auth.viewer.id;
+        const connId = idOf(ctx.extra.socket);
+        if (!(await counts.connections.acquire(user, connId))) {
           auth.dispose();
           close(ctx, CloseCode.TooManyRequests, `Too many connections for this user (limit ${limits.connectionsPerUser})`);
           return false;
         }
-        openPerUser.set(auth.viewer.id, open + 1);
+        // Closed while its token or its count was checked: onClose has run without an identity to release.
+        if (ctx.extra.socket.readyState !== WebSocket.OPEN) {
+          auth.dispose();
+          counts.connections.release(user, connId);
+          return false;
+        }
         auths.set(ctx, auth);
         logger.info(line(ctx, { user: auth.viewer.id, remoteAddress: ctx.extra.remoteAddress }), 'websocket connected');
         return true;
@@ -121,9 +142,7 @@ export function attachWebSocketTransport(
         if (!auth) return;
         auth.dispose();
         auths.delete(ctx);
-        const left = (openPerUser.get(auth.viewer.id) ?? 1) - 1;
-        if (left > 0) openPerUser.set(auth.viewer.id, left);
-        else openPerUser.delete(auth.viewer.id);
+        counts.connections.release(auth.viewer.id, idOf(ctx.extra.socket));
       },
       onError(ctx, id, _payload, errors) {
         // A reliable subscription fell too far behind: close the whole connection (4008) so the client

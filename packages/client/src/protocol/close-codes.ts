@@ -15,6 +15,11 @@ export enum CloseCode {
   /** A frame larger than `WS_MAX_PAYLOAD_BYTES`: a client bug. */
   MessageTooBig = 1009,
   /**
+   * Try again later: the token could not be checked now (the identity provider's key set of
+   * `JWKS_URL` cannot be fetched). The token may be fine: retry with backoff, the same token.
+   */
+  TryAgainLater = 1013,
+  /**
    * The client read too slowly and a reliable subscription (signals, backtest progress) fell more than
    * `SUBSCRIPTION_QUEUE_LIMIT` events behind, or more than `WS_MAX_BUFFERED_BYTES` waited in its
    * socket's send buffer: reconnect and resume after the last cursor received.
@@ -32,7 +37,10 @@ export enum CloseCode {
   ConnectionInitialisationTimeout = 4408,
   /** Duplicate operation id: a client bug. */
   SubscriberAlreadyExists = 4409,
-  /** Too many connections for this user on this instance, or a second `connection_init`: close another one, or retry later. */
+  /**
+   * Too many connections for this user (on all instances together when they share Redis), or a second
+   * `connection_init`: close another one, or retry later.
+   */
   TooManyRequests = 4429,
   /** Closed by the client because the socket stopped answering pings (graphql-ws `terminate()`). */
   Terminated = 4499,
