@@ -249,7 +249,7 @@ export function loadConfig(env: Env = process.env): Config {
     if (publicKey) problems.push('JWKS_URL and JWT_PUBLIC_KEY cannot be used together: publish the key in the JWKS, or keep one of them');
   }
   if (production && !secret && !publicKey && !jwksUrl) {
-    problems.push('JWT_SECRET or JWT_PUBLIC_KEY is required when NODE_ENV=production');
+    problems.push('JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL is required when NODE_ENV=production');
   }
   const allowedOrigins = read.list('ALLOWED_ORIGINS', []);
   for (const origin of allowedOrigins) {

@@ -260,13 +260,13 @@ describe('loadConfig refusals name the variable and the bad value', () => {
 describe('loadConfig in production', () => {
   it('refuses to start without JWT_SECRET', () => {
     const error = configError({ NODE_ENV: 'production' });
-    expect(error.problems).toEqual(['JWT_SECRET or JWT_PUBLIC_KEY is required when NODE_ENV=production']);
+    expect(error.problems).toEqual(['JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL is required when NODE_ENV=production']);
     expect(error.message).toContain('JWT_SECRET');
   });
 
   it('refuses an empty JWT_SECRET', () => {
     const error = configError({ NODE_ENV: 'production', JWT_SECRET: '' });
-    expect(error.problems).toContain('JWT_SECRET or JWT_PUBLIC_KEY is required when NODE_ENV=production');
+    expect(error.problems).toContain('JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL is required when NODE_ENV=production');
   });
 
   it('with a secret: dev tokens and GraphiQL are off', () => {

@@ -156,7 +156,7 @@ describe('several instances on one Redis', () => {
 
 describe('start-up checks', () => {
   it('refuses to start in production without JWT_SECRET, naming it', async () => {
-    await expect(startProcess('main.ts', { NODE_ENV: 'production', JWT_SECRET: '' })).rejects.toThrow(/JWT_SECRET or JWT_PUBLIC_KEY is required/);
+    await expect(startProcess('main.ts', { NODE_ENV: 'production', JWT_SECRET: '' })).rejects.toThrow(/JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL is required/);
   });
 
   it('refuses a bad value with a message naming the variable and the value', async () => {
