@@ -24,6 +24,20 @@ function bounded<E extends Error>(error: E): E {
   return error;
 }
 
+/** Where graphql-js's hint at schema names begins (`Cannot query field "symbol" on type "Query". Did you mean "symbols"?`). */
+const SUGGESTION = ' Did you mean ';
+
+/**
+ * The error without graphql-js's closing suggestion of names from the schema (fields, arguments,
+ * types, enum values, input fields), which would leak the schema that disabled introspection hides.
+ * Changed in place, like `bounded`.
+ */
+function withoutSuggestion<E extends Error>(error: E): E {
+  const at = error.message.lastIndexOf(SUGGESTION);
+  if (at >= 0 && error.message.endsWith('?')) error.message = error.message.slice(0, at);
+  return error;
+}
+
 /** The last error of the `originalError` chain: what was thrown before graphql-js and Yoga wrapped it. */
 function rootCause(error: unknown): unknown {
   let cause = error;
@@ -69,9 +83,12 @@ function coded<E extends Error>(error: E): E {
  * Yoga's `maskedErrors.maskError`: every error of a request or an execution Yoga runs, on every
  * transport, passes here. A typed failure keeps its code; anything else goes to Yoga's masking (unexpected
  * errors become INTERNAL_SERVER_ERROR, with details only when `isDev`); every message is clipped.
+ * Outside development, suggestions of schema names are cut (a variable's value coerced to an enum or
+ * input type fails in execution: `... Did you mean the enum value "BUY"?`).
  */
 export function maskError(error: unknown, message: string, isDev?: boolean): Error {
-  return bounded(coded(typedError(error) ?? yogaMaskError(error, message, isDev)));
+  const masked = coded(typedError(error) ?? yogaMaskError(error, message, isDev));
+  return bounded(isDev ? masked : withoutSuggestion(masked));
 }
 
 /**
@@ -88,9 +105,10 @@ export function clientError(error: unknown): GraphQLError {
  * Clips the errors that never reach `maskError`: a document's syntax and validation errors, which
  * Yoga returns unmasked (and the WebSocket transport too, since it parses and validates itself).
  * graphql-js quotes the document in them (`Expected Name, found String "…"`), so they echo input.
- * A syntax error also gets the code Yoga gives it over HTTP only.
+ * A syntax error also gets the code Yoga gives it over HTTP only. Without `suggestions` (production),
+ * validation errors lose their "Did you mean ...?" (see `withoutSuggestion`) on every transport.
  */
-export function useBoundedErrors(): Plugin {
+export function useBoundedErrors({ suggestions }: { suggestions: boolean }): Plugin {
   return {
     onParse() {
       return ({ result }) => {
@@ -101,7 +119,8 @@ export function useBoundedErrors(): Plugin {
     },
     onValidate() {
       return ({ result }) => {
-        for (const error of result) bounded(error);
+        // Cut before clipped: a clipped suggestion would no longer read as one.
+        for (const error of result) bounded(suggestions ? error : withoutSuggestion(error));
       };
     },
   };

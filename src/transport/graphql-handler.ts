@@ -16,7 +16,7 @@ import { yogaLogger } from './yoga-logger.js';
 export interface GraphQLHandlerOptions {
   services: Services;
   tokens: TokenService;
-  /** Read: `production` (error masking), `graphiql`, `introspection`. */
+  /** Read: `production` (error masking, no "Did you mean" suggestions), `graphiql`, `introspection`. */
   server: ServerConfig;
   /** Read: `allowedOrigins`, the origins CORS allows besides the page's own. */
   http: HttpConfig;
@@ -85,7 +85,7 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
           },
     plugins: [
       useParserLimits(limits.maxQueryTokens, maxNesting(limits.maxQueryDepth)),
-      useBoundedErrors(),
+      useBoundedErrors({ suggestions: !production }),
       useValidationRules(rules),
       useMutationRateLimit(limits),
     ],

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProtocolClient, execute } from '../support/protocol-client.js';
+import { ProtocolClient, execute, type NextPayload } from '../support/protocol-client.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { SseSubscription } from '../support/sse-client.js';
 import { startProcess, startServer, tokenFor, type ServerProcess, type TestServer } from '../support/start-server.js';
 import { TEST_SECRET } from '../support/test-config.js';
 
@@ -41,6 +42,81 @@ describe('production mode', () => {
     } finally {
       await redis.restart();
     }
+  });
+});
+
+describe('field suggestions', () => {
+  let development: TestServer;
+
+  beforeAll(async () => {
+    development = await startServer();
+  });
+
+  afterAll(async () => {
+    await development?.stop();
+  });
+
+  /** Mistakes graphql-js answers with "Did you mean ...?", each with the suggestion it makes. */
+  const mistakes: { name: string; query: string; variables?: Record<string, unknown>; suggestion: string }[] = [
+    { name: 'an unknown field', query: '{ symbol }', suggestion: 'Did you mean "symbols"?' },
+    { name: 'an unknown argument', query: '{ prices(symbol: ["A"]) { price } }', suggestion: 'Did you mean "symbols"?' },
+    {
+      name: 'an enum literal (validation)',
+      query: 'mutation { publishSignal(input: { strategyId: "ma-crossover", symbol: "A", side: BUYY, price: 1, confidence: 0.5 }) { id } }',
+      suggestion: 'Did you mean the enum value "BUY"?',
+    },
+    {
+      name: "a variable's enum value (execution)",
+      query: 'mutation ($side: Side!) { publishSignal(input: { strategyId: "ma-crossover", symbol: "A", side: $side, price: 1, confidence: 0.5 }) { id } }',
+      variables: { side: 'BUYY' },
+      suggestion: 'Did you mean the enum value "BUY"?',
+    },
+  ];
+  const SSE_MISTAKE = { query: 'subscription { price(symbols: ["A"]) { pric } }', suggestion: 'Did you mean "price"?' };
+
+  const messagesOf = (errors: { message: string }[] | undefined) => (errors ?? []).map((error) => error.message).join('\n');
+
+  /** Each mistake's error messages over HTTP and WebSocket, and the SSE mistake's. */
+  async function answersOf(server: TestServer): Promise<{ http: string[]; ws: string[]; sse: string }> {
+    const token = await tokenFor('alice', ['trader']);
+    const http: string[] = [];
+    const ws: string[] = [];
+    const client = await ProtocolClient.connect(server.wsUrl, token);
+    try {
+      for (const [index, { query, variables }] of mistakes.entries()) {
+        http.push(messagesOf((await execute(server.graphqlUrl, query, variables, token)).errors));
+        client.subscribe(`m${index}`, query, variables);
+        const { type, payload } = await client.waitFor((m) => m.id === `m${index}` && m.type !== 'complete');
+        ws.push(messagesOf(type === 'error' ? (payload as { message: string }[]) : (payload as NextPayload).errors));
+      }
+    } finally {
+      client.close();
+    }
+    const stream = await SseSubscription.open(server.graphqlUrl, token, SSE_MISTAKE.query, {}, 'POST');
+    await stream.until((s) => s.completed, 'the refused stream to complete');
+    return { http, ws, sse: stream.results().map((result) => messagesOf(result.errors)).join('\n') };
+  }
+
+  it('are cut from production errors over HTTP, WebSocket and SSE, which still say what is wrong', async () => {
+    const { http, ws, sse } = await answersOf(production);
+    for (const [index, { name }] of mistakes.entries()) {
+      for (const messages of [http[index], ws[index]]) {
+        expect(messages, name).not.toBe('');
+        expect(messages, name).not.toMatch(/Did you mean|Suggestion/);
+      }
+    }
+    expect(http[0]).toBe('Cannot query field "symbol" on type "Query".');
+    expect(ws[0]).toBe('Cannot query field "symbol" on type "Query".');
+    expect(sse).toBe('Cannot query field "pric" on type "PriceTick".');
+  });
+
+  it('are still given in development', async () => {
+    const { http, ws, sse } = await answersOf(development);
+    for (const [index, { name, suggestion }] of mistakes.entries()) {
+      expect(http[index], name).toContain(suggestion);
+      expect(ws[index], name).toContain(suggestion);
+    }
+    expect(sse).toContain(SSE_MISTAKE.suggestion);
   });
 });
 
