@@ -18,6 +18,7 @@ import { MemoryBacktestStore } from './store/memory-backtest-store.js';
 import { RedisBacktestStore } from './store/redis-backtest-store.js';
 import { createGraphQLHandler } from './transport/graphql-handler.js';
 import { createHttpRoutes } from './transport/http.js';
+import { OperationMetrics } from './transport/operation-metrics.js';
 import { HttpServer } from './transport/http-server.js';
 import { logRequests } from './transport/request-log.js';
 import { LiveFanout } from './transport/fanout/live-fanout.js';
@@ -83,6 +84,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
   const tokens = new TokenService(config.auth, { log: logger });
   const devTokens = config.auth.devTokens ? await issueDevTokens(tokens) : null;
 
+  const operationMetrics = new OperationMetrics({ registry: metrics.registry });
   const graphql = createGraphQLHandler({
     services,
     tokens,
@@ -91,6 +93,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     limits: config.limits,
     graphiqlToken: devTokens?.publisher ?? null,
     logger,
+    operationMetrics,
   });
   const fanout = new LiveFanout({
     context: services,
@@ -98,6 +101,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     limits: config.limits,
     onSent: metrics.fanoutSent,
     onError,
+    onClientErrors: operationMetrics.sharedPathErrors,
   });
   const sse = createSseTransport({ graphql, tokens, fanout, allowedOrigins: config.http.allowedOrigins });
   const routes = createHttpRoutes({

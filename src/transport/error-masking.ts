@@ -92,6 +92,21 @@ export function maskError(error: unknown, message: string, isDev?: boolean): Err
 }
 
 /**
+ * The `extensions.code` a client gets for this error, as `maskError` gives it (INTERNAL_SERVER_ERROR
+ * for what it masks), read without changing the error (the operation metrics read it before Yoga masks).
+ * Undefined for an error that goes out without one (a validation error before Yoga codes it).
+ */
+export function clientCode(error: unknown): unknown {
+  const typed = typedError(error);
+  if (typed) return typed.extensions['code'];
+  // What Yoga's masking keeps as it is: a GraphQLError all the way down its `originalError` chain.
+  if (!(error instanceof GraphQLError) || !(rootCause(error) instanceof GraphQLError)) return 'INTERNAL_SERVER_ERROR';
+  const code = error.extensions['code'];
+  if (code !== undefined) return code;
+  return (error.extensions['http'] as { status?: unknown } | undefined)?.status === 400 ? 'BAD_USER_INPUT' : undefined;
+}
+
+/**
  * The `errors` a client gets for a failure outside Yoga's execution (the shared fan-out ending a
  * subscription or failing to start one): typed failures keep their code, anything else is
  * INTERNAL_SERVER_ERROR without internal text, as `maskError` does in production.

@@ -11,6 +11,7 @@ import { checkNesting, maxNesting, queryLimitRules } from '../schema/query-limit
 import { buildSchema } from '../schema/schema.js';
 import { maskError, useBoundedErrors } from './error-masking.js';
 import { useMutationRateLimit } from './mutation-rate-limit.js';
+import type { OperationMetrics } from './operation-metrics.js';
 import { yogaLogger } from './yoga-logger.js';
 
 export interface GraphQLHandlerOptions {
@@ -29,11 +30,18 @@ export interface GraphQLHandlerOptions {
   graphiqlToken: string | null;
   /** The app's logger: Yoga's own lines (errors it masked, debugging) go there too. */
   logger: Logger;
+  /** Duration and errors by operation, on the app's registry (`/metrics`). */
+  operationMetrics: OperationMetrics;
 }
 
 /** Set by the WebSocket transport, which authenticates once per connection. */
 export interface ConnectionContext {
   auth?: ViewerAuth;
+  /**
+   * Set by the SSE transport on the parse and validation it runs to choose a path: a request it
+   * hands to Yoga is parsed and validated again there, and only that run counts its errors.
+   */
+  probe?: boolean;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -64,6 +72,7 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
     limits,
     graphiqlToken,
     logger,
+    operationMetrics,
   } = options;
   const rules: ValidationRule[] = [...queryLimitRules(limits), ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   return createYoga<ConnectionContext, GraphQLContext>({
@@ -87,6 +96,8 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
       useParserLimits(limits.maxQueryTokens, maxNesting(limits.maxQueryDepth)),
       useBoundedErrors({ suggestions: !production }),
       useValidationRules(rules),
+      // Before the rate limit: a mutation it stops is still timed, and its RATE_LIMITED counted.
+      ...operationMetrics.plugins,
       useMutationRateLimit(limits),
     ],
     graphiql: graphiql && {

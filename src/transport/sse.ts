@@ -67,7 +67,8 @@ export function createSseTransport(options: SseTransportOptions) {
       member?.fail(TOKEN_EXPIRED());
     });
     response.once('close', () => auth.dispose());
-    const { schema, contextFactory, parse, validate } = graphql.getEnveloped({ params, auth });
+    // A probe: what fails here goes to Yoga, which answers and counts it (operation metrics).
+    const { schema, contextFactory, parse, validate } = graphql.getEnveloped({ params, auth, probe: true });
     let document;
     try {
       document = parse(params.query ?? '');

@@ -11,7 +11,7 @@ import { typedStreamError } from '../../schema/stream-errors.js';
 import { planSubscription, SUBSCRIPTION_FIELDS, type PlanArguments, type PlanContext, type SubscriptionField } from '../../schema/subscription-plan.js';
 import { clientError } from '../error-masking.js';
 import { Backpressure, type FanoutCounts } from './backpressure.js';
-import { WsMember, type BatchedEvent, type FanoutPlan, type Group, type Member } from './members.js';
+import { WsMember, type BatchedEvent, type FanoutPlan, type Group, type Member, type Outcome } from './members.js';
 import { executeEvent, Payload } from './payload.js';
 import { Replay } from './replay.js';
 import { SocketWriter } from './socket-writer.js';
@@ -28,6 +28,12 @@ export interface LiveFanoutOptions {
   onSent?: (field: SubscriptionField, envelope: Envelope<SubscriptionField>) => void;
   /** A group's bus subscription could not start (its subscribers get the error), or an execution failed. */
   onError?: (error: unknown) => void;
+  /**
+   * The errors a subscriber is answered with (its group could not start, its subscription ended with
+   * an error) or an event's execution sent to its group (once per execution), for the operation
+   * metrics: these subscriptions run outside Yoga.
+   */
+  onClientErrors?: (args: ExecutionArgs, errors: readonly unknown[]) => void;
 }
 
 /**
@@ -138,7 +144,9 @@ export class LiveFanout {
       await group.ready;
     } catch (error) {
       this.leave(member);
-      return { errors: [clientError(typedStreamError(error))] };
+      const errors = [clientError(typedStreamError(error))];
+      this.options.onClientErrors?.(args, errors);
+      return { errors };
     }
     // The replay reports its own failures to the member; this only keeps an unexpected one from going unhandled.
     if (plan.after) this.replay.run(member, plan.after).catch((error: unknown) => member.fail(error));
@@ -177,6 +185,7 @@ export class LiveFanout {
   }
 
   private send(group: Group, envelope: Envelope<SubscriptionField>, result: ExecutionResult): void {
+    if (result.errors) this.options.onClientErrors?.(group.args, result.errors);
     const event: BatchedEvent = { envelope, payload: new Payload(result), last: group.plan.isLast?.(envelope) ?? false };
     if (group.batch) group.batch.push(event);
     else {
@@ -240,10 +249,11 @@ export class LiveFanout {
     for (const member of [...group.members]) member.fail(error);
   }
 
-  /** Takes a member out of its group (one function for all members: it is passed to each). */
-  private readonly leave = (member: Member): void => {
+  /** Takes a member out of its group (one function for all members: it is passed to each), with how it ended if it did. */
+  private readonly leave = (member: Member, outcome?: Outcome): void => {
     const { group } = member;
     if (!group.members.delete(member)) return;
+    if (outcome !== undefined && outcome !== 'done') this.options.onClientErrors?.(group.args, [outcome.error]);
     member.backlog = null;
     this.backpressure.release(member);
     if (group.members.size === 0) this.close(group);

@@ -72,7 +72,8 @@ export abstract class Member {
   constructor(
     readonly group: Group,
     readonly auth: ViewerAuth,
-    private readonly onEnd: (member: Member) => void,
+    /** Called once, as the subscription ends (before the client is told), with how it ended. */
+    private readonly onEnd: (member: Member, outcome: Outcome) => void,
   ) {}
 
   /** Bytes written and not yet sent. */
@@ -119,7 +120,7 @@ export abstract class Member {
   private end(outcome: Outcome): void {
     if (this.outcome) return;
     this.outcome = outcome;
-    this.onEnd(this);
+    this.onEnd(this, outcome);
     this.finish(outcome);
   }
 }
@@ -142,7 +143,7 @@ export class WsMember extends Member implements AsyncIterableIterator<never> {
   constructor(
     group: Group,
     auth: ViewerAuth,
-    onEnd: (member: Member) => void,
+    onEnd: (member: Member, outcome: Outcome) => void,
     readonly socket: WebSocket,
     /**
      * Everything of a frame but the shared payload: `{"id":"<id>","type":"next","payload":` as UTF-8
@@ -158,7 +159,7 @@ export class WsMember extends Member implements AsyncIterableIterator<never> {
   /** The socket's TCP stream when frames go straight to it (see `writesStraight`); null: through ws. */
   private readonly tcp: ConnectionStream | null;
 
-  static create(group: Group, auth: ViewerAuth, onEnd: (member: Member) => void, socket: WebSocket, id: string): WsMember {
+  static create(group: Group, auth: ViewerAuth, onEnd: (member: Member, outcome: Outcome) => void, socket: WebSocket, id: string): WsMember {
     if (isPacked(socket)) return new WsMember(group, auth, onEnd, socket, packedNextHead(id), true);
     return new WsMember(group, auth, onEnd, socket, Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`), false);
   }

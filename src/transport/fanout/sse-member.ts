@@ -17,7 +17,7 @@ export class SseMember extends Member {
   constructor(
     group: Group,
     auth: ViewerAuth,
-    onEnd: (member: Member) => void,
+    onEnd: (member: Member, outcome: Outcome) => void,
     readonly response: ServerResponse,
   ) {
     super(group, auth, onEnd);
