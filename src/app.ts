@@ -16,7 +16,7 @@ import type { Services } from './schema/context.js';
 import type { SubscriptionField } from './schema/subscription-plan.js';
 import { MemoryBacktestStore } from './store/memory-backtest-store.js';
 import { RedisBacktestStore } from './store/redis-backtest-store.js';
-import { createGraphQLHandler } from './transport/graphql-handler.js';
+import { createGraphQLHandler, loadGraphiQL } from './transport/graphql-handler.js';
 import { createHttpRoutes } from './transport/http.js';
 import { OperationMetrics } from './transport/operation-metrics.js';
 import { HttpServer } from './transport/http-server.js';
@@ -85,13 +85,14 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
   const devTokens = config.auth.devTokens ? await issueDevTokens(tokens) : null;
 
   const operationMetrics = new OperationMetrics({ registry: metrics.registry });
+  const renderGraphiQL = await loadGraphiQL(config.server.graphiql);
   const graphql = createGraphQLHandler({
     services,
     tokens,
     server: config.server,
     http: config.http,
     limits: config.limits,
-    graphiqlToken: devTokens?.publisher ?? null,
+    graphiql: renderGraphiQL && { render: renderGraphiQL, token: devTokens?.publisher ?? null },
     logger,
     operationMetrics,
   });

@@ -1,4 +1,3 @@
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { NoSchemaIntrospectionCustomRule, parse, type DocumentNode, type ValidationRule } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { tokenRefused } from '../auth/errors.js';
@@ -26,8 +25,8 @@ export interface GraphQLHandlerOptions {
    * bounds how deep its text may nest, see `maxNesting`) and the mutation rates.
    */
   limits: Limits;
-  /** A token GraphiQL sends for the user (development only). */
-  graphiqlToken: string | null;
+  /** GraphiQL's page, when `server.graphiql` is on (`loadGraphiQL`), and a token it sends for the user (development only). */
+  graphiql: { render: GraphiQLRenderer; token: string | null } | null;
   /** The app's logger: Yoga's own lines (errors it masked, debugging) go there too. */
   logger: Logger;
   /** Duration and errors by operation, on the app's registry (`/metrics`). */
@@ -67,10 +66,10 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
   const {
     services,
     tokens,
-    server: { production, graphiql, introspection },
+    server: { production, introspection },
     http: { allowedOrigins },
     limits,
-    graphiqlToken,
+    graphiql,
     logger,
     operationMetrics,
   } = options;
@@ -81,7 +80,7 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
     landingPage: false,
     maskedErrors: { isDev: !production, maskError },
     logging: yogaLogger(logger),
-    renderGraphiQL,
+    ...(graphiql ? { renderGraphiQL: graphiql.render } : {}),
     // Same-origin pages need no CORS; other origins only when listed.
     cors:
       allowedOrigins.length === 0
@@ -100,10 +99,10 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
       ...operationMetrics.plugins,
       useMutationRateLimit(limits),
     ],
-    graphiql: graphiql && {
+    graphiql: graphiql !== null && {
       title: 'TITAN Realtime',
       defaultQuery: GRAPHIQL_QUERY,
-      ...(graphiqlToken ? { additionalHeaders: { Authorization: `Bearer ${graphiqlToken}` } } : {}),
+      ...(graphiql.token ? { additionalHeaders: { Authorization: `Bearer ${graphiql.token}` } } : {}),
     },
     context: async (initial: YogaInitialContext & ConnectionContext): Promise<GraphQLContext> => ({
       auth: initial.auth ?? { viewer: await authenticate(tokens, initial.request.headers.get('authorization')) },
@@ -113,6 +112,16 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
 }
 
 export type GraphQLHandler = ReturnType<typeof createGraphQLHandler>;
+
+export type GraphiQLRenderer = typeof import('@graphql-yoga/render-graphiql').renderGraphiQL;
+
+/**
+ * GraphiQL's page renderer, imported only when GraphiQL is served: the module inlines GraphiQL's
+ * whole browser bundle, tens of MB of a process' memory that production (GRAPHIQL off) never needs.
+ */
+export async function loadGraphiQL(enabled: boolean): Promise<GraphiQLRenderer | null> {
+  return enabled ? (await import('@graphql-yoga/render-graphiql')).renderGraphiQL : null;
+}
 
 /**
  * Parses with a token budget and a nesting bound checked on the tokens first (graphql's recursive

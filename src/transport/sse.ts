@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLParams } from 'graphql-yoga';
-import { TokenError, type TokenService } from '../auth/tokens.js';
+import type { TokenService } from '../auth/tokens.js';
 import { unauthenticated } from '../auth/errors.js';
 import type { LiveFanout } from './fanout/live-fanout.js';
 import { SseMember } from './fanout/sse-member.js';
@@ -53,10 +53,9 @@ export function createSseTransport(options: SseTransportOptions) {
     const body = method === 'POST' ? await readBody(request) : null;
     if (method === 'POST' && body === null) return; // the client went away while sending
     const params = paramsOf(request, body);
-    const viewer = params && (await tokens.verify(request.headers.authorization).catch((error: unknown) => {
-      if (error instanceof TokenError) return null;
-      throw error;
-    }));
+    // A token this path cannot take (refused, or its key set unreachable: JWKS_URL) goes to Yoga,
+    // which answers with the typed error (UNAUTHENTICATED, UNAVAILABLE) as for any request.
+    const viewer = params && (await tokens.verify(request.headers.authorization).catch(() => null));
     if (!params || !viewer) return toYoga(request, response, body);
     // Like a WebSocket, a stream lives as long as its token: when it expires, the stream ends with
     // UNAUTHENTICATED and the client comes back with a fresh one (and resumes from its cursor).
@@ -106,8 +105,12 @@ export function createSseTransport(options: SseTransportOptions) {
     /** Serves a request on `/graphql`: an SSE subscription on the shared path, anything else through Yoga. */
     handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
       return serve(request, response).catch((error: unknown) => {
-        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-        response.end(response.headersSent ? undefined : JSON.stringify({ errors: [clientError(error).toJSON()] }));
+        if (response.headersSent) {
+          response.end();
+          return;
+        }
+        response.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        response.end(JSON.stringify({ errors: [clientError(error).toJSON()] }));
       });
     },
     /** Stops the keep-alive timer (the HTTP server ends the streams themselves). */

@@ -48,6 +48,13 @@ describe('the compiled server (npm start)', () => {
     expect(server.child.spawnargs.join(' ')).not.toContain('tsx');
   });
 
+  it("imports GraphiQL's page (its whole browser bundle) only when GraphiQL is served", () => {
+    const staticImports = filesUnder(DIST).filter((file) => /\bfrom\s*['"]@graphql-yoga\/render-graphiql['"]/.test(readFileSync(file, 'utf8')));
+    expect(staticImports).toEqual([]);
+    const handler = readFileSync(join(DIST, 'transport', 'graphql-handler.js'), 'utf8');
+    expect(handler).toMatch(/import\(['"]@graphql-yoga\/render-graphiql['"]\)/);
+  });
+
   it('serves GraphQL and runs a backtest to COMPLETED in its compiled worker thread', async () => {
     const token = await tokenFor('compiled-user', ['trader']);
     const started = await execute<{ startBacktest: { id: string } }>(

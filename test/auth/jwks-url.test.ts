@@ -260,8 +260,9 @@ describe('a server with JWKS_URL', () => {
     expect(closed.reason).toMatch(/^Try again later: /);
     const query = encodeURIComponent('subscription { price(symbols: ["BTC-USD"]) { price } }');
     const stream = await fetch(`${server.graphqlUrl}?query=${query}`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${rotated}` } });
-    // Refused, not served, without internals.
+    // Refused with the typed error, not served, without internals.
     const streamBody = await stream.text();
+    expect(streamBody).toContain('"code":"UNAVAILABLE"');
     expect(streamBody).not.toContain('"price":');
     expect(streamBody).not.toMatch(/JOSE|ECONNREFUSED|fetch failed|HTTP response/i);
     // Tokens with the cached key go on working meanwhile.
