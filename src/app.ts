@@ -129,7 +129,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     wsConnections: ws.connections,
     sseStreams: () => http.eventStreamCount,
     fanout: () => fanout.stats(),
-    redisUp: redisStore ? { bus: () => bus.isHealthy(), store: () => redisStore.isHealthy() } : null,
+    redisUp: redisStore ? { bus: () => bus.isHealthy(), store: () => redisStore.isHealthy(), limits: () => limits.isHealthy() } : null,
   });
   const market = config.feed.enabled
     ? startDemoMarket({ ...config.feed, bus, publisher, retryMaxDelayMs: timeouts.retryMaxDelayMs, onError })

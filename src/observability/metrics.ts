@@ -52,8 +52,8 @@ export interface Metrics {
 
 const FIELDS = SUBSCRIPTION_FIELDS;
 /** The Redis connections of a process: the event bus's, and the backtest store's. */
-export type RedisRole = 'bus' | 'store';
-const REDIS_ROLES: readonly RedisRole[] = ['bus', 'store'];
+export type RedisRole = 'bus' | 'store' | 'limits';
+const REDIS_ROLES: readonly RedisRole[] = ['bus', 'store', 'limits'];
 const NO_FANOUT: FanoutStats = { groups: 0, members: 0, framesSent: 0, conflated: 0, slowConsumers: 0, replayed: 0 };
 const TOPICS: readonly Topic[] = [...FIELDS, 'backtestCancel'];
 /** From 1 ms (same host, idle) to 10 s (a backlog an operator must look at). */

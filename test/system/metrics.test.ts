@@ -272,9 +272,11 @@ describe('Redis connection state', () => {
     const up = await scrape();
     expect(read(up, 'titan_redis_up{role="bus"}')).toBe(1);
     expect(read(up, 'titan_redis_up{role="store"}')).toBe(1);
+    expect(read(up, 'titan_redis_up{role="limits"}')).toBe(1);
     await redis.kill();
     await scrapeUntil('titan_redis_up{role="bus"}', (n) => n === 0);
     await scrapeUntil('titan_redis_up{role="store"}', (n) => n === 0);
+    await scrapeUntil('titan_redis_up{role="limits"}', (n) => n === 0);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
   });
 });
