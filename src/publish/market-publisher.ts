@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { EventBus, Envelope } from '../bus/event-bus.js';
-import { validatePrice, validateSignal, type PriceInput, type SignalInput } from './validation.js';
+import type { EventBus, Envelope, Topic } from '../bus/event-bus.js';
+import { validatePrice, validateSignal, ValidationError, type PriceInput, type SignalInput } from './validation.js';
+
+/** One item of a batch: the envelope it was published as (or its original, `duplicate: true`), or why it was not. */
+export type PublishResult<T extends Topic> = { envelope: Envelope<T> } | { error: ValidationError };
 
 /**
  * Publishes market events: validates, completes (ids, timestamps, defaults) and hands them to the
@@ -28,5 +31,32 @@ export class MarketPublisher {
     const { id, ...fields } = validateSignal(input, this.isKnownStrategy);
     const signal = { id: id ?? randomUUID(), ...fields, timestamp: new Date().toISOString() };
     return this.bus.publish('signal', signal.strategyId, signal, { id });
+  }
+
+  /**
+   * Publishes a batch in order: one result per input, at its index, an invalid item failing alone
+   * with its `ValidationError`. Rejects as a whole with `UnavailableError` when the bus did not answer
+   * (some items may then have been stored: retry the batch with the same ids).
+   */
+  async publishPrices(inputs: readonly PriceInput[]): Promise<PublishResult<'price'>[]> {
+    const results: PublishResult<'price'>[] = [];
+    for (const input of inputs) results.push(await settled(() => this.publishPrice(input)));
+    return results;
+  }
+
+  /** As `publishPrices`. */
+  async publishSignals(inputs: readonly SignalInput[]): Promise<PublishResult<'signal'>[]> {
+    const results: PublishResult<'signal'>[] = [];
+    for (const input of inputs) results.push(await settled(() => this.publishSignal(input)));
+    return results;
+  }
+}
+
+async function settled<T extends Topic>(publish: () => Promise<Envelope<T>>): Promise<PublishResult<T>> {
+  try {
+    return { envelope: await publish() };
+  } catch (error) {
+    if (error instanceof ValidationError) return { error };
+    throw error;
   }
 }
