@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EventBus, Envelope, Topic } from '../bus/event-bus.js';
+import type { EventBus, Envelope, PublishRequest, Topic } from '../bus/event-bus.js';
 import { validatePrice, validateSignal, ValidationError, type PriceInput, type SignalInput } from './validation.js';
 
 /** One item of a batch: the envelope it was published as (or its original, `duplicate: true`), or why it was not. */
@@ -39,24 +39,42 @@ export class MarketPublisher {
    * (some items may then have been stored: retry the batch with the same ids).
    */
   async publishPrices(inputs: readonly PriceInput[]): Promise<PublishResult<'price'>[]> {
-    const results: PublishResult<'price'>[] = [];
-    for (const input of inputs) results.push(await settled(() => this.publishPrice(input)));
-    return results;
+    return this.publishAll('price', inputs, (input) => {
+      const tick = validatePrice(input);
+      return { key: tick.symbol, payload: tick, id: tick.id };
+    });
   }
 
-  /** As `publishPrices`. */
+  /** As `publishPrices`; an unknown strategy is a `ValidationError` of its item. */
   async publishSignals(inputs: readonly SignalInput[]): Promise<PublishResult<'signal'>[]> {
-    const results: PublishResult<'signal'>[] = [];
-    for (const input of inputs) results.push(await settled(() => this.publishSignal(input)));
-    return results;
+    const timestamp = new Date().toISOString();
+    return this.publishAll('signal', inputs, (input) => {
+      const { id, ...fields } = validateSignal(input, this.isKnownStrategy);
+      return { key: fields.strategyId, payload: { id: id ?? randomUUID(), ...fields, timestamp }, id };
+    });
   }
-}
 
-async function settled<T extends Topic>(publish: () => Promise<Envelope<T>>): Promise<PublishResult<T>> {
-  try {
-    return { envelope: await publish() };
-  } catch (error) {
-    if (error instanceof ValidationError) return { error };
-    throw error;
+  /** Validates each input, publishes the valid ones with one `publishBatch` (in input order), answers per input. */
+  private async publishAll<T extends Topic, I>(
+    topic: T,
+    inputs: readonly I[],
+    toRequest: (input: I) => PublishRequest<T>,
+  ): Promise<PublishResult<T>[]> {
+    const results: (PublishResult<T> | undefined)[] = [];
+    const requests: PublishRequest<T>[] = [];
+    const at: number[] = [];
+    inputs.forEach((input, index) => {
+      try {
+        requests.push(toRequest(input));
+        at.push(index);
+        results.push(undefined);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        results.push({ error });
+      }
+    });
+    const envelopes = await this.bus.publishBatch(topic, requests);
+    envelopes.forEach((envelope, index) => (results[at[index]!] = { envelope }));
+    return results as PublishResult<T>[];
   }
 }
