@@ -180,6 +180,12 @@ export interface Limits {
   mutationsPerSecond: number;
   /** `PUBLISHES_PER_SECOND`: sustained mutation rate per user with role `publisher`, shared like `MUTATIONS_PER_SECOND`. @default 1000 */
   publishesPerSecond: number;
+  /**
+   * `PUBLISH_BATCH_MAX`: inputs one `publishPrices` or `publishSignals` may carry; a longer batch is
+   * refused as a whole (BAD_USER_INPUT). Each input counts against the publisher's rate, so a batch
+   * over the rate's burst (twice `PUBLISHES_PER_SECOND`) is refused too. @default 1000
+   */
+  publishBatchMax: number;
 }
 
 /** The event bus: which one, how much history it keeps, how long Redis may take. */
@@ -329,6 +335,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxQueryTokens: read.integer('MAX_QUERY_TOKENS', 5000, 100, 1_000_000),
       mutationsPerSecond: read.number('MUTATIONS_PER_SECOND', 10, 0.01, 1_000_000),
       publishesPerSecond: read.number('PUBLISHES_PER_SECOND', 1000, 0.01, 1_000_000),
+      publishBatchMax: read.integer('PUBLISH_BATCH_MAX', 1000, 1, 100_000),
     },
     bus: {
       redisUrl,
