@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCursor } from '../../src/bus/cursor.js';
+import { connectPublisher, ValidationError } from '../../src/publish/index.js';
 import { ProtocolClient, execute } from '../support/protocol-client.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { startServer, tokenFor, type InProcessServer } from '../support/start-server.js';
@@ -167,6 +168,33 @@ describe('publishSignals', () => {
     const events = await client.collect<{ signal: { id: string; price: number } }>('s', 2);
     expect(events.map((event) => event.data?.signal.price)).toEqual([2, 4]);
     expect(events.map((event) => event.data?.signal.id)).toEqual([batch.items[0]!.id, batch.items[2]!.id]);
+  });
+});
+
+describe('the TypeScript publisher', () => {
+  it('publishes a batch straight to Redis: per-item results, subscribers of the API get it in order once', async () => {
+    const client = await subscriber(['BATCH-TS']);
+    const direct = await connectPublisher({ redisUrl: redis.url });
+    try {
+      const inputs = [
+        { id: 'ts-1', symbol: 'BATCH-TS', price: 1 },
+        { id: 'ts-2', symbol: 'BATCH-TS', price: 2, bid: 3, ask: 1 },
+        { id: 'ts-3', symbol: 'BATCH-TS', price: 3 },
+        { id: 'ts-1', symbol: 'BATCH-TS', price: 1 },
+      ];
+      const results = await direct.publishPrices(inputs);
+      expect(results.map((result) => ('error' in result ? 'error' : result.envelope.payload.id))).toEqual(['ts-1', 'error', 'ts-3', 'ts-1']);
+      const bad = results[1] as { error: ValidationError };
+      expect(bad.error).toBeInstanceOf(ValidationError);
+      expect(bad.error.problems).toEqual(['bid 3 is above ask 1']);
+      expect((results[3] as { envelope: { duplicate?: true } }).envelope.duplicate).toBe(true);
+      const events = await client.collect<{ price: { id: string } }>('p', 2);
+      expect(events.map((event) => event.data?.price.id)).toEqual(['ts-1', 'ts-3']);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(client.drain('p')).toEqual([]);
+    } finally {
+      await direct.close();
+    }
   });
 });
 
