@@ -22,6 +22,7 @@ export interface Config {
   ws: WsConfig;
   limits: Limits;
   bus: BusConfig;
+  ingest: IngestConfig;
   feed: FeedConfig;
   backtests: BacktestsConfig;
   /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. @default "info" */
@@ -210,6 +211,36 @@ export interface BusConfig {
   timeouts: RedisTimeouts;
 }
 
+/**
+ * The Redis ingest stream consumer (`publish/redis-ingest.ts`): how much it takes at a time, when it
+ * holds back, and how long the stream may grow.
+ */
+export interface IngestConfig {
+  /**
+   * `INGEST_BATCH`: entries read from `titan:ingest` at a time (`XREADGROUP … COUNT`), validated,
+   * published with one bus batch and acknowledged with one `XACK`. Larger: fewer round trips per
+   * entry; smaller: less held in memory and less latency added per batch. @default 500
+   */
+  batch: number;
+  /**
+   * `INGEST_MAX_EVENT_LOOP_LAG_MS`: backpressure. When the event loop was held up longer than this
+   * during a batch (the instance is behind delivering what it already published), the consumer halves
+   * its next read (down to 10 entries) and pauses that long before it; it grows back by half a step
+   * per batch once the lag is under. The backlog waits in the stream. @default 40
+   */
+  maxEventLoopLagMs: number;
+  /**
+   * `INGEST_MAX_LEN`: the most entries `titan:ingest` keeps. About once a second the consumer trims
+   * the entries every instance has acknowledged (`XTRIM MINID`) and, when publishers outrun the
+   * instances for long, the oldest entries beyond this many, read or not (`XTRIM MAXLEN ~`, which
+   * trims whole stream nodes: about this many are kept; a warn line `ingest backlog over
+   * INGEST_MAX_LEN` gives how many were dropped). 0: never trimmed by the server (publishers' own
+   * `XADD MAXLEN` then bounds it). The stream belongs to TITAN's group: another consumer group
+   * reading it would lose what TITAN acknowledged. @default 1000000
+   */
+  maxLen: number;
+}
+
 /** The simulated market. */
 export interface FeedConfig {
   /** `DEMO_FEED`: run the simulated market feed and the signal engine in this process. @default true */
@@ -345,6 +376,11 @@ export function loadConfig(env: Env = process.env): Config {
         connectTimeoutMs: read.integer('REDIS_CONNECT_TIMEOUT_MS', 3000, 50, 60_000),
         retryMaxDelayMs: read.integer('REDIS_RETRY_MAX_DELAY_MS', 1000, 50, 60_000),
       },
+    },
+    ingest: {
+      batch: read.integer('INGEST_BATCH', 500, 1, 10_000),
+      maxEventLoopLagMs: read.integer('INGEST_MAX_EVENT_LOOP_LAG_MS', 40, 1, 60_000),
+      maxLen: read.integer('INGEST_MAX_LEN', 1_000_000, 0, 1_000_000_000),
     },
     feed: {
       enabled: read.boolean('DEMO_FEED', true),
