@@ -25,7 +25,8 @@ export function useMutationRateLimit(_knobs?: unknown): Plugin<GraphQLContext> {
       const publisher = viewer.roles.has('publisher');
       const rate = publisher ? services.rateLimits.publishes : services.rateLimits.mutations;
       const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-      const cost = mutationCost(args.document, operation.selectionSet, variables, services.publishBatchMax);
+      // A batch of a user who may not publish counts one: its resolver refuses it (FORBIDDEN).
+      const cost = mutationCost(args.document, operation.selectionSet, variables, publisher ? services.publishBatchMax : 0);
       if (cost > rate.burst) {
         const knob = publisher ? 'PUBLISHES_PER_SECOND' : 'MUTATIONS_PER_SECOND';
         setResultAndStopExecution({

@@ -142,6 +142,9 @@ describe('publishPrices', () => {
   it('is for publishers only, and an empty batch does nothing', async () => {
     const { errors } = await publishPrices([{ symbol: 'BATCH-A', price: 1 }], server.graphqlUrl, trader);
     expect(errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // Over a trader's burst (MUTATIONS_PER_SECOND 10: 20), still FORBIDDEN: a batch it may not send counts one.
+    const many = await publishPrices(Array.from({ length: 30 }, () => ({ symbol: 'BATCH-A', price: 1 })), server.graphqlUrl, trader);
+    expect(many.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await publishPrices([])).data?.publishPrices).toEqual({ items: [], published: 0, failed: 0 });
   });
 });
