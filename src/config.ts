@@ -224,9 +224,10 @@ export interface IngestConfig {
   batch: number;
   /**
    * `INGEST_MAX_EVENT_LOOP_LAG_MS`: backpressure. When the event loop was held up longer than this
-   * during a batch (the instance is behind delivering what it already published), the consumer halves
-   * its next read (down to 10 entries) and pauses that long before it; it grows back by half a step
-   * per batch once the lag is under. The backlog waits in the stream. @default 40
+   * during a batch while busy at least 90% of the time (the instance is behind delivering what it
+   * already published), the consumer halves its next read (down to 10 entries) and pauses that long
+   * (≤ 1 s) before it; it grows back by half a step per batch once under. The backlog waits in the
+   * stream. A loop held up while mostly idle (a machine short of CPU) does not slow it. @default 40
    */
   maxEventLoopLagMs: number;
   /**

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { createRedisClient, type RedisTimeouts } from '../bus/redis-connection.js';
@@ -59,6 +59,8 @@ type Settings = Required<Omit<RedisIngestOptions, 'redisUrl'>>;
 const GROUP = 'titan-ingest';
 /** The smallest read backpressure shrinks to. */
 const MIN_BATCH = 10;
+/** Event-loop utilization over which a lagging loop is this instance's own doing (backpressure). */
+const BUSY = 0.9;
 /** How often the stream is trimmed (of what every instance acknowledged, and to `maxLen`). */
 const TRIM_EVERY_MS = 1000;
 /** Longest XREADGROUP BLOCK (and at most half the command timeout, which applies to it as to any command). */
@@ -97,6 +99,7 @@ export class RedisIngest {
   /** Entries the next read asks for: `batch`, less while backpressure holds it back. */
   private count: number;
   private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private busy: EventLoopUtilization = performance.eventLoopUtilization();
   private lastTrim = 0;
 
   private constructor(
@@ -204,14 +207,18 @@ export class RedisIngest {
 
   /**
    * Backpressure: after a batch during which the event loop was held up more than
-   * `maxEventLoopLagMs` (this instance is behind fanning out what it published), the next read is
-   * halved and waits that long; below it, reads grow back by half towards `batch`.
+   * `maxEventLoopLagMs` while it was busy (used ≥ 90% of the time: this instance is behind with its
+   * own work, fanning out what it published), the next read is halved and waits that long (≤ 1 s);
+   * otherwise reads grow back by half towards `batch`. A loop held up while mostly idle is a machine
+   * short of CPU for other reasons: reading less would not help, so it reads on.
    */
   private async holdBack(): Promise<void> {
     const lagMs = this.lag.max / 1e6;
     this.lag.reset();
+    const { utilization } = performance.eventLoopUtilization(this.busy);
+    this.busy = performance.eventLoopUtilization();
     const { batch, maxEventLoopLagMs } = this.settings;
-    if (lagMs > maxEventLoopLagMs) {
+    if (lagMs > maxEventLoopLagMs && utilization >= BUSY) {
       this.count = Math.max(Math.min(MIN_BATCH, batch), Math.floor(this.count / 2));
       await sleep(Math.min(lagMs, 1000), undefined, { signal: this.abort.signal }).catch(() => undefined);
     } else if (this.count < batch) {
