@@ -75,8 +75,9 @@ const MAX_BLOCK_MS = 1000;
  * unavailable stays pending and is retried, in order, before anything newer.
  *
  * Entries are taken in batches (`batch`): one read, one bus `publishBatch` per topic for the valid
- * ones (in stream order), one `XACK`; rejected ones are copied one by one (pipelined). The loop reads
- * a batch only once the previous one is settled, so an instance holds at most one batch; when its
+ * ones (in stream order), one `XACK`; rejected ones are copied one by one (pipelined). While a
+ * batch's publish runs in Redis the next is read (not waiting for new entries) and parsed, and
+ * published once the first is settled, so an instance holds at most two batches; when its
  * event loop falls behind (`maxEventLoopLagMs`), it reads less and pauses, and the backlog waits in
  * the stream, which the consumer trims to `maxLen`.
  *
@@ -101,6 +102,8 @@ export class RedisIngest {
   private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private busy: EventLoopUtilization = performance.eventLoopUtilization();
   private lastTrim = 0;
+  /** The next batch, read (without waiting) while the current one is published; null when none. */
+  private readAhead: Promise<StreamEntry[]> | null = null;
 
   private constructor(
     private readonly redis: Redis,
@@ -176,6 +179,8 @@ export class RedisIngest {
         // A failed command may still have run (a read whose reply timed out took entries for this
         // consumer): what this consumer holds is read again, oldest first, before anything new.
         this.pendingAfter = '0';
+        // Read ahead before the failure: pending too, so re-read with the rest.
+        this.readAhead = null;
         if (isNoGroup(error)) {
           // A Redis that lost its data lost the group too: the next step makes it again.
           this.groupReady = false;
@@ -199,7 +204,17 @@ export class RedisIngest {
     } else if (Date.now() - this.lastClaim >= this.settings.claimIdleMs) {
       await this.claimAbandoned();
     } else {
-      await this.handleAll(await this.read('>'));
+      const ahead = this.readAhead;
+      this.readAhead = null;
+      const ready = ahead ? await ahead : [];
+      // Nothing read ahead: wait here (BLOCK) for new entries.
+      const entries = ready.length > 0 ? ready : await this.read('>');
+      // The next batch is read while this one's publish runs in Redis, so that Redis and this
+      // instance work at the same time; it is published only once this one is settled.
+      await this.handleAll(entries, () => {
+        this.readAhead = this.read('>', false);
+        this.readAhead.catch(() => undefined);
+      });
       await this.trim();
       await this.holdBack();
     }
@@ -250,8 +265,8 @@ export class RedisIngest {
   }
 
   /** Reads entries new to the group (`>`, blocking a while) or this consumer's own pending ones after an id. */
-  private async read(after: string): Promise<StreamEntry[]> {
-    const block = after === '>' ? ['BLOCK', this.blockMs] : [];
+  private async read(after: string, wait = after === '>'): Promise<StreamEntry[]> {
+    const block = wait ? ['BLOCK', this.blockMs] : [];
     const reply = await this.untilStopped(
       this.redis.callBuffer('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', this.count, ...block, 'STREAMS', this.stream, after),
     );
@@ -278,7 +293,7 @@ export class RedisIngest {
    * settled pending, when the bus cannot be reached: the batch is read again and published with the
    * same ids, so what was stored is not stored twice.
    */
-  private async handleAll(entries: StreamEntry[]): Promise<void> {
+  private async handleAll(entries: StreamEntry[], whilePublishing?: () => void): Promise<void> {
     if (entries.length === 0) return;
     const settled: string[] = [];
     const rejections: { at: number; id: string; fields: Buffer[]; rejection: Rejection }[] = [];
@@ -293,12 +308,12 @@ export class RedisIngest {
     const { publisher, meter } = this.settings;
     let results: [PublishResult<'price'>[], PublishResult<'signal'>[]];
     try {
-      results = await this.untilStopped(
-        Promise.all([
-          batches.price.length > 0 ? publisher.publishPrices(batches.price.map((entry) => entry.input as PriceInput)) : [],
-          batches.signal.length > 0 ? publisher.publishSignals(batches.signal.map((entry) => entry.input as SignalInput)) : [],
-        ]),
-      );
+      const publishing = Promise.all([
+        batches.price.length > 0 ? publisher.publishPrices(batches.price.map((entry) => entry.input as PriceInput)) : [],
+        batches.signal.length > 0 ? publisher.publishSignals(batches.signal.map((entry) => entry.input as SignalInput)) : [],
+      ]);
+      whilePublishing?.();
+      results = await this.untilStopped(publishing);
     } catch (error) {
       if (isUnavailable(error) || this.abort.signal.aborted) throw error;
       // A bug somewhere in the batch: settled one entry at a time, so that only its entry is rejected.
