@@ -25,6 +25,8 @@ const backlog = Number(process.env.BACKLOG ?? 20_000);
 const batch = Number(process.env.BATCH ?? 1);
 const concurrency = Number(process.env.CONCURRENCY ?? 64);
 const token = process.env.TOKEN ?? '';
+/** Where the per-symbol sequence starts (after a warm-up's, so that the subscribers see it go on increasing). */
+const sequenceBase = Number(process.env.SEQ_BASE ?? 0);
 
 export interface IngestPublished {
   type: 'published';
@@ -39,7 +41,7 @@ let next = 0;
 function tick(): { symbol: string; price: number; timestamp: string } {
   const symbol = symbols[next % symbols.length] as string;
   next += 1;
-  const price = (sequence.get(symbol) ?? 0) + 1;
+  const price = (sequence.get(symbol) ?? sequenceBase) + 1;
   sequence.set(symbol, price);
   return { symbol, price, timestamp: new Date().toISOString() };
 }
