@@ -227,7 +227,9 @@ export interface IngestConfig {
    * during a batch while busy at least 90% of the time (the instance is behind delivering what it
    * already published), the consumer halves its next read (down to 10 entries) and pauses that long
    * (≤ 1 s) before it; it grows back by half a step per batch once under. The backlog waits in the
-   * stream. A loop held up while mostly idle (a machine short of CPU) does not slow it. @default 40
+   * stream. A loop held up while mostly idle (a machine short of CPU) does not slow it. Lower: other
+   * work of the instance (requests, new subscriptions) waits less behind the ingest, the ingest drains
+   * slower at full load (measured: 40 ms → about 35% less than with none, 100 ms → about 13% less). @default 100
    */
   maxEventLoopLagMs: number;
   /**
@@ -380,7 +382,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     ingest: {
       batch: read.integer('INGEST_BATCH', 500, 1, 10_000),
-      maxEventLoopLagMs: read.integer('INGEST_MAX_EVENT_LOOP_LAG_MS', 40, 1, 60_000),
+      maxEventLoopLagMs: read.integer('INGEST_MAX_EVENT_LOOP_LAG_MS', 100, 1, 60_000),
       maxLen: read.integer('INGEST_MAX_LEN', 1_000_000, 0, 1_000_000_000),
     },
     feed: {
