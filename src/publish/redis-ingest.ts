@@ -76,8 +76,8 @@ const MAX_BLOCK_MS = 1000;
  *
  * Entries are taken in batches (`batch`): one read, one bus `publishBatch` per topic for the valid
  * ones (in stream order), one `XACK`; rejected ones are copied one by one (pipelined). While a
- * batch's publish runs in Redis the next is read, checked and its publish sent behind it, so an
- * instance holds at most two batches; when its
+ * batch's publish runs in Redis the next is read (not waiting for new entries) and parsed, and
+ * published once the first is settled, so an instance holds at most two batches; when its
  * event loop falls behind (`maxEventLoopLagMs`), it reads less and pauses, and the backlog waits in
  * the stream, which the consumer trims to `maxLen`.
  *
@@ -102,8 +102,8 @@ export class RedisIngest {
   private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private busy: EventLoopUtilization = performance.eventLoopUtilization();
   private lastTrim = 0;
-  /** The batch whose publish was sent and is not settled yet (`settle` rejects with what failed); null when none. */
-  private inFlight: Promise<void> | null = null;
+  /** The next batch, read (without waiting) while the current one is published; null when none. */
+  private readAhead: Promise<StreamEntry[]> | null = null;
 
   private constructor(
     private readonly redis: Redis,
@@ -179,8 +179,8 @@ export class RedisIngest {
         // A failed command may still have run (a read whose reply timed out took entries for this
         // consumer): what this consumer holds is read again, oldest first, before anything new.
         this.pendingAfter = '0';
-        // A batch sent after the one that failed is pending too: read again with the rest.
-        this.inFlight = null;
+        // Read ahead before the failure: pending too, so re-read with the rest.
+        this.readAhead = null;
         if (isNoGroup(error)) {
           // A Redis that lost its data lost the group too: the next step makes it again.
           this.groupReady = false;
@@ -197,7 +197,6 @@ export class RedisIngest {
       await this.untilStopped(createGroup(this.redis, this.stream));
       this.groupReady = true;
     }
-    if (this.pendingAfter !== null || Date.now() - this.lastClaim >= this.settings.claimIdleMs) await this.settleInFlight();
     if (this.pendingAfter !== null) {
       const entries = await this.read(this.pendingAfter);
       await this.handleAll(entries);
@@ -205,29 +204,20 @@ export class RedisIngest {
     } else if (Date.now() - this.lastClaim >= this.settings.claimIdleMs) {
       await this.claimAbandoned();
     } else {
-      // Two batches at a time: the next one is read, checked and its publish sent while the previous
-      // one's runs in Redis (the bus connection runs them in order), so that Redis and this instance
-      // work at the same time; then the previous one is settled. It waits (BLOCK) for new entries
-      // only when none is in flight.
-      const entries = await this.read('>', this.inFlight === null);
-      const previous = this.inFlight;
-      this.inFlight = null;
-      if (entries.length > 0) {
-        const current = this.publishBatch(entries);
-        // Observed when settled; a failure before then leaves it pending, read again with the rest.
-        current.catch(() => undefined);
-        this.inFlight = current;
-      }
-      await previous;
+      const ahead = this.readAhead;
+      this.readAhead = null;
+      const ready = ahead ? await ahead : [];
+      // Nothing read ahead: wait here (BLOCK) for new entries.
+      const entries = ready.length > 0 ? ready : await this.read('>');
+      // The next batch is read while this one's publish runs in Redis, so that Redis and this
+      // instance work at the same time; it is published only once this one is settled.
+      await this.handleAll(entries, () => {
+        this.readAhead = this.read('>', false);
+        this.readAhead.catch(() => undefined);
+      });
       await this.trim();
       await this.holdBack();
     }
-  }
-
-  private async settleInFlight(): Promise<void> {
-    const inFlight = this.inFlight;
-    this.inFlight = null;
-    await inFlight;
   }
 
   /**
@@ -303,16 +293,8 @@ export class RedisIngest {
    * settled pending, when the bus cannot be reached: the batch is read again and published with the
    * same ids, so what was stored is not stored twice.
    */
-  private async handleAll(entries: StreamEntry[]): Promise<void> {
-    await this.publishBatch(entries);
-  }
-
-  /**
-   * `handleAll`, whose publish is sent before it returns (its first await): a batch started after
-   * it is published after it.
-   */
-  private publishBatch(entries: StreamEntry[]): Promise<void> {
-    if (entries.length === 0) return Promise.resolve();
+  private async handleAll(entries: StreamEntry[], whilePublishing?: () => void): Promise<void> {
+    if (entries.length === 0) return;
     const settled: string[] = [];
     const rejections: { at: number; id: string; fields: Buffer[]; rejection: Rejection }[] = [];
     const batches = { price: [] as Pending[], signal: [] as Pending[] };
@@ -323,25 +305,14 @@ export class RedisIngest {
       if (parsed.ok) batches[parsed.type].push({ at, id, fields, input: withId(parsed.data, id) });
       else rejections.push({ at, id, fields, rejection: parsed });
     });
-    const { publisher } = this.settings;
-    const publishing = Promise.all([
-      batches.price.length > 0 ? publisher.publishPrices(batches.price.map((entry) => entry.input as PriceInput)) : [],
-      batches.signal.length > 0 ? publisher.publishSignals(batches.signal.map((entry) => entry.input as SignalInput)) : [],
-    ]);
-    return this.settle(entries, batches, rejections, settled, publishing);
-  }
-
-  /** The rest of `handleAll`, once the batch's publish was sent. */
-  private async settle(
-    entries: StreamEntry[],
-    batches: { price: Pending[]; signal: Pending[] },
-    rejections: { at: number; id: string; fields: Buffer[]; rejection: Rejection }[],
-    settled: string[],
-    publishing: Promise<[PublishResult<'price'>[], PublishResult<'signal'>[]]>,
-  ): Promise<void> {
-    const { meter } = this.settings;
+    const { publisher, meter } = this.settings;
     let results: [PublishResult<'price'>[], PublishResult<'signal'>[]];
     try {
+      const publishing = Promise.all([
+        batches.price.length > 0 ? publisher.publishPrices(batches.price.map((entry) => entry.input as PriceInput)) : [],
+        batches.signal.length > 0 ? publisher.publishSignals(batches.signal.map((entry) => entry.input as SignalInput)) : [],
+      ]);
+      whilePublishing?.();
       results = await this.untilStopped(publishing);
     } catch (error) {
       if (isUnavailable(error) || this.abort.signal.aborted) throw error;
