@@ -68,7 +68,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
   const limits = openLimits({ limits: config.limits, redisUrl, timeouts, log: logger, onError });
   const publisher = new MarketPublisher(bus, (id) => findStrategy(id) !== undefined);
   const ingest = redisUrl
-    ? RedisIngest.start({ redisUrl, timeouts, publisher, meter: metrics.ingestMeter, log: logger, onError })
+    ? RedisIngest.start({ ...config.ingest, redisUrl, timeouts, publisher, meter: metrics.ingestMeter, log: logger, onError })
     : null;
   const services: Services = {
     bus,
@@ -78,6 +78,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     feed: config.feed,
     symbolsPerSubscription: config.limits.symbolsPerSubscription,
     subscriptionQueueLimit: config.limits.subscriptionQueueLimit,
+    publishBatchMax: config.limits.publishBatchMax,
     deliveryMeters: metrics.deliveryMeters,
     rateLimits: limits,
   };

@@ -25,8 +25,16 @@
  * and socket buffers. --clients, --per-client, --symbols, --ticks and --publishers override a storm
  * cell's figures.
  *
+ * Ingest cells (ingest.ts; one instance): `ingest` (ticks through the Redis ingest stream, as fast as
+ * the instance drains it) and `ingest-mutations` (batched `publishPrices` mutations, 64 concurrent
+ * publishers of 100 ticks): 500 symbols covered by 10 WebSocket subscribers; accepted and delivered
+ * ticks/s, latency, instance and Redis CPU per 1,000 ticks, peak RSS. --path=stream|mutations,
+ * --rate=R (ticks/s offered, 0: as fast as taken), --batch=B (1: single `publishPrice`),
+ * --concurrency=P, --symbols=K, --clients=S (subscriber sockets) and --server=<entry> (another
+ * build, e.g. of the previous commit, to compare) override a cell's figures.
+ *
  * Flags: --cells=1000x10,1000x100,5000x10,10000x5,mix (default: these five),overload,storm,storm-same,
- *        storm-readers,storm-idle | --clients=N --rate=R
+ *        storm-readers,storm-idle,ingest,ingest-mutations | --clients=N --rate=R
  *        --seconds=T (default 10) --symbols=K (symbols in all) --per-client=M (symbols per client)
  *        --ticks=N --publishers=P (storm cells)
  *        --targets=titan,titan-msgpack,titan-sse,raw,raw-deflate (default titan,raw) --out=bench-results/bench.json
@@ -43,6 +51,7 @@ import { parseArgs } from 'node:util';
 import { TokenService } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config.js';
 import type { ConnectCommand, LoadReport } from './load-generator.js';
+import { INGEST_CELLS, runIngest, type IngestCell, type IngestResult } from './ingest.js';
 import { runStorm, STORM_CELLS, type StormCell, type StormResult } from './storm.js';
 import { BENCH_SECRET, benchServerEnv, buildServer, hasTaskset, message, node, pidOf, productionNodeFlags, ROOT, SERVER_ENTRY, startRedis, stop, waitForLine } from './processes.js';
 import { cpuMicros, memory, resetPeak } from './proc-stats.js';
@@ -105,6 +114,10 @@ const { values: flags } = parseArgs({
     'per-client': { type: 'string' },
     ticks: { type: 'string' },
     publishers: { type: 'string' },
+    path: { type: 'string' },
+    batch: { type: 'string' },
+    concurrency: { type: 'string' },
+    server: { type: 'string' },
     targets: { type: 'string', default: 'titan,raw' },
     fields: { type: 'string', default: 'symbol,price,timestamp' },
     out: { type: 'string', default: 'bench-results/bench.json' },
@@ -129,15 +142,35 @@ const NAMED: Record<string, Cell> = {
 };
 const DEFAULT_CELLS = ['1000x10', '1000x100', '5000x10', '10000x5', 'mix'];
 
-function cellsFromFlags(): { cells: Cell[]; storms: StormCell[] } {
-  if (flags.clients && flags.rate) {
+function cellsFromFlags(): { cells: Cell[]; storms: StormCell[]; ingests: IngestCell[] } {
+  const ingestOnly = (flags.cells ?? '').split(',').some((name) => name in INGEST_CELLS);
+  if (flags.clients && flags.rate && !ingestOnly) {
     const cell = { clients: Number(flags.clients), rate: Number(flags.rate), symbols: Number(flags.symbols ?? 1), perClient: Number(flags['per-client'] ?? 1) };
-    return { cells: [{ name: `${cell.clients}x${cell.rate}`, ...cell }], storms: [] };
+    return { cells: [{ name: `${cell.clients}x${cell.rate}`, ...cell }], storms: [], ingests: [] };
   }
   const names = flags.cells ? flags.cells.split(',') : DEFAULT_CELLS;
   const cells: Cell[] = [];
   const storms: StormCell[] = [];
+  const ingests: IngestCell[] = [];
   for (const name of names) {
+    const ingest = INGEST_CELLS[name];
+    if (ingest) {
+      const figure = (flag: string | undefined, value: number) => (flag === undefined ? value : Number(flag));
+      const path = flags.path ?? ingest.path;
+      if (path !== 'stream' && path !== 'mutations') throw new Error(`unknown --path ${path}; known: stream, mutations`);
+      ingests.push({
+        ...ingest,
+        path,
+        rate: figure(flags.rate, ingest.rate),
+        seconds: Number(flags.seconds),
+        symbols: figure(flags.symbols, ingest.symbols),
+        sockets: figure(flags.clients, ingest.sockets),
+        batch: figure(flags.batch, path === ingest.path ? ingest.batch : 1),
+        concurrency: figure(flags.concurrency, ingest.concurrency),
+        server: flags.server,
+      });
+      continue;
+    }
     const storm = STORM_CELLS[name];
     if (storm) {
       const figure = (flag: string | undefined, value: number) => (flag === undefined ? value : Number(flag));
@@ -152,10 +185,10 @@ function cellsFromFlags(): { cells: Cell[]; storms: StormCell[] } {
       continue;
     }
     const cell = NAMED[name];
-    if (!cell) throw new Error(`unknown cell ${name}; known: ${[...Object.keys(NAMED), ...Object.keys(STORM_CELLS)].join(', ')}`);
+    if (!cell) throw new Error(`unknown cell ${name}; known: ${[...Object.keys(NAMED), ...Object.keys(STORM_CELLS), ...Object.keys(INGEST_CELLS)].join(', ')}`);
     cells.push(cell);
   }
-  return { cells, storms };
+  return { cells, storms, ingests };
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -259,7 +292,8 @@ const targets = (flags.targets ?? 'titan,raw').split(',').map((name) => {
 });
 const results: Result[] = [];
 const stormResults: StormResult[] = [];
-const { cells, storms } = cellsFromFlags();
+const ingestResults: IngestResult[] = [];
+const { cells, storms, ingests } = cellsFromFlags();
 buildServer();
 console.log(`bench: ${hasTaskset ? 'servers on CPU 0, load generator and publisher on CPU 1' : 'taskset not found: processes are not pinned'}`);
 for (const cell of cells) {
@@ -284,6 +318,19 @@ for (const storm of storms) {
     `${result.ticksPerSecond} ticks/s accepted (${result.ticksOnServingInstance} by the serving instance, ${result.failed} refused), ` +
       `peak RSS ${result.peakRssMB} MB = idle + ${result.peakRssOverIdleMB} MB, heap used ≤ ${result.heapUsedPeakMB} MB, ` +
       `socket write buffers ≤ ${result.socketWriteBuffersPeakMB} MB`,
+  );
+}
+
+for (const ingest of ingests) {
+  process.stdout.write(`${ingest.name} (${ingest.path}${ingest.path === 'mutations' ? ` ×${ingest.batch}` : ''}, ${ingest.rate || 'max'} ticks/s) … `);
+  const result = await runIngest(ingest, process.env.TITAN_FLAGS ?? '');
+  ingestResults.push(result);
+  console.log(
+    `${result.acceptedPerSecond} accepted/s, ${result.deliveredPerSecond} delivered/s, lost ${result.lost}, disorder ${result.disorder}, ` +
+      `backlog at end ${result.backlogAtEnd}, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms, ` +
+      `instance ${result.instanceCpuMsPer1000} ms CPU/1000 ticks (${result.instanceCpuShare} core), ` +
+      `Redis ${result.redisCpuMsPer1000} ms CPU/1000 ticks (${result.redisCpuShare} core), peak RSS ${result.peakRssMB} MB` +
+      (Object.keys(result.refusals).length > 0 ? `, refused ${JSON.stringify(result.refusals)}` : ''),
   );
 }
 
@@ -342,5 +389,5 @@ if (stormResults.length > 0) {
 }
 const out = resolve(ROOT, flags.out ?? 'bench-results/bench.json');
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ machine: { cpus: 2, node: process.version }, results, ratios, storms: stormResults }, null, 2));
+writeFileSync(out, JSON.stringify({ machine: { cpus: 2, node: process.version }, results, ratios, storms: stormResults, ingest: ingestResults }, null, 2));
 console.log(`written: ${flags.out}`);

@@ -25,8 +25,11 @@ export class RateLimiter {
     this.maxKeys = maxKeys;
   }
 
-  /** Takes one request for `key`: 0 if allowed, else how many ms until the next one would be. */
-  take(key: string, now = Date.now()): number {
+  /**
+   * Takes `count` requests for `key` at once: 0 if allowed (all counted), else how many ms until they
+   * would be (none counted). More than the burst is never allowed (see `RateLimit.take`).
+   */
+  take(key: string, count = 1, now = Date.now()): number {
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, updatedAt: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.updatedAt) * this.perMs);
     bucket.updatedAt = now;
@@ -34,10 +37,11 @@ export class RateLimiter {
     this.buckets.delete(key);
     this.buckets.set(key, bucket);
     if (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value as string);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    if (bucket.tokens >= count) {
+      bucket.tokens -= count;
       return 0;
     }
-    return Math.ceil((1 - bucket.tokens) / this.perMs);
+    // Over the burst: the wait until the bucket is full, which will not be enough either.
+    return Math.max(1, Math.ceil((Math.min(count, this.burst) - bucket.tokens) / this.perMs));
   }
 }

@@ -46,6 +46,20 @@ export interface PublishOptions {
   id?: string | undefined;
 }
 
+/** One event of a batch (`publishBatch`): its key, payload and publisher's id, as for `publish`. */
+export interface PublishRequest<T extends Topic> {
+  key: string;
+  payload: Topics[T];
+  /** As `PublishOptions.id`. */
+  id?: string | undefined;
+}
+
+/**
+ * Most events one batch script call carries (`publishBatch` splits a longer batch): it bounds the
+ * time Redis spends in one script (others wait meanwhile) and the size of one request and reply.
+ */
+export const MAX_PUBLISH_BATCH = 500;
+
 export type Listener<T extends Topic> = (envelope: Envelope<T>) => void;
 
 export type Unsubscribe = () => void;
@@ -72,6 +86,15 @@ export interface EventBus {
    * stored (and delivered), and retrying with the same `options.id` is what settles it.
    */
   publish<T extends Topic>(topic: T, key: string, payload: Topics[T], options?: PublishOptions): Promise<Envelope<T>>;
+  /**
+   * Publishes events of one topic in the given order (per key order = array order), with as few
+   * round trips as the offset and ordering rules allow; resolves with one envelope per request, same
+   * order (duplicates by id answer the original with `duplicate: true`, as `publish` does, also for
+   * an id repeated within the batch). Rejects as a whole with `UnavailableError` when the backend
+   * did not answer: then any of them may have been stored, and retrying the same requests with the
+   * same ids settles it.
+   */
+  publishBatch<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[]): Promise<Envelope<T>[]>;
   /**
    * Calls `listener` for each event published under `key` from now on, in publish order and once
    * each, also across reconnections of the bus (missed events are recovered from history). If they

@@ -1,11 +1,13 @@
 import type { Redis, RedisOptions, Result } from 'ioredis';
 import {
+  MAX_PUBLISH_BATCH,
   mergePages,
   type EventBus,
   type Envelope,
   type HistoryPage,
   type Listener,
   type PublishOptions,
+  type PublishRequest,
   type Snapshot,
   type StreamPosition,
   type Topic,
@@ -26,7 +28,7 @@ type Head = [epoch: string, offset: number];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    titanPublish(...args: (string | number)[]): Result<[string, number, string?], Context>;
+    titanPublish(numberOfKeys: number, ...args: (string | number)[]): Result<[string, ...(number | string)[]], Context>;
     titanHistory(numberOfKeys: number, ...args: (string | number)[]): Result<[...Head, ...unknown[]], Context>;
     titanSnapshot(numberOfKeys: number, ...args: (string | number)[]): Result<[...Head, ...StreamEntry[][]], Context>;
     titanResetEpoch(...args: string[]): Result<string, Context>;
@@ -78,8 +80,9 @@ const MAX_HELD = 10_000;
 const SILENT_LOG: LinkLog = { info: () => {}, warn: () => {} };
 
 /**
- * The Redis bus. A publish is one Lua script that assigns the topic's next offset, appends the event
- * to the key's capped stream (its history) and PUBLISHes it. Live fan-out is one Redis SUBSCRIBE per
+ * The Redis bus. A publish, or a batch of up to `MAX_PUBLISH_BATCH`, is one Lua script that assigns
+ * the topic's next offsets, appends each event to its key's capped stream (its history) and
+ * PUBLISHes it. Live fan-out is one Redis SUBSCRIBE per
  * channel per process on a connection of its own, each message parsed once.
  *
  * Redis may vanish, freeze, restart or fail over at any moment, and the bus never lets that escape
@@ -143,7 +146,7 @@ export class RedisEventBus implements EventBus {
     // The subscriber skips the ready check: a SUBSCRIBE racing the INFO handshake is otherwise lost
     // under load (ioredis#2037). The bus subscribes again itself after a reconnect, then recovers.
     const subscriber = createRedisClient(redisUrl, { ...base, enableReadyCheck: false, autoResubscribe: false }, timeouts);
-    commands.defineCommand('titanPublish', { numberOfKeys: 5, lua: PUBLISH_SCRIPT });
+    commands.defineCommand('titanPublish', { lua: PUBLISH_SCRIPT });
     commands.defineCommand('titanHistory', { lua: HISTORY_SCRIPT });
     commands.defineCommand('titanSnapshot', { lua: SNAPSHOT_SCRIPT });
     commands.defineCommand('titanResetEpoch', { numberOfKeys: 1, lua: RESET_EPOCH_SCRIPT });
@@ -169,26 +172,40 @@ export class RedisEventBus implements EventBus {
   }
 
   async publish<T extends Topic>(topic: T, key: string, payload: Topics[T], options: PublishOptions = {}): Promise<Envelope<T>> {
+    const [envelope] = await this.publishChunk(topic, [{ key, payload, id: options.id }]);
+    return envelope as Envelope<T>;
+  }
+
+  async publishBatch<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[]): Promise<Envelope<T>[]> {
+    if (requests.length <= MAX_PUBLISH_BATCH) return this.publishChunk(topic, requests);
+    // Sent together on the one commands connection, so Redis runs them in this order.
+    const chunks: Promise<Envelope<T>[]>[] = [];
+    for (let start = 0; start < requests.length; start += MAX_PUBLISH_BATCH) {
+      chunks.push(this.publishChunk(topic, requests.slice(start, start + MAX_PUBLISH_BATCH)));
+    }
+    return (await Promise.all(chunks)).flat();
+  }
+
+  /** One publish script call for up to `MAX_PUBLISH_BATCH` events. */
+  private async publishChunk<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[]): Promise<Envelope<T>[]> {
+    if (requests.length === 0) return [];
     const n = this.names;
-    const [epoch, offset, original] = await this.command(() =>
-      this.commands.titanPublish(
-        n.epoch(),
-        n.offset(topic),
-        n.stream(topic, key),
-        n.keySet(topic),
-        n.ids(topic, key),
-        n.channel(topic, key),
-        JSON.stringify(payload),
-        this.historyMaxLen,
-        key,
-        newEpoch(),
-        options.id ?? '',
-      ),
-    );
-    const position = { epoch, offset: Number(offset) };
-    if (original !== undefined) return { topic, key, position, payload: JSON.parse(original) as Topics[T], duplicate: true };
-    this.onPublished?.(topic);
-    return { topic, key, position, payload };
+    const keys: string[] = [n.epoch(), n.offset(topic), n.keySet(topic)];
+    const args: (string | number)[] = [this.historyMaxLen, newEpoch()];
+    for (const { key, payload, id } of requests) {
+      keys.push(n.stream(topic, key), n.ids(topic, key));
+      args.push(n.channel(topic, key), key, JSON.stringify(payload), id ?? '');
+    }
+    const [epoch, ...perEvent] = await this.command(() => this.commands.titanPublish(keys.length, ...keys, ...args));
+    return requests.map(({ key, payload }, index) => {
+      const position = { epoch, offset: Number(perEvent[2 * index]) };
+      const original = perEvent[2 * index + 1];
+      if (typeof original === 'string' && original !== '') {
+        return { topic, key, position, payload: JSON.parse(original) as Topics[T], duplicate: true };
+      }
+      this.onPublished?.(topic);
+      return { topic, key, position, payload };
+    });
   }
 
   async subscribe<T extends Topic>(

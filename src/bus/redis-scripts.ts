@@ -12,41 +12,78 @@ if not epoch then
 end`;
 
 /**
- * Publish. KEYS: epoch, topic offset counter, the key's stream, the topic's key set, the key's
- * publisher ids. ARGV: channel, payload JSON, max length, key, a fresh epoch to use if none exists,
- * the publisher's id of the event or "". Returns { epoch, offset }, or { epoch, offset, payload JSON }
- * of the original event when the id was published before and that event is still retained.
+ * Publish a batch of events of one topic, in order. KEYS: epoch, topic offset counter, the topic's
+ * key set, then per event the key's stream and the key's publisher ids. ARGV: max length, a fresh
+ * epoch to use if none exists, then per event: channel, key, payload JSON, the publisher's id of the
+ * event or "". Returns { epoch, then per event: its offset and "" , or the offset and payload JSON of
+ * the original event when the id was published before (also earlier in this batch) and that event
+ * is still retained }.
  *
- * The ids are a sorted set scored by offset, trimmed with the stream, so it holds exactly the ids of
- * the retained events.
+ * Each new event gets the topic's next offset, is appended to its key's capped stream and PUBLISHed
+ * on its key's channel, one message per event (`{"epoch","offset","payload"}`, the format readers
+ * and other-language publishers know): the whole batch runs atomically, so the offsets of a batch
+ * are contiguous in the topic and live messages leave in offset order. What a batch saves is the
+ * round trips and the per-call work: the newest offset of a key is read once per batch, the key set
+ * and the ids are touched once per key.
+ *
+ * The ids are a sorted set scored by offset, trimmed with the stream (once per key, after the
+ * batch), so it holds exactly the ids of the retained events.
  */
-export const PUBLISH_SCRIPT = `${ensureEpoch(5)}
-local id = ARGV[6]
-if id ~= '' then
-  local seen = redis.call('ZSCORE', KEYS[5], id)
-  if seen then
-    local original = redis.call('XRANGE', KEYS[3], seen .. '-0', seen .. '-0')
-    if original[1] then
-      local fields = original[1][2]
-      for j = 1, #fields, 2 do
-        if fields[j] == 'p' then return { epoch, tonumber(seen), fields[j + 1] } end
+export const PUBLISH_SCRIPT = `${ensureEpoch(2)}
+local maxLen = ARGV[1]
+local result = { epoch }
+local newest = {}
+local trimIds = {}
+local known = {}
+local count = (#ARGV - 2) / 4
+for i = 1, count do
+  local stream, ids = KEYS[2 + 2 * i], KEYS[3 + 2 * i]
+  local a = 4 * i - 1
+  local channel, key, payload, id = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local seen, original = nil, nil
+  if id ~= '' then
+    seen = redis.call('ZSCORE', ids, id)
+    if seen then
+      local entry = redis.call('XRANGE', stream, seen .. '-0', seen .. '-0')
+      if entry[1] then
+        local fields = entry[1][2]
+        for j = 1, #fields, 2 do
+          if fields[j] == 'p' then original = fields[j + 1] end
+        end
       end
     end
   end
+  if original then
+    result[#result + 1] = tonumber(seen)
+    result[#result + 1] = original
+  else
+    local offset = redis.call('INCR', KEYS[2])
+    local previous = newest[stream]
+    if previous == nil then
+      previous = 0
+      local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+      if last[1] then previous = tonumber(string.match(last[1][1], '^(%d+)')) end
+    end
+    redis.call('XADD', stream, 'MAXLEN', '~', maxLen, offset .. '-0', 'p', payload, 'v', previous)
+    newest[stream] = offset
+    if not known[key] then
+      redis.call('SADD', KEYS[3], key)
+      known[key] = true
+    end
+    if id ~= '' then
+      redis.call('ZADD', ids, offset, id)
+      trimIds[stream] = ids
+    end
+    redis.call('PUBLISH', channel, '{"epoch":"' .. epoch .. '","offset":' .. offset .. ',"payload":' .. payload .. '}')
+    result[#result + 1] = offset
+    result[#result + 1] = ''
+  end
 end
-local offset = redis.call('INCR', KEYS[2])
-local previous = 0
-local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
-if last[1] then previous = tonumber(string.match(last[1][1], '^(%d+)')) end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], offset .. '-0', 'p', ARGV[2], 'v', previous)
-redis.call('SADD', KEYS[4], ARGV[4])
-if id ~= '' then
-  redis.call('ZADD', KEYS[5], offset, id)
-  local oldest = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. string.match(oldest[1][1], '^(%d+)'))
+for stream, ids in pairs(trimIds) do
+  local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+  redis.call('ZREMRANGEBYSCORE', ids, '-inf', '(' .. string.match(oldest[1][1], '^(%d+)'))
 end
-redis.call('PUBLISH', ARGV[1], '{"epoch":"' .. epoch .. '","offset":' .. offset .. ',"payload":' .. ARGV[2] .. '}')
-return { epoch, offset }
+return result
 `;
 
 /**

@@ -9,17 +9,19 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000`;
 
 /**
- * One request against a rate (GCRA, the token bucket's equivalent with one value per key). KEYS[1]:
- * the key's theoretical arrival time. ARGV: ms between requests at the sustained rate, the burst
- * (requests allowed at once after a quiet period). Returns 0 when allowed (and counts it), else the
- * ms until a request would be. The key expires when its bucket is full again: an idle key costs nothing.
+ * Requests against a rate (GCRA, the token bucket's equivalent with one value per key), counted
+ * together (a batch). KEYS[1]: the key's theoretical arrival time. ARGV: ms between requests at the
+ * sustained rate, the burst (requests allowed at once after a quiet period), the count (1 when
+ * absent). Returns 0 when allowed (and counts them all), else the ms until they would be (counting
+ * none). The key expires when its bucket is full again: an idle key costs nothing.
  */
 export const TAKE_SCRIPT = `${NOW_MS}
 local interval = tonumber(ARGV[1])
 local window = interval * tonumber(ARGV[2])
+local count = tonumber(ARGV[3] or 1)
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local after = tat + interval
+local after = tat + interval * count
 if after - now > window then return math.ceil(after - now - window) end
 redis.call('SET', KEYS[1], after, 'PX', math.ceil(after - now))
 return 0

@@ -11,8 +11,14 @@ import type { Limits } from '../config.js';
 
 /** A rate per key (a user id, a client address). */
 export interface RateLimit {
-  /** Counts one request of `key`: resolves with 0 if allowed, else the ms until one would be. Never rejects. */
-  take(key: string): Promise<number>;
+  /**
+   * Counts `count` requests of `key` at once (a batch): resolves with 0 if allowed (all counted), else
+   * the ms until they would be (none counted). Never rejects. A count over `burst` is never allowed:
+   * check it first (what it answers then is the wait until the bucket is full).
+   */
+  take(key: string, count?: number): Promise<number>;
+  /** Requests allowed at once after a quiet period: the most one `take` can count. */
+  readonly burst: number;
 }
 
 /** Open WebSockets per user, at most `connectionsPerUser`. */

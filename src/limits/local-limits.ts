@@ -4,15 +4,17 @@ import { rates, type ConnectionSlots, type LimitsSettings, type RateLimit, type 
 /** A token bucket per key in this process. */
 export class LocalRate implements RateLimit {
   private readonly buckets: RateLimiter;
+  readonly burst: number;
   constructor(rate: { perSecond: number; burst: number }) {
     this.buckets = new RateLimiter(rate);
+    this.burst = rate.burst;
   }
-  take(key: string): Promise<number> {
-    return Promise.resolve(this.buckets.take(key));
+  take(key: string, count = 1): Promise<number> {
+    return Promise.resolve(this.buckets.take(key, count));
   }
   /** The same, at once (the shared limits' fallback). */
-  takeNow(key: string): number {
-    return this.buckets.take(key);
+  takeNow(key: string, count = 1): number {
+    return this.buckets.take(key, count);
   }
 }
 

@@ -9,7 +9,7 @@ import { LocalRate, LocalSlots } from './local-limits.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    titanLimitTake(key: string, intervalMs: number, burst: number): Result<number, Context>;
+    titanLimitTake(key: string, intervalMs: number, burst: number, count: number): Result<number, Context>;
     titanLimitAcquire(key: string, member: string, limit: number, leaseMs: number): Result<number, Context>;
     titanLimitRenew(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Result<number, Context>;
   }
@@ -112,10 +112,11 @@ export class RedisLimits implements SharedLimits {
     const fallback = new LocalRate(rate);
     const intervalMs = 1000 / rate.perSecond;
     return {
-      take: (key) =>
+      burst: rate.burst,
+      take: (key, count = 1) =>
         this.decide(
-          () => this.redis.titanLimitTake(`${this.prefix}:${name}:${key}`, intervalMs, rate.burst),
-          () => fallback.takeNow(key),
+          () => this.redis.titanLimitTake(`${this.prefix}:${name}:${key}`, intervalMs, rate.burst, count),
+          () => fallback.takeNow(key, count),
         ),
     };
   }

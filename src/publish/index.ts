@@ -6,6 +6,7 @@
  * import { connectPublisher } from 'titan-realtime/src/publish/index.js';
  * const publisher = await connectPublisher({ redisUrl: 'redis://localhost:6379' });
  * await publisher.publishPrice({ symbol: 'BTC-USD', price: 65000.5, bid: 65000, ask: 65001 });
+ * const results = await publisher.publishPrices(ticks); // one `{ envelope }` or `{ error }` per tick, in order
  * await publisher.close();
  * ```
  */
@@ -14,6 +15,8 @@ import { RedisEventBus } from '../bus/redis-event-bus.js';
 import { loadConfig } from '../config.js';
 import { findStrategy } from '../domain/strategies.js';
 import { MarketPublisher } from './market-publisher.js';
+
+export type { PublishResult } from './market-publisher.js';
 
 export { ValidationError, type PriceInput, type SignalInput } from './validation.js';
 export { UnavailableError } from '../bus/unavailable.js';
@@ -36,6 +39,16 @@ export interface ConnectedPublisher {
   publishPrice: MarketPublisher['publishPrice'];
   /** Throws `ValidationError` for an invalid signal or an unknown strategy. */
   publishSignal: MarketPublisher['publishSignal'];
+  /**
+   * Publishes a batch in input order with as few round trips as the bus allows: one result per input,
+   * `{ envelope }` (with `duplicate: true` for an id published before) or `{ error: ValidationError }`
+   * for an invalid one, which fails alone. Rejects as a whole with `UnavailableError` when Redis did
+   * not answer: some may have been stored, so retry the batch with the same ids. No size bound here
+   * (the API's `PUBLISH_BATCH_MAX` is for its clients): the bus splits a batch into script calls.
+   */
+  publishPrices: MarketPublisher['publishPrices'];
+  /** As `publishPrices`; an unknown strategy is its item's `ValidationError`. */
+  publishSignals: MarketPublisher['publishSignals'];
   close(): Promise<void>;
 }
 
@@ -53,6 +66,8 @@ export async function connectPublisher(options: PublisherOptions): Promise<Conne
   return {
     publishPrice: (input) => publisher.publishPrice(input),
     publishSignal: (input) => publisher.publishSignal(input),
+    publishPrices: (inputs) => publisher.publishPrices(inputs),
+    publishSignals: (inputs) => publisher.publishSignals(inputs),
     close: () => bus.close(),
   };
 }

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { createRedisClient, type RedisTimeouts } from '../bus/redis-connection.js';
@@ -15,7 +16,7 @@ import {
   type Rejection,
   type StreamEntry,
 } from './ingest-entry.js';
-import type { MarketPublisher } from './market-publisher.js';
+import type { MarketPublisher, PublishResult } from './market-publisher.js';
 import { ValidationError, type PriceInput, type SignalInput } from './validation.js';
 
 /** Counts what became of the entries (`titan_ingest_accepted_total`, `titan_ingest_rejected_total`). */
@@ -45,12 +46,23 @@ export interface RedisIngestOptions {
   rejectedMaxLen?: number;
   /** How long an entry a crashed consumer took may stay unacknowledged before another takes it. @default 30000 */
   claimIdleMs?: number;
+  /** Entries read, published and acknowledged at a time (`INGEST_BATCH`). @default 500 */
+  batch?: number;
+  /** Event-loop delay over which the next read is halved and delayed (`INGEST_MAX_EVENT_LOOP_LAG_MS`). @default 100 */
+  maxEventLoopLagMs?: number;
+  /** Entries the stream keeps at most; 0: the server never trims it (`INGEST_MAX_LEN`). @default 1000000 */
+  maxLen?: number;
 }
 
 type Settings = Required<Omit<RedisIngestOptions, 'redisUrl'>>;
 
 const GROUP = 'titan-ingest';
-const BATCH = 100;
+/** The smallest read backpressure shrinks to. */
+const MIN_BATCH = 10;
+/** Event-loop utilization over which a lagging loop is this instance's own doing (backpressure). */
+const BUSY = 0.9;
+/** How often the stream is trimmed (of what every instance acknowledged, and to `maxLen`). */
+const TRIM_EVERY_MS = 1000;
 /** Longest XREADGROUP BLOCK (and at most half the command timeout, which applies to it as to any command). */
 const MAX_BLOCK_MS = 1000;
 
@@ -61,6 +73,13 @@ const MAX_BLOCK_MS = 1000;
  * run. An invalid entry is acknowledged, counted, logged and copied (clipped, with the reason) to
  * `<prefix>:ingest:rejected`; the entries after it go on. An entry whose publish found Redis
  * unavailable stays pending and is retried, in order, before anything newer.
+ *
+ * Entries are taken in batches (`batch`): one read, one bus `publishBatch` per topic for the valid
+ * ones (in stream order), one `XACK`; rejected ones are copied one by one (pipelined). While a
+ * batch's publish runs in Redis the next is read (not waiting for new entries) and parsed, and
+ * published once the first is settled, so an instance holds at most two batches; when its
+ * event loop falls behind (`maxEventLoopLagMs`), it reads less and pauses, and the backlog waits in
+ * the stream, which the consumer trims to `maxLen`.
  *
  * Redis may be away, frozen or restarting at any time: the consumer then waits and goes on, without
  * reporting the expected connection errors. It never waits for Redis to start or to stop.
@@ -78,6 +97,13 @@ export class RedisIngest {
   private failures = 0;
   private lastReported: string | null = null;
   private readonly link: RedisLink;
+  /** Entries the next read asks for: `batch`, less while backpressure holds it back. */
+  private count: number;
+  private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private busy: EventLoopUtilization = performance.eventLoopUtilization();
+  private lastTrim = 0;
+  /** The next batch, read (without waiting) while the current one is published; null when none. */
+  private readAhead: Promise<StreamEntry[]> | null = null;
 
   private constructor(
     private readonly redis: Redis,
@@ -87,12 +113,27 @@ export class RedisIngest {
     this.stream = ingestStream(settings.prefix);
     this.blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, Math.floor(settings.timeouts.commandTimeoutMs / 2)));
     this.link = new RedisLink(redis, { role: 'ingest', log: settings.log, onError: (error) => this.report(error) });
+    this.count = settings.batch;
+    this.lag.enable();
     this.loop = this.run();
   }
 
   /** Starts consuming in the background; returns at once, whether Redis is there or not. */
   static start(options: RedisIngestOptions): RedisIngest {
-    const { redisUrl, timeouts, prefix = 'titan', rejectedMaxLen = 1000, claimIdleMs = 30_000, publisher, meter, log, onError } = options;
+    const {
+      redisUrl,
+      timeouts,
+      prefix = 'titan',
+      rejectedMaxLen = 1000,
+      claimIdleMs = 30_000,
+      batch = 500,
+      maxEventLoopLagMs = 100,
+      maxLen = 1_000_000,
+      publisher,
+      meter,
+      log,
+      onError,
+    } = options;
     const redis = createRedisClient(
       redisUrl,
       {
@@ -107,7 +148,11 @@ export class RedisIngest {
       timeouts,
     );
     const consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    return new RedisIngest(redis, { timeouts, prefix, rejectedMaxLen, claimIdleMs, publisher, meter, log, onError }, consumer);
+    return new RedisIngest(
+      redis,
+      { timeouts, prefix, rejectedMaxLen, claimIdleMs, batch, maxEventLoopLagMs, maxLen, publisher, meter, log, onError },
+      consumer,
+    );
   }
 
   /**
@@ -116,6 +161,7 @@ export class RedisIngest {
    */
   async stop(): Promise<void> {
     this.abort.abort();
+    this.lag.disable();
     this.link.stop();
     this.redis.disconnect();
     await this.loop;
@@ -133,6 +179,8 @@ export class RedisIngest {
         // A failed command may still have run (a read whose reply timed out took entries for this
         // consumer): what this consumer holds is read again, oldest first, before anything new.
         this.pendingAfter = '0';
+        // Read ahead before the failure: pending too, so re-read with the rest.
+        this.readAhead = null;
         if (isNoGroup(error)) {
           // A Redis that lost its data lost the group too: the next step makes it again.
           this.groupReady = false;
@@ -156,15 +204,71 @@ export class RedisIngest {
     } else if (Date.now() - this.lastClaim >= this.settings.claimIdleMs) {
       await this.claimAbandoned();
     } else {
-      await this.handleAll(await this.read('>'));
+      const ahead = this.readAhead;
+      this.readAhead = null;
+      const ready = ahead ? await ahead : [];
+      // Nothing read ahead: wait here (BLOCK) for new entries.
+      const entries = ready.length > 0 ? ready : await this.read('>');
+      // The next batch is read while this one's publish runs in Redis, so that Redis and this
+      // instance work at the same time; it is published only once this one is settled.
+      await this.handleAll(entries, () => {
+        this.readAhead = this.read('>', false);
+        this.readAhead.catch(() => undefined);
+      });
+      await this.trim();
+      await this.holdBack();
     }
   }
 
+  /**
+   * Backpressure: after a batch during which the event loop was held up more than
+   * `maxEventLoopLagMs` while it was busy (used ≥ 90% of the time: this instance is behind with its
+   * own work, fanning out what it published), the next read is halved and waits that long (≤ 1 s);
+   * otherwise reads grow back by half towards `batch`. A loop held up while mostly idle is a machine
+   * short of CPU for other reasons: reading less would not help, so it reads on.
+   */
+  private async holdBack(): Promise<void> {
+    const lagMs = this.lag.max / 1e6;
+    this.lag.reset();
+    const { utilization } = performance.eventLoopUtilization(this.busy);
+    this.busy = performance.eventLoopUtilization();
+    const { batch, maxEventLoopLagMs } = this.settings;
+    if (lagMs > maxEventLoopLagMs && utilization >= BUSY) {
+      this.count = Math.max(Math.min(MIN_BATCH, batch), Math.floor(this.count / 2));
+      await sleep(Math.min(lagMs, 1000), undefined, { signal: this.abort.signal }).catch(() => undefined);
+    } else if (this.count < batch) {
+      this.count = Math.min(batch, Math.ceil(this.count * 1.5));
+    }
+  }
+
+  /**
+   * About once a second: deletes the entries every consumer of the group has acknowledged (before the
+   * oldest pending one, or after the last one handed out when none is pending), then, if publishers
+   * outran the instances for so long that more than `maxLen` remain, the oldest of those (logged).
+   * Entries a consumer holds that are trimmed come back empty and are acknowledged.
+   */
+  private async trim(): Promise<void> {
+    const { maxLen, log } = this.settings;
+    if (maxLen === 0 || Date.now() - this.lastTrim < TRIM_EVERY_MS) return;
+    this.lastTrim = Date.now();
+    const [groups, pending] = await this.untilStopped(
+      Promise.all([this.redis.call('XINFO', 'GROUPS', this.stream), this.redis.call('XPENDING', this.stream, GROUP)]),
+    );
+    const group = (groups as unknown[][]).find((fields) => fields[fields.indexOf('name') + 1] === GROUP);
+    const lastDelivered = group?.[group.indexOf('last-delivered-id') + 1];
+    const oldestPending = (pending as unknown[])[1];
+    const [ms, seq] = String(lastDelivered ?? '0-0').split('-').map(Number);
+    const keepFrom = typeof oldestPending === 'string' ? oldestPending : `${ms}-${(seq ?? 0) + 1}`;
+    await this.untilStopped(this.redis.xtrim(this.stream, 'MINID', '~', keepFrom));
+    const dropped = await this.untilStopped(this.redis.xtrim(this.stream, 'MAXLEN', '~', maxLen));
+    if (dropped > 0) log.warn({ dropped, maxLen }, 'ingest backlog over INGEST_MAX_LEN: its oldest entries were dropped');
+  }
+
   /** Reads entries new to the group (`>`, blocking a while) or this consumer's own pending ones after an id. */
-  private async read(after: string): Promise<StreamEntry[]> {
-    const block = after === '>' ? ['BLOCK', this.blockMs] : [];
+  private async read(after: string, wait = after === '>'): Promise<StreamEntry[]> {
+    const block = wait ? ['BLOCK', this.blockMs] : [];
     const reply = await this.untilStopped(
-      this.redis.callBuffer('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', BATCH, ...block, 'STREAMS', this.stream, after),
+      this.redis.callBuffer('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', this.count, ...block, 'STREAMS', this.stream, after),
     );
     return parseReadReply(reply);
   }
@@ -173,7 +277,7 @@ export class RedisIngest {
   private async claimAbandoned(): Promise<void> {
     const { claimIdleMs } = this.settings;
     const reply = await this.untilStopped(
-      this.redis.callBuffer('XAUTOCLAIM', this.stream, GROUP, this.consumer, claimIdleMs, this.claimCursor, 'COUNT', BATCH),
+      this.redis.callBuffer('XAUTOCLAIM', this.stream, GROUP, this.consumer, claimIdleMs, this.claimCursor, 'COUNT', this.settings.batch),
     );
     const { next, entries } = parseClaimReply(reply);
     await this.handleAll(entries);
@@ -182,12 +286,61 @@ export class RedisIngest {
     if (next === '0-0') this.lastClaim = Date.now();
   }
 
-  /** Settles entries in order; throws, leaving this one and the rest pending, when one cannot be settled now. */
-  private async handleAll(entries: StreamEntry[]): Promise<void> {
-    for (const { id, fields } of entries) {
-      if (fields === null) await this.ack(id);
-      else await this.handle(id, fields);
+  /**
+   * Settles a batch: the valid entries are published with one bus batch per topic, in stream order
+   * (prices and signals are separate topics, so each keeps its own order), then acknowledged with one
+   * `XACK`; the rejected ones are copied and acknowledged one by one. Throws, leaving what is not
+   * settled pending, when the bus cannot be reached: the batch is read again and published with the
+   * same ids, so what was stored is not stored twice.
+   */
+  private async handleAll(entries: StreamEntry[], whilePublishing?: () => void): Promise<void> {
+    if (entries.length === 0) return;
+    const settled: string[] = [];
+    const rejections: { at: number; id: string; fields: Buffer[]; rejection: Rejection }[] = [];
+    const batches = { price: [] as Pending[], signal: [] as Pending[] };
+    entries.forEach(({ id, fields }, at) => {
+      // Trimmed while pending: nothing left to publish.
+      if (fields === null) return void settled.push(id);
+      const parsed = parseEntry(fields);
+      if (parsed.ok) batches[parsed.type].push({ at, id, fields, input: withId(parsed.data, id) });
+      else rejections.push({ at, id, fields, rejection: parsed });
+    });
+    const { publisher, meter } = this.settings;
+    let results: [PublishResult<'price'>[], PublishResult<'signal'>[]];
+    try {
+      const publishing = Promise.all([
+        batches.price.length > 0 ? publisher.publishPrices(batches.price.map((entry) => entry.input as PriceInput)) : [],
+        batches.signal.length > 0 ? publisher.publishSignals(batches.signal.map((entry) => entry.input as SignalInput)) : [],
+      ]);
+      whilePublishing?.();
+      results = await this.untilStopped(publishing);
+    } catch (error) {
+      if (isUnavailable(error) || this.abort.signal.aborted) throw error;
+      // A bug somewhere in the batch: settled one entry at a time, so that only its entry is rejected.
+      for (const { id, fields } of entries) {
+        if (fields === null) await this.ack(id);
+        else await this.handle(id, fields);
+      }
+      return;
     }
+    const accepted: IngestType[] = [];
+    for (const type of ['price', 'signal'] as const) {
+      const outcomes = results[type === 'price' ? 0 : 1];
+      batches[type].forEach(({ at, id, fields }, index) => {
+        const outcome = outcomes[index];
+        if (outcome && 'error' in outcome) {
+          rejections.push({ at, id, fields, rejection: { reason: 'invalid', message: outcome.error.message } });
+        } else {
+          settled.push(id);
+          accepted.push(type);
+        }
+      });
+    }
+    // Copied in stream order, sent together on the one connection (pipelined), each its own transaction.
+    rejections.sort((a, b) => a.at - b.at);
+    await Promise.all(rejections.map(({ id, fields, rejection }) => this.reject(id, fields, rejection)));
+    if (settled.length > 0) await this.untilStopped(this.redis.xack(this.stream, GROUP, ...settled));
+    for (const type of accepted) meter.accepted(type);
   }
 
   private async handle(id: string, fields: Buffer[]): Promise<void> {
@@ -212,9 +365,7 @@ export class RedisIngest {
    * again (its ack or its publish's answer was lost) is delivered once.
    */
   private publish(type: IngestType, data: object, entryId: string): Promise<unknown> {
-    const id = 'id' in data && data.id != null ? data.id : `ingest-${entryId}`;
-    // The shape is checked field by field at run time by `validatePrice` / `validateSignal`.
-    const input = { ...data, id };
+    const input = withId(data, entryId);
     const { publisher } = this.settings;
     return type === 'price' ? publisher.publishPrice(input as PriceInput) : publisher.publishSignal(input as SignalInput);
   }
@@ -288,6 +439,25 @@ export class RedisIngest {
     this.lastReported = text;
     this.settings.onError(error);
   }
+}
+
+/** A valid entry waiting for its batch's publish. */
+interface Pending {
+  /** Its place in the batch read. */
+  at: number;
+  id: string;
+  fields: Buffer[];
+  input: object;
+}
+
+/**
+ * `data` with its own `id`, or else the entry's, as the idempotency key: an entry handled again (its
+ * ack or its publish's answer was lost) is delivered once. The shape is checked field by field at
+ * run time by `validatePrice` / `validateSignal`.
+ */
+function withId(data: object, entryId: string): object {
+  const id = 'id' in data && data.id != null ? data.id : `ingest-${entryId}`;
+  return { ...data, id };
 }
 
 /**

@@ -8,7 +8,7 @@ import type { DeliveryMeters } from '../observability/metrics.js';
 import type { MarketPublisher } from '../publish/market-publisher.js';
 
 /** What resolvers may use; built once per app and shared by every operation. */
-export interface Services extends Pick<Limits, 'symbolsPerSubscription' | 'subscriptionQueueLimit'> {
+export interface Services extends Pick<Limits, 'symbolsPerSubscription' | 'subscriptionQueueLimit' | 'publishBatchMax'> {
   bus: EventBus;
   publisher: MarketPublisher;
   backtests: BacktestRunner;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Envelope, EventBus, Topic } from '../../src/bus/event-bus.js';
+import { MAX_PUBLISH_BATCH, type Envelope, type EventBus, type Topic } from '../../src/bus/event-bus.js';
+import { UnavailableError } from '../../src/bus/unavailable.js';
 import { MemoryEventBus } from '../../src/bus/memory-event-bus.js';
 import { RedisEventBus } from '../../src/bus/redis-event-bus.js';
 import type { PriceEvent } from '../../src/domain/events.js';
@@ -225,6 +226,81 @@ describe.each(buses)('%s event bus', (_name, create) => {
     expect((await b.publish('price', key, tick(key, 7), { id: 'n120' })).duplicate).toBe(true);
   });
 
+  it('publishes a batch in order: contiguous offsets in the topic, delivered per key in array order', async () => {
+    const b = await bus();
+    const [x, y] = [uniqueKey(), uniqueKey()];
+    const onX = collector<'price'>();
+    const onY = collector<'price'>();
+    await b.subscribe('price', x, onX.listener);
+    await b.subscribe('price', y, onY.listener);
+    const prices = Array.from({ length: 20 }, (_, i) => i + 1);
+    const envelopes = await b.publishBatch(
+      'price',
+      prices.map((price) => {
+        const key = price % 3 === 0 ? y : x;
+        return { key, payload: tick(key, price) };
+      }),
+    );
+    expect(envelopes.map((e) => e.payload.price)).toEqual(prices);
+    const offsets = envelopes.map((e) => e.position.offset);
+    expect(offsets).toEqual(offsets.map((_, i) => (offsets[0] ?? 0) + i));
+    expect(envelopes.every((e) => e.duplicate === undefined && e.topic === 'price')).toBe(true);
+    await onX.waitFor(prices.filter((p) => p % 3 !== 0).length);
+    await onY.waitFor(prices.filter((p) => p % 3 === 0).length);
+    expect(onX.received.map((e) => e.payload.price)).toEqual(prices.filter((p) => p % 3 !== 0));
+    expect(onY.received.map((e) => e.position.offset)).toEqual(envelopes.filter((e) => e.key === y).map((e) => e.position.offset));
+    // The history holds them too, as single publishes would have stored them.
+    const page = await b.history('price', [x, y], { ...envelopes[0]!.position, offset: offsets[0]! - 1 }, 100);
+    expect(page.envelopes.map((e) => e.payload.price)).toEqual(prices);
+    expect((await b.publishBatch('price', [])).length).toBe(0);
+  });
+
+  it('answers a duplicate id in a batch, within it and across batches, with the original', async () => {
+    const b = await bus();
+    const key = uniqueKey();
+    const received = collector<'price'>();
+    await b.subscribe('price', key, received.listener);
+    const first = await b.publishBatch('price', [
+      { key, payload: tick(key, 1), id: 'a' },
+      { key, payload: tick(key, 2), id: 'b' },
+      { key, payload: tick(key, 3), id: 'a' },
+      { key, payload: tick(key, 4) },
+    ]);
+    expect(first.map((e) => e.duplicate)).toEqual([undefined, undefined, true, undefined]);
+    expect(first[2]).toMatchObject({ position: first[0]!.position, payload: { price: 1 } });
+    const second = await b.publishBatch('price', [
+      { key, payload: tick(key, 5), id: 'b' },
+      { key, payload: tick(key, 6), id: 'c' },
+    ]);
+    expect(second[0]).toMatchObject({ duplicate: true, position: first[1]!.position, payload: { price: 2 } });
+    expect(second[1]!.duplicate).toBeUndefined();
+    // A single publish sees the batch's ids too.
+    expect((await b.publish('price', key, tick(key, 7), { id: 'c' })).position).toEqual(second[1]!.position);
+    await received.waitFor(4);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(received.received.map((e) => e.payload.price)).toEqual([1, 2, 4, 6]);
+  });
+
+  it('publishes a batch longer than one script call allows, in order', async () => {
+    const b = await bus(2000);
+    const keys = [uniqueKey(), uniqueKey(), uniqueKey()];
+    const received = collector<'price'>();
+    for (const key of keys) await b.subscribe('price', key, received.listener);
+    const count = MAX_PUBLISH_BATCH * 2 + 7;
+    const envelopes = await b.publishBatch(
+      'price',
+      Array.from({ length: count }, (_, i) => {
+        const key = keys[i % keys.length]!;
+        return { key, payload: tick(key, i), id: `n${i}` };
+      }),
+    );
+    expect(envelopes.map((e) => e.payload.price)).toEqual(Array.from({ length: count }, (_, i) => i));
+    const offsets = envelopes.map((e) => e.position.offset);
+    expect(offsets).toEqual(offsets.map((_, i) => (offsets[0] ?? 0) + i));
+    await received.waitFor(count, 10_000);
+    expect(received.received.map((e) => e.payload.price)).toEqual(Array.from({ length: count }, (_, i) => i));
+  });
+
   it('keeps delivering to other listeners when one throws', async () => {
     const b = await bus();
     const key = uniqueKey();
@@ -257,6 +333,31 @@ describe('redis event bus across processes', () => {
     const b = await RedisEventBus.connect({ ...BUS, redisUrl: redis.url, onError: () => {} });
     await b.close();
     await expect(b.publish('price', uniqueKey(), tick('X', 1))).rejects.toThrow();
+  });
+
+  it('rejects a whole batch with UnavailableError when Redis does not answer', async () => {
+    const b = await RedisEventBus.connect({ ...BUS, redisUrl: redis.url, onError: () => {} });
+    opened.push(b);
+    const key = uniqueKey();
+    redis.signal('SIGSTOP');
+    try {
+      const batch = b.publishBatch('price', [1, 2, 3].map((price) => ({ key, payload: tick(key, price), id: `u${price}` })));
+      await expect(batch).rejects.toBeInstanceOf(UnavailableError);
+    } finally {
+      redis.signal('SIGCONT');
+    }
+    // Retrying the same requests settles it: each id is published once.
+    let settled: Envelope<'price'>[] = [];
+    for (let attempt = 0; attempt < 50 && settled.length === 0; attempt += 1) {
+      settled = await b
+        .publishBatch('price', [1, 2, 3].map((price) => ({ key, payload: tick(key, price), id: `u${price}` })))
+        .catch(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return [];
+        });
+    }
+    expect(settled.map((e) => e.payload.price)).toEqual([1, 2, 3]);
+    expect(await redis.client.xlen(`titan:price:stream:${key}`)).toBe(3);
   });
 
   it('ends its listeners with CURSOR_EXPIRED and starts a new epoch when the history went back in time', async () => {

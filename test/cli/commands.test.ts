@@ -56,6 +56,28 @@ describe('titan publish', () => {
     expect(results[2]).toMatchObject({ line: 4, error: { code: 'BAD_USER_INPUT' } });
     expect(results[3]).toMatchObject({ id: 'nd-3', price: 3 });
   });
+
+  it('publishes stdin in batches of --batch: one line per input in order, ids respected, a bad item alone', async () => {
+    const input = [
+      '{"id":"b-1","symbol":"CLI-D","price":1}',
+      '{"id":"b-2","symbol":"CLI-D","price":2}',
+      '{"id":"b-1","symbol":"CLI-D","price":1}',
+      '{"id":"b-3","symbol":"CLI-D","price":0}',
+      '{"id":"b-4","symbol":"CLI-D","price":4}',
+    ].join('\n');
+    const run = await runTitan(['publish', 'price', ...at(), '--token', publisherToken, '--batch', '2'], { input });
+    expect(run.code, run.stderr).toBe(5);
+    const results = lines(run.stdout);
+    expect(results).toHaveLength(5);
+    expect(results[0]).toMatchObject({ id: 'b-1', price: 1, cursor: expect.any(String) });
+    expect(results[0]).not.toHaveProperty('duplicate');
+    expect(results[1]).toMatchObject({ id: 'b-2', price: 2, cursor: expect.any(String) });
+    expect(results[2]).toEqual({ ...results[0], duplicate: true });
+    expect(results[3]).toEqual({ line: 4, error: { code: 'BAD_USER_INPUT', message: expect.stringMatching(/^inputs\[1\]: price must be/) } });
+    expect(results[4]).toMatchObject({ id: 'b-4', price: 4 });
+    const snapshot = await runTitan(['snapshot', 'prices', '--symbols', 'CLI-D', ...at(), '--token', traderToken]);
+    expect(JSON.parse(snapshot.stdout).ticks).toEqual([expect.objectContaining({ id: 'b-4', price: 4, cursor: results[4]!.cursor })]);
+  });
 });
 
 it('titan snapshot prices prints the latest tick per symbol and the cursor, one JSON document', async () => {
@@ -91,7 +113,7 @@ describe('titan token', () => {
 
 describe('exit codes', () => {
   it('2 for an unknown command, an unknown flag or a missing argument', async () => {
-    for (const args of [['frobnicate'], ['snapshot', 'prices', '--bogus'], ['subscribe', 'price'], ['publish']]) {
+    for (const args of [['frobnicate'], ['snapshot', 'prices', '--bogus'], ['subscribe', 'price'], ['publish'], ['publish', 'price', '--batch', '0']]) {
       const run = await runTitan(args);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(/^titan: .*\(see titan --help\)\n$/);

@@ -85,6 +85,26 @@ describe('rates in Redis', () => {
   });
 });
 
+describe('a batch counted as its size (take(key, count))', () => {
+  it.each([
+    ['in Redis', {}],
+    ['in memory', { REDIS_URL: '' }],
+  ])('%s: all of it or none of it, with the wait for all of it', async (_where, env) => {
+    // 10 per second, a burst of 20.
+    const limits = limitsFor({ PUBLISHES_PER_SECOND: '10', ...env });
+    await healthy(limits);
+    expect(limits.publishes.burst).toBe(20);
+    expect(await limits.publishes.take('batcher', 15)).toBe(0);
+    // 5 left: 15 more are refused whole, with the wait for the 10 missing (1 s at 10/s).
+    const wait = await limits.publishes.take('batcher', 15);
+    expect(wait).toBeGreaterThan(900);
+    expect(wait).toBeLessThanOrEqual(1000);
+    // The refused batch counted nothing: the 5 left are still there.
+    expect(await limits.publishes.take('batcher', 5)).toBe(0);
+    expect(await limits.publishes.take('batcher')).toBeGreaterThan(0);
+  });
+});
+
 describe('connections per user in Redis', () => {
   it('admit up to the limit across instances, free a slot on release, and never count one connection twice', async () => {
     const env = { MAX_CONNECTIONS_PER_USER: '2' };

@@ -50,6 +50,8 @@ export {
   type BacktestProgress,
   type CursorExpiredEvent,
   type PriceTick,
+  type PublishBatch,
+  type PublishItem,
   type Signal,
   type TitanClient,
   type TitanClientOptions,

@@ -55,3 +55,16 @@ export const PublishSignalDocument = graphql(`
     publishSignal(input: $input) { id strategyId symbol side price confidence reason timestamp cursor }
   }
 `);
+
+/** The batch publishes answer per input: its index, and the event's id and cursor or why it failed. */
+export const PublishPricesDocument = graphql(`
+  mutation TitanPublishPrices($inputs: [PriceInput!]!) {
+    publishPrices(inputs: $inputs) { published failed items { index id cursor duplicate error { code message } } }
+  }
+`);
+
+export const PublishSignalsDocument = graphql(`
+  mutation TitanPublishSignals($inputs: [SignalInput!]!) {
+    publishSignals(inputs: $inputs) { published failed items { index id cursor duplicate error { code message } } }
+  }
+`);

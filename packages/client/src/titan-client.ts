@@ -6,6 +6,7 @@ import type {
   PriceInput,
   SignalInput,
   TitanBacktestProgressSubscription,
+  TitanPublishPricesMutation,
   TitanPricesSubscription,
   TitanSignalsSubscription,
 } from './gql/graphql.js';
@@ -19,7 +20,9 @@ import {
   PricesDocument,
   PriceSnapshotDocument,
   PublishPriceDocument,
+  PublishPricesDocument,
   PublishSignalDocument,
+  PublishSignalsDocument,
   SignalsDocument,
   SignalSnapshotDocument,
 } from './operations.js';
@@ -28,6 +31,10 @@ import { createTitanStream, type ExpiryPolicy, type TitanStream } from './stream
 export type PriceTick = TitanPricesSubscription['price'];
 export type Signal = TitanSignalsSubscription['signal'];
 export type BacktestProgress = TitanBacktestProgressSubscription['backtestProgress'];
+/** What a batch publish did: `items[i]` for `inputs[i]`, and how many were published and failed. */
+export type PublishBatch = TitanPublishPricesMutation['publishPrices'];
+/** One input's outcome: `cursor` (and `id`) when published, `duplicate` if its id was already, or `error` (code and message naming `inputs[i]` and the field). */
+export type PublishItem = PublishBatch['items'][number];
 
 export interface TitanClientOptions {
   /** The server's `/graphql`, as `ws(s)://` or `http(s)://` (both endpoints are derived from it). */
@@ -74,6 +81,15 @@ export interface TitanClient {
   ): TitanStream<R[keyof R] & { cursor?: string | null }>;
   publishPrice(input: PriceInput): Promise<PriceTick>;
   publishSignal(input: SignalInput): Promise<Signal>;
+  /**
+   * Publishes ticks in one request, in order (at most the server's `PUBLISH_BATCH_MAX`, 1,000 by
+   * default; each counts against the publisher's rate). An invalid input fails alone, in its item's
+   * `error`; the request rejects as a whole with a {@link TitanError} (`RATE_LIMITED`: nothing was
+   * published; `UNAVAILABLE`: retry with the same ids).
+   */
+  publishPrices(inputs: readonly PriceInput[]): Promise<PublishBatch>;
+  /** As {@link TitanClient.publishPrices}, for signals. */
+  publishSignals(inputs: readonly SignalInput[]): Promise<PublishBatch>;
   /** Runs a query or mutation over HTTP; rejects with a {@link TitanError}. */
   request<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables: V): Promise<R>;
   /** `state`: every change of the connection (connecting, connected, reconnecting with `retryAt`, offline, auth-needed, failed, closed by `close()`), with the close code and reason. */
@@ -178,6 +194,8 @@ export function createTitanClient(options: TitanClientOptions): TitanClient {
     },
     publishPrice: async (input) => (await request(PublishPriceDocument, { input })).publishPrice,
     publishSignal: async (input) => (await request(PublishSignalDocument, { input })).publishSignal,
+    publishPrices: async (inputs) => (await request(PublishPricesDocument, { inputs: [...inputs] })).publishPrices,
+    publishSignals: async (inputs) => (await request(PublishSignalsDocument, { inputs: [...inputs] })).publishSignals,
     request,
     on(event: 'state' | 'cursorExpired', listener: (value: never) => void) {
       const listeners = (event === 'state' ? stateListeners : expiryListeners) as Set<typeof listener>;

@@ -81,8 +81,18 @@ export type Mutation = {
   cancelBacktest: Backtest;
   /** Publishes a price tick. Role `publisher` only. */
   publishPrice: PriceTick;
+  /**
+   * Publishes up to `PUBLISH_BATCH_MAX` ticks (1,000 by default; more is refused as a whole with
+   * BAD_USER_INPUT), in order, as `publishPrice` would one by one. An invalid item fails alone (its
+   * result's `error`), the others are published. Each item counts against the publisher's rate
+   * (`RATE_LIMITED`: nothing was published). `UNAVAILABLE`: some items may have been stored; retry
+   * the batch with the same ids and each is stored and delivered exactly once. Role `publisher` only.
+   */
+  publishPrices: PublishBatchResult;
   /** Publishes a signal of a known strategy. Role `publisher` only. */
   publishSignal: Signal;
+  /** As `publishPrices`, for signals of known strategies. Role `publisher` only. */
+  publishSignals: PublishBatchResult;
   /**
    * Replaces the token of this WebSocket connection without dropping its subscriptions: they go on
    * under the new token and are re-authorized with it (a backtest no longer visible ends with
@@ -107,8 +117,18 @@ export type MutationPublishPriceArgs = {
 };
 
 
+export type MutationPublishPricesArgs = {
+  inputs: Array<PriceInput>;
+};
+
+
 export type MutationPublishSignalArgs = {
   input: SignalInput;
+};
+
+
+export type MutationPublishSignalsArgs = {
+  inputs: Array<SignalInput>;
 };
 
 
@@ -163,6 +183,50 @@ export type PriceTick = {
   symbol: Scalars['String']['output'];
   timestamp: Scalars['DateTime']['output'];
   volume: Scalars['Float']['output'];
+};
+
+/**
+ * What a batch publish did: one result per input, in the order of the inputs. Only the cursor and id
+ * of each event are returned, not the event: it is the input as validated (defaults applied).
+ */
+export type PublishBatchResult = {
+  __typename?: 'PublishBatchResult';
+  /** How many items failed (have an `error`). */
+  failed: Scalars['Int']['output'];
+  /** One per input, `items[i]` for `inputs[i]`. */
+  items: Array<PublishItemResult>;
+  /** How many items were published (or were already, by id). */
+  published: Scalars['Int']['output'];
+};
+
+export type PublishErrorCode =
+  /** The input failed validation; the message names the field. */
+  | 'BAD_USER_INPUT';
+
+/** Why one input of a batch was not published. */
+export type PublishItemError = {
+  __typename?: 'PublishItemError';
+  code: PublishErrorCode;
+  /** Names the item and the field, e.g. `inputs[3]: price must be a finite number above 0 ...`. */
+  message: Scalars['String']['output'];
+};
+
+/** The outcome of one input of a batch: `cursor` when published, `error` when not. */
+export type PublishItemResult = {
+  __typename?: 'PublishItemResult';
+  /** The event's position, as its subscribers receive it; the original's for a repeated id. */
+  cursor?: Maybe<Scalars['Cursor']['output']>;
+  /** True when the id was published before (in this batch or earlier): nothing new was published. */
+  duplicate: Scalars['Boolean']['output'];
+  /** Why the input was not published; null when it was. */
+  error?: Maybe<PublishItemError>;
+  /**
+   * The event's id: for a tick, `PriceInput.id` if given; for a signal, `SignalInput.id` or the UUID
+   * the server gave it.
+   */
+  id?: Maybe<Scalars['ID']['output']>;
+  /** The input's place in `inputs`, from 0. */
+  index: Scalars['Int']['output'];
 };
 
 export type Query = {
@@ -408,6 +472,10 @@ export type ResolversTypes = ResolversObject<{
   PriceInput: PriceInput;
   PriceSnapshot: ResolverTypeWrapper<PriceSnapshot>;
   PriceTick: ResolverTypeWrapper<PriceTick>;
+  PublishBatchResult: ResolverTypeWrapper<PublishBatchResult>;
+  PublishErrorCode: PublishErrorCode;
+  PublishItemError: ResolverTypeWrapper<PublishItemError>;
+  PublishItemResult: ResolverTypeWrapper<PublishItemResult>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Side: Side;
   Signal: ResolverTypeWrapper<Signal>;
@@ -435,6 +503,9 @@ export type ResolversParentTypes = ResolversObject<{
   PriceInput: PriceInput;
   PriceSnapshot: PriceSnapshot;
   PriceTick: PriceTick;
+  PublishBatchResult: PublishBatchResult;
+  PublishItemError: PublishItemError;
+  PublishItemResult: PublishItemResult;
   Query: Record<PropertyKey, never>;
   Signal: Signal;
   SignalInput: SignalInput;
@@ -492,7 +563,9 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelBacktest?: Resolver<ResolversTypes['Backtest'], ParentType, ContextType, RequireFields<MutationCancelBacktestArgs, 'id'>>;
   publishPrice?: Resolver<ResolversTypes['PriceTick'], ParentType, ContextType, RequireFields<MutationPublishPriceArgs, 'input'>>;
+  publishPrices?: Resolver<ResolversTypes['PublishBatchResult'], ParentType, ContextType, RequireFields<MutationPublishPricesArgs, 'inputs'>>;
   publishSignal?: Resolver<ResolversTypes['Signal'], ParentType, ContextType, RequireFields<MutationPublishSignalArgs, 'input'>>;
+  publishSignals?: Resolver<ResolversTypes['PublishBatchResult'], ParentType, ContextType, RequireFields<MutationPublishSignalsArgs, 'inputs'>>;
   renewToken?: Resolver<ResolversTypes['TokenRenewal'], ParentType, ContextType, RequireFields<MutationRenewTokenArgs, 'token'>>;
   startBacktest?: Resolver<ResolversTypes['Backtest'], ParentType, ContextType, RequireFields<MutationStartBacktestArgs, 'input'>>;
 }>;
@@ -511,6 +584,25 @@ export type PriceTickResolvers<ContextType = GraphQLContext, ParentType extends 
   symbol?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   timestamp?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   volume?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type PublishBatchResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PublishBatchResult'] = ResolversParentTypes['PublishBatchResult']> = ResolversObject<{
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['PublishItemResult']>, ParentType, ContextType>;
+  published?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type PublishItemErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PublishItemError'] = ResolversParentTypes['PublishItemError']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['PublishErrorCode'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type PublishItemResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PublishItemResult'] = ResolversParentTypes['PublishItemResult']> = ResolversObject<{
+  cursor?: Resolver<Maybe<ResolversTypes['Cursor']>, ParentType, ContextType>;
+  duplicate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['PublishItemError']>, ParentType, ContextType>;
+  id?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
@@ -568,6 +660,9 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   PriceSnapshot?: PriceSnapshotResolvers<ContextType>;
   PriceTick?: PriceTickResolvers<ContextType>;
+  PublishBatchResult?: PublishBatchResultResolvers<ContextType>;
+  PublishItemError?: PublishItemErrorResolvers<ContextType>;
+  PublishItemResult?: PublishItemResultResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Signal?: SignalResolvers<ContextType>;
   SignalSnapshot?: SignalSnapshotResolvers<ContextType>;

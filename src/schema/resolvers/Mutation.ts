@@ -3,6 +3,7 @@ import { badUserInput } from '../../auth/errors.js';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import { asUserInput, checkRange, checkStrategyIds, checkSymbols } from '../arguments.js';
 import { toPriceTick, toSignal } from '../event-fields.js';
+import { checkBatchSize, toBatchResult } from '../publish-batch.js';
 
 export const DEFAULT_BACKTEST_BARS = 50_000;
 
@@ -28,6 +29,18 @@ export const Mutation: MutationResolvers = {
   async publishSignal(_parent, { input }, { auth, services }) {
     requireRole(auth.viewer, 'publisher');
     return toSignal(await asUserInput(() => services.publisher.publishSignal(input)));
+  },
+
+  async publishPrices(_parent, { inputs }, { auth, services }) {
+    requireRole(auth.viewer, 'publisher');
+    checkBatchSize('inputs', inputs.length, services.publishBatchMax);
+    return toBatchResult('inputs', await services.publisher.publishPrices(inputs), (tick) => tick.id);
+  },
+
+  async publishSignals(_parent, { inputs }, { auth, services }) {
+    requireRole(auth.viewer, 'publisher');
+    checkBatchSize('inputs', inputs.length, services.publishBatchMax);
+    return toBatchResult('inputs', await services.publisher.publishSignals(inputs), (signal) => signal.id);
   },
 
   async renewToken(_parent, { token }, { auth }) {

@@ -16,10 +16,14 @@ export type Command =
   | { name: 'help' }
   | { name: 'subscribe'; stream: 'price' | 'signal' | 'backtest-progress'; symbols?: string[]; strategies?: string[]; id?: string; after?: string; cursorFile?: string }
   | { name: 'snapshot'; of: 'prices' | 'signals'; symbols?: string[]; strategies?: string[] }
-  | { name: 'publish'; kind: 'price' | 'signal'; json?: string }
+  /** `batch`: stdin lines per request, 1 to 1000 (`--batch`). */
+  | { name: 'publish'; kind: 'price' | 'signal'; json?: string; batch: number }
   | { name: 'token' };
 
 export const DEFAULT_URL = 'ws://localhost:4000/graphql';
+
+/** Stdin lines `titan publish` sends per request by default (within the server's PUBLISH_BATCH_MAX and burst defaults). */
+export const DEFAULT_PUBLISH_BATCH = 100;
 
 const OPTIONS = {
   url: { type: 'string' },
@@ -33,13 +37,14 @@ const OPTIONS = {
   after: { type: 'string' },
   'cursor-file': { type: 'string' },
   json: { type: 'string' },
+  batch: { type: 'string' },
 } as const;
 
 /** Which flags each command takes besides the common ones. */
 const COMMAND_FLAGS: Record<Exclude<Command['name'], 'help'>, readonly string[]> = {
   subscribe: ['symbols', 'strategies', 'id', 'after', 'cursor-file'],
   snapshot: ['symbols', 'strategies'],
-  publish: ['json'],
+  publish: ['json', 'batch'],
   token: [],
 };
 
@@ -113,7 +118,10 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     case 'publish': {
       const kind = oneOf('titan publish', target, ['price', 'signal'] as const);
       if (kind === undefined) throw usage('titan publish needs price or signal');
-      return { command: { name: 'publish', kind, json: values.json }, options };
+      if (values.json !== undefined && values.batch !== undefined) throw usage('titan publish takes --batch with stdin only, not with --json');
+      const batch = values.batch === undefined ? DEFAULT_PUBLISH_BATCH : Number(values.batch);
+      if (!Number.isInteger(batch) || batch < 1 || batch > 1000) throw usage(`--batch must be a whole number from 1 to 1000, not "${values.batch}"`);
+      return { command: { name: 'publish', kind, json: values.json, batch }, options };
     }
     case 'token':
       if (target !== undefined) throw usage(`unexpected argument "${target}"`);

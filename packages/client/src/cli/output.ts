@@ -24,8 +24,11 @@ Commands:
     SIGINT / SIGTERM end it (exit 0).
   snapshot prices [--symbols A,B]        the latest tick per symbol, one JSON document
   snapshot signals [--strategies x] [--symbols A]
-  publish price|signal --json '{...}'    publish one event; without --json, one per NDJSON line of stdin.
-    Prints one line per input: the event as published (with its cursor), or {"line":n,"error":{"code","message"}}.
+  publish price|signal --json '{...}'    publish one event and print it as published (with its cursor)
+  publish price|signal [--batch N]       publish each NDJSON line of stdin, in order, up to N lines per request
+                                         (default 100, at most 1000: publishPrices / publishSignals)
+    Prints one line per input, in order: the input with the id and cursor it was published with
+    ("duplicate":true if its id was published before), or {"line":n,"error":{"code","message"}}.
   token                                  print a development token (GET /dev/token of the server)
 
 Options:

@@ -21,6 +21,8 @@ type Documents = {
     "\n  query TitanSignalSnapshot($strategyId: ID, $symbol: String, $last: Int) {\n    signalSnapshot(strategyId: $strategyId, symbol: $symbol, last: $last) {\n      cursor\n      signals { id strategyId symbol side price confidence reason timestamp cursor }\n    }\n  }\n": typeof types.TitanSignalSnapshotDocument,
     "\n  mutation TitanPublishPrice($input: PriceInput!) {\n    publishPrice(input: $input) { id symbol price bid ask volume timestamp cursor }\n  }\n": typeof types.TitanPublishPriceDocument,
     "\n  mutation TitanPublishSignal($input: SignalInput!) {\n    publishSignal(input: $input) { id strategyId symbol side price confidence reason timestamp cursor }\n  }\n": typeof types.TitanPublishSignalDocument,
+    "\n  mutation TitanPublishPrices($inputs: [PriceInput!]!) {\n    publishPrices(inputs: $inputs) { published failed items { index id cursor duplicate error { code message } } }\n  }\n": typeof types.TitanPublishPricesDocument,
+    "\n  mutation TitanPublishSignals($inputs: [SignalInput!]!) {\n    publishSignals(inputs: $inputs) { published failed items { index id cursor duplicate error { code message } } }\n  }\n": typeof types.TitanPublishSignalsDocument,
 };
 const documents: Documents = {
     "\n  subscription TitanPrices($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) { id symbol price bid ask volume timestamp cursor }\n  }\n": types.TitanPricesDocument,
@@ -30,6 +32,8 @@ const documents: Documents = {
     "\n  query TitanSignalSnapshot($strategyId: ID, $symbol: String, $last: Int) {\n    signalSnapshot(strategyId: $strategyId, symbol: $symbol, last: $last) {\n      cursor\n      signals { id strategyId symbol side price confidence reason timestamp cursor }\n    }\n  }\n": types.TitanSignalSnapshotDocument,
     "\n  mutation TitanPublishPrice($input: PriceInput!) {\n    publishPrice(input: $input) { id symbol price bid ask volume timestamp cursor }\n  }\n": types.TitanPublishPriceDocument,
     "\n  mutation TitanPublishSignal($input: SignalInput!) {\n    publishSignal(input: $input) { id strategyId symbol side price confidence reason timestamp cursor }\n  }\n": types.TitanPublishSignalDocument,
+    "\n  mutation TitanPublishPrices($inputs: [PriceInput!]!) {\n    publishPrices(inputs: $inputs) { published failed items { index id cursor duplicate error { code message } } }\n  }\n": types.TitanPublishPricesDocument,
+    "\n  mutation TitanPublishSignals($inputs: [SignalInput!]!) {\n    publishSignals(inputs: $inputs) { published failed items { index id cursor duplicate error { code message } } }\n  }\n": types.TitanPublishSignalsDocument,
 };
 
 /**
@@ -74,6 +78,14 @@ export function graphql(source: "\n  mutation TitanPublishPrice($input: PriceInp
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation TitanPublishSignal($input: SignalInput!) {\n    publishSignal(input: $input) { id strategyId symbol side price confidence reason timestamp cursor }\n  }\n"): (typeof documents)["\n  mutation TitanPublishSignal($input: SignalInput!) {\n    publishSignal(input: $input) { id strategyId symbol side price confidence reason timestamp cursor }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TitanPublishPrices($inputs: [PriceInput!]!) {\n    publishPrices(inputs: $inputs) { published failed items { index id cursor duplicate error { code message } } }\n  }\n"): (typeof documents)["\n  mutation TitanPublishPrices($inputs: [PriceInput!]!) {\n    publishPrices(inputs: $inputs) { published failed items { index id cursor duplicate error { code message } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TitanPublishSignals($inputs: [SignalInput!]!) {\n    publishSignals(inputs: $inputs) { published failed items { index id cursor duplicate error { code message } } }\n  }\n"): (typeof documents)["\n  mutation TitanPublishSignals($inputs: [SignalInput!]!) {\n    publishSignals(inputs: $inputs) { published failed items { index id cursor duplicate error { code message } } }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -1,0 +1,202 @@
+/**
+ * The ingest cell of `npm run bench`: how many ticks one instance takes in and delivers, by each way
+ * in, and what each costs.
+ *
+ * One compiled TITAN instance (pinned to CPU 0) on one redis-server. SOCKETS WebSocket clients (JSON)
+ * subscribe to `price` and cover SYMBOLS symbols between them (each symbol on one socket), so each
+ * accepted tick is delivered once. The publisher (ingest-publisher.ts, CPU 1) sends ticks for
+ * SECONDS: through the Redis ingest stream (`--path=stream`), or through HTTP mutations
+ * (`--path=mutations`: `publishPrice`, or `publishPrices` with `--batch` inputs), at `--rate` ticks/s
+ * or as fast as the instance takes them (`--rate=0`). Reported: ticks offered, accepted (offsets the
+ * price topic gave while publishing) and delivered per second, the backlog left in the ingest stream
+ * when publishing stopped, latency publish → subscriber receipt (p50/p99/max, meaningful at a rate
+ * the instance sustains), instance and Redis CPU per 1,000 ticks (/proc/<pid>/stat, while publishing
+ * and the 2 s after), the instance's peak RSS and order violations seen by the subscribers.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { TokenService } from '../../src/auth/tokens.js';
+import { loadConfig } from '../../src/config.js';
+import type { IngestPublished } from './ingest-publisher.js';
+import type { ConnectCommand, LoadReport } from './load-generator.js';
+import { BENCH_SECRET, benchServerEnv, message, node, pidOf, productionNodeFlags, SERVER_ENTRY, startRedis, stop, waitForLine } from './processes.js';
+import { cpuMicros, memory, resetPeak } from './proc-stats.js';
+
+export interface IngestCell {
+  name: string;
+  path: 'stream' | 'mutations';
+  /** Ticks a second offered; 0: as fast as the instance takes them. */
+  rate: number;
+  seconds: number;
+  symbols: number;
+  sockets: number;
+  /** Mutations: inputs per request (1: `publishPrice`, more: `publishPrices`). */
+  batch: number;
+  /** Mutations: concurrent HTTP publishers. */
+  concurrency: number;
+  /** The server's entry (another build, to compare): @default dist/main.js */
+  server?: string | undefined;
+}
+
+export const INGEST_CELLS: Record<string, Omit<IngestCell, 'seconds' | 'server'>> = {
+  // As fast as the instance drains the stream (the publisher keeps 20,000 entries waiting).
+  ingest: { name: 'ingest', path: 'stream', rate: 0, symbols: 500, sockets: 10, batch: 1, concurrency: 64 },
+  // Batched mutations, 64 concurrent publishers of 100 ticks per request.
+  'ingest-mutations': { name: 'ingest-mutations', path: 'mutations', rate: 0, symbols: 500, sockets: 10, batch: 100, concurrency: 64 },
+};
+
+export interface IngestResult {
+  cell: string;
+  path: string;
+  batch: number;
+  offeredPerSecond: number;
+  sent: number;
+  acceptedPerSecond: number;
+  deliveredPerSecond: number;
+  /** Accepted in all (once drained) minus delivered: ticks subscribers did not receive. */
+  lost: number;
+  disorder: number;
+  /** Stream entries not yet read or not yet acknowledged when publishing stopped. */
+  backlogAtEnd: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  instanceCpuMsPer1000: number;
+  redisCpuMsPer1000: number;
+  instanceCpuShare: number;
+  redisCpuShare: number;
+  peakRssMB: number;
+  refusals: Record<string, number>;
+}
+
+const QUERY = 'subscription ($symbols: [String!]!) { price(symbols: $symbols) { symbol price timestamp } }';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function backlog(redis: Redis): Promise<number> {
+  const groups = (await redis.xinfo('GROUPS', 'titan:ingest').catch(() => [])) as unknown[][];
+  let waiting = 0;
+  for (const group of groups) {
+    const field = (name: string) => Number(group[group.indexOf(name) + 1] ?? 0);
+    waiting += field('lag') + field('pending');
+  }
+  return waiting;
+}
+
+export async function runIngest(cell: IngestCell, titanFlags: string): Promise<IngestResult> {
+  const { url: redisUrl, child: redisChild } = await startRedis();
+  const redis = new Redis(redisUrl);
+  const env = {
+    ...benchServerEnv(redisUrl),
+    // As the Dockerfile runs it (graphql-js skips its development-only checks, measured at ~7% of the CPU here).
+    NODE_ENV: 'production',
+    PUBLISHES_PER_SECOND: '1000000',
+    MAX_SYMBOLS_PER_SUBSCRIPTION: String(Math.max(50, Math.ceil(cell.symbols / cell.sockets))),
+    NODE_FLAGS: titanFlags,
+    // TITAN_ENV='INGEST_BATCH=200 …': server knobs to try.
+    ...Object.fromEntries((process.env.TITAN_ENV ?? '').split(' ').filter(Boolean).map((pair) => pair.split('=') as [string, string])),
+  };
+  const server = node(cell.server ?? SERVER_ENTRY, env, 0, { flags: productionNodeFlags() });
+  let loadGenerator: ChildProcess | undefined;
+  let publisher: ChildProcess | undefined;
+  try {
+    const httpUrl = (JSON.parse(await waitForLine(server, 'TITAN Realtime listening')) as { url: string }).url;
+    const serverPid = pidOf(server);
+    const redisPid = pidOf(redisChild);
+    const symbols = Array.from({ length: cell.symbols }, (_, i) => `S${String(i).padStart(3, '0')}`);
+    const subscriptions = Array.from({ length: cell.sockets }, (_, socket) => symbols.filter((_, i) => i % cell.sockets === socket));
+    const tokens = new TokenService(loadConfig({ JWT_SECRET: BENCH_SECRET }).auth);
+    loadGenerator = node('scripts/bench/load-generator.ts', {}, 1, { ipc: true });
+    const connected = message(loadGenerator, 'connected');
+    loadGenerator.send({
+      type: 'connect',
+      url: httpUrl.replace(/^http/, 'ws'),
+      token: await tokens.issue('bench', ['trader'], '2h'),
+      subscriptions,
+      query: QUERY,
+      transport: 'ws',
+      encoding: 'json',
+      perMessageDeflate: false,
+    } satisfies ConnectCommand);
+    await connected;
+    await sleep(1000);
+
+    // Warm-up: 3 s of the same load, not measured (the first second runs cold code and grows the heap).
+    const publisherEnv = {
+      PATH_KIND: cell.path,
+      RATE: String(cell.rate),
+      SYMBOLS: symbols.join(','),
+      REDIS_URL: redisUrl,
+      URL: httpUrl,
+      TOKEN: await tokens.issue('bench-publisher', ['publisher'], '2h'),
+      BATCH: String(cell.batch),
+      CONCURRENCY: String(cell.concurrency),
+    };
+    const warmUp = node('scripts/bench/ingest-publisher.ts', { ...publisherEnv, SECONDS: '3' }, 1, { ipc: true });
+    await message<IngestPublished>(warmUp, 'published');
+    await stop(warmUp);
+    while (cell.path === 'stream' && (await backlog(redis)) > 0) await sleep(100);
+    await sleep(500);
+
+    resetPeak(serverPid);
+    const offsetOf = async () => Number((await redis.get('titan:price:offset')) ?? 0);
+    const offsetBefore = await offsetOf();
+    const cpuBefore = [cpuMicros(serverPid), cpuMicros(redisPid)] as const;
+    const wallBefore = Date.now();
+    loadGenerator.send({ type: 'measure' });
+    publisher = node('scripts/bench/ingest-publisher.ts', { ...publisherEnv, SECONDS: String(cell.seconds), SEQ_BASE: '100000000' }, 1, { ipc: true });
+    const published = await message<IngestPublished>(publisher, 'published');
+    const acceptedWhilePublishing = (await offsetOf()) - offsetBefore;
+    const backlogAtEnd = cell.path === 'stream' ? await backlog(redis) : 0;
+    // Let what is in flight (and, for the stream, a backlog of up to ~20 s) arrive before the count stops.
+    const publishedAt = Date.now();
+    const drainUntil = publishedAt + 20_000;
+    while (cell.path === 'stream' && Date.now() < drainUntil && (await backlog(redis)) > 0) await sleep(100);
+    // Delivered per second: over the publisher's time plus the backlog's drain, if any.
+    const deliveringMs = published.wallMs + (Date.now() - publishedAt);
+    await sleep(2000);
+    await sleep(cell.path === 'stream' ? 500 : 0);
+    const reporting = message<{ report: LoadReport }>(loadGenerator, 'report');
+    loadGenerator.send({ type: 'stop' });
+    const { report } = await reporting;
+    const wall = Date.now() - wallBefore;
+    const instanceCpu = cpuMicros(serverPid) - cpuBefore[0];
+    const redisCpu = cpuMicros(redisPid) - cpuBefore[1];
+    const acceptedAll = (await offsetOf()) - offsetBefore;
+    const sorted = Float64Array.from(report.latencies).sort();
+    const per1000 = (micros: number) => (acceptedAll > 0 ? Number((micros / 1000 / (acceptedAll / 1000)).toFixed(1)) : 0);
+    return {
+      cell: cell.name,
+      path: cell.path === 'mutations' ? (cell.batch > 1 ? `publishPrices×${cell.batch}` : 'publishPrice') : 'stream',
+      batch: cell.batch,
+      offeredPerSecond: cell.rate,
+      sent: published.sent,
+      acceptedPerSecond: Math.round(acceptedWhilePublishing / (published.wallMs / 1000)),
+      deliveredPerSecond: Math.round(report.deliveries / (deliveringMs / 1000)),
+      lost: Math.max(0, acceptedAll - report.deliveries),
+      disorder: report.disorder,
+      backlogAtEnd,
+      latencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0 },
+      instanceCpuMsPer1000: per1000(instanceCpu),
+      redisCpuMsPer1000: per1000(redisCpu),
+      instanceCpuShare: Number((instanceCpu / (wall * 1000)).toFixed(2)),
+      redisCpuShare: Number((redisCpu / (wall * 1000)).toFixed(2)),
+      peakRssMB: Math.round(memory(serverPid).peak / 2 ** 20),
+      refusals: published.refusals,
+    };
+  } finally {
+    loadGenerator?.send({ type: 'close' });
+    await Promise.all([stop(loadGenerator), stop(publisher)]);
+    // SIGTERM first: a server run with TITAN_FLAGS=--cpu-prof writes its profile on a clean exit.
+    if (server.exitCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000)]);
+    }
+    await stop(server);
+    redis.disconnect();
+    await stop(redisChild);
+  }
+}
