@@ -69,7 +69,8 @@ async function* stdinBatches(max: number): AsyncGenerator<Line[]> {
       wake = null;
       if (queued.length === 0 && ended) return;
       const batch = queued.splice(0, max);
-      if (queued.length < max * 10) reader.resume();
+      // A closed reader (stdin ended) may not be resumed: Node 24 throws "readline was closed".
+      if (!ended && queued.length < max * 10) reader.resume();
       yield batch;
     }
   } finally {
