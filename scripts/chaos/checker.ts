@@ -42,11 +42,13 @@ export interface StoredSignal {
   id: string;
 }
 
+/** How an incarnation of an instance ended. */
 export interface ProcessExit {
   instance: number;
   incarnation: number;
   code: number | null;
   signal: string | null;
+  /** The nemesis (or the end of the run) stopped it. */
   expected: boolean;
   at: number;
   log: string;

@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ProcessExit } from './checker.js';
 
 /**
  * The processes of a chaos run: one redis-server (append-only, fsync always) and the instances of
@@ -116,22 +117,11 @@ export class ChaosRedis {
   }
 }
 
-/** How an incarnation of an instance ended. */
-export interface InstanceExit {
-  instance: number;
-  incarnation: number;
-  code: number | null;
-  signal: string | null;
-  /** The nemesis (or the end of the run) stopped it. */
-  expected: boolean;
-  at: number;
-  log: string;
-}
 
 const FATAL_LINE = /"msg":"(unhandled rejection|uncaught exception)"/;
 
 export interface InstanceEvents {
-  exit(exit: InstanceExit): void;
+  exit(exit: ProcessExit): void;
   fatal(instance: number, incarnation: number, line: string): void;
 }
 
