@@ -13,7 +13,8 @@ case "$(uname -s)-$(uname -m)" in
 esac
 dir="${TITAN_NODE_CACHE:-$HOME/.cache/titan-node}/$line"
 bin="$dir/node_modules/$package/bin"
-wanted="$(npm view "$package@$line" version 2>/dev/null | tail -n 1 | sed -E "s/.*'([^']+)'.*/\1/")" || wanted=
+# Bounded: an unreachable registry falls back to the cached binary rather than hanging CI.
+wanted="$(npm view --fetch-timeout=20000 --fetch-retries=1 "$package@$line" version 2>/dev/null | tail -n 1 | sed -E "s/.*'([^']+)'.*/\1/")" || wanted=
 if [ ! -x "$bin/node" ] || { [ -n "$wanted" ] && [ "$("$bin/node" --version)" != "v$wanted" ]; }; then
   echo "== fetching Node $line ($package@${wanted:-$line}) into $dir"
   npm install --prefix "$dir" --no-audit --no-fund --no-save --silent "$package@${wanted:-$line}"

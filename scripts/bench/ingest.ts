@@ -90,8 +90,6 @@ export async function runIngest(cell: IngestCell, titanFlags: string): Promise<I
   const redis = new Redis(redisUrl);
   const env = {
     ...benchServerEnv(redisUrl),
-    // As the Dockerfile runs it (graphql-js skips its development-only checks, measured at ~7% of the CPU here).
-    NODE_ENV: 'production',
     PUBLISHES_PER_SECOND: '1000000',
     MAX_SYMBOLS_PER_SUBSCRIPTION: String(Math.max(50, Math.ceil(cell.symbols / cell.sockets))),
     NODE_FLAGS: titanFlags,
