@@ -65,6 +65,8 @@ export interface IngestResult {
   redisCpuShare: number;
   peakRssMB: number;
   refusals: Record<string, number>;
+  /** Where Redis spent its time (INFO commandstats, scripts' inner calls included): µs per 1,000 ticks, largest first. */
+  redisCommandsMicrosPer1000: Record<string, number>;
 }
 
 const QUERY = 'subscription ($symbols: [String!]!) { price(symbols: $symbols) { symbol price timestamp } }';
@@ -83,6 +85,13 @@ async function backlog(redis: Redis): Promise<number> {
     waiting += field('lag') + field('pending');
   }
   return waiting;
+}
+
+/** `INFO commandstats` as µs per 1,000 accepted ticks per command (the top 16; `cmdstat_evalsha` includes its inner calls). */
+function commandMicros(info: string, accepted: number): Record<string, number> {
+  const rows = [...info.matchAll(/^cmdstat_([^:]+):calls=\d+,usec=(\d+)/gm)].map(([, name, usec]) => [name ?? '', Number(usec)] as const);
+  rows.sort((a, b) => b[1] - a[1]);
+  return Object.fromEntries(rows.slice(0, 16).map(([name, usec]) => [name, accepted > 0 ? Math.round((usec / accepted) * 1000) : 0]));
 }
 
 export async function runIngest(cell: IngestCell, titanFlags: string): Promise<IngestResult> {
@@ -139,6 +148,7 @@ export async function runIngest(cell: IngestCell, titanFlags: string): Promise<I
     await sleep(500);
 
     resetPeak(serverPid);
+    await redis.config('RESETSTAT');
     const offsetOf = async () => Number((await redis.get('titan:price:offset')) ?? 0);
     const offsetBefore = await offsetOf();
     const cpuBefore = [cpuMicros(serverPid), cpuMicros(redisPid)] as const;
@@ -163,6 +173,7 @@ export async function runIngest(cell: IngestCell, titanFlags: string): Promise<I
     const instanceCpu = cpuMicros(serverPid) - cpuBefore[0];
     const redisCpu = cpuMicros(redisPid) - cpuBefore[1];
     const acceptedAll = (await offsetOf()) - offsetBefore;
+    const commandStats = await redis.info('commandstats');
     const sorted = Float64Array.from(report.latencies).sort();
     const per1000 = (micros: number) => (acceptedAll > 0 ? Number((micros / 1000 / (acceptedAll / 1000)).toFixed(1)) : 0);
     return {
@@ -183,6 +194,7 @@ export async function runIngest(cell: IngestCell, titanFlags: string): Promise<I
       redisCpuShare: Number((redisCpu / (wall * 1000)).toFixed(2)),
       peakRssMB: Math.round(memory(serverPid).peak / 2 ** 20),
       refusals: published.refusals,
+      redisCommandsMicrosPer1000: commandMicros(commandStats, acceptedAll),
     };
   } finally {
     loadGenerator?.send({ type: 'close' });

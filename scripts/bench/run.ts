@@ -330,7 +330,8 @@ for (const ingest of ingests) {
       `backlog at end ${result.backlogAtEnd}, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms, ` +
       `instance ${result.instanceCpuMsPer1000} ms CPU/1000 ticks (${result.instanceCpuShare} core), ` +
       `Redis ${result.redisCpuMsPer1000} ms CPU/1000 ticks (${result.redisCpuShare} core), peak RSS ${result.peakRssMB} MB` +
-      (Object.keys(result.refusals).length > 0 ? `, refused ${JSON.stringify(result.refusals)}` : ''),
+      (Object.keys(result.refusals).length > 0 ? `, refused ${JSON.stringify(result.refusals)}` : '') +
+      `\n  Redis µs/1000 ticks by command: ${JSON.stringify(result.redisCommandsMicrosPer1000)}`,
   );
 }
 

@@ -52,6 +52,22 @@ export interface PublishRequest<T extends Topic> {
   payload: Topics[T];
   /** As `PublishOptions.id`. */
   id?: string | undefined;
+  /** With a `StreamSource`: the id of the stream entry the event was read from. */
+  entry?: string | undefined;
+}
+
+/**
+ * Where a batch's events were read from, when they are entries of a Redis stream read in a consumer
+ * group (the ingest stream). Publishing then settles the entries in the same atomic step: it claims
+ * each request's `entry` for `consumer`, publishes only the events whose entry was still pending (not
+ * acknowledged by another consumer that took it over meanwhile) and acknowledges those. So an entry
+ * is published exactly once without an idempotency id, whatever becomes of the reply. Redis bus only
+ * (the memory bus reads no stream).
+ */
+export interface StreamSource {
+  stream: string;
+  group: string;
+  consumer: string;
 }
 
 /**
@@ -95,6 +111,11 @@ export interface EventBus {
    * same ids settles it.
    */
   publishBatch<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[]): Promise<Envelope<T>[]>;
+  /**
+   * As above, for events read from a stream (`StreamSource`): null for a request whose entry was no
+   * longer pending (another consumer settled it), which is then not published.
+   */
+  publishBatch<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[], source: StreamSource): Promise<(Envelope<T> | null)[]>;
   /**
    * Calls `listener` for each event published under `key` from now on, in publish order and once
    * each, also across reconnections of the bus (missed events are recovered from history). If they

@@ -6,6 +6,7 @@ import {
   type Listener,
   type PublishOptions,
   type PublishRequest,
+  type StreamSource,
   type Snapshot,
   type StreamPosition,
   type Topic,
@@ -87,8 +88,10 @@ export class MemoryEventBus implements EventBus {
     return envelope;
   }
 
-  async publishBatch<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[]): Promise<Envelope<T>[]> {
+  async publishBatch<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[], source?: StreamSource): Promise<Envelope<T>[]> {
     if (this.closed) throw new Error('event bus is closed');
+    // Its entries would never be acknowledged: the stream's consumer needs the Redis bus on the stream's Redis.
+    if (source) throw new Error(`the memory bus cannot settle entries of ${source.stream}`);
     const envelopes: Envelope<T>[] = [];
     // Synchronous, one after the other: nothing else runs between them, as in Redis's one script.
     for (const { key, payload, id } of requests) envelopes.push(this.publishOne(topic, key, payload, id));

@@ -9,6 +9,7 @@ import {
   type PublishOptions,
   type PublishRequest,
   type Snapshot,
+  type StreamSource,
   type StreamPosition,
   type Topic,
   type Topics,
@@ -173,32 +174,38 @@ export class RedisEventBus implements EventBus {
 
   async publish<T extends Topic>(topic: T, key: string, payload: Topics[T], options: PublishOptions = {}): Promise<Envelope<T>> {
     const [envelope] = await this.publishChunk(topic, [{ key, payload, id: options.id }]);
+    // Without a source every request is published (or answered as a duplicate).
     return envelope as Envelope<T>;
   }
 
-  async publishBatch<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[]): Promise<Envelope<T>[]> {
-    if (requests.length <= MAX_PUBLISH_BATCH) return this.publishChunk(topic, requests);
+  publishBatch<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[]): Promise<Envelope<T>[]>;
+  publishBatch<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[], source: StreamSource): Promise<(Envelope<T> | null)[]>;
+  async publishBatch<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[], source?: StreamSource): Promise<(Envelope<T> | null)[]> {
+    if (requests.length <= MAX_PUBLISH_BATCH) return this.publishChunk(topic, requests, source);
     // Sent together on the one commands connection, so Redis runs them in this order.
-    const chunks: Promise<Envelope<T>[]>[] = [];
+    const chunks: Promise<(Envelope<T> | null)[]>[] = [];
     for (let start = 0; start < requests.length; start += MAX_PUBLISH_BATCH) {
-      chunks.push(this.publishChunk(topic, requests.slice(start, start + MAX_PUBLISH_BATCH)));
+      chunks.push(this.publishChunk(topic, requests.slice(start, start + MAX_PUBLISH_BATCH), source));
     }
     return (await Promise.all(chunks)).flat();
   }
 
   /** One publish script call for up to `MAX_PUBLISH_BATCH` events. */
-  private async publishChunk<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[]): Promise<Envelope<T>[]> {
+  private async publishChunk<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[], source?: StreamSource): Promise<(Envelope<T> | null)[]> {
     if (requests.length === 0) return [];
     const n = this.names;
-    const keys: string[] = [n.epoch(), n.offset(topic), n.keySet(topic)];
-    const args: (string | number)[] = [this.historyMaxLen, newEpoch()];
-    for (const { key, payload, id } of requests) {
+    const keys: string[] = [n.epoch(), n.offset(topic), n.keySet(topic), source?.stream ?? n.keySet(topic)];
+    const args: (string | number)[] = [this.historyMaxLen, newEpoch(), source?.group ?? '', source?.consumer ?? ''];
+    for (const { key, payload, id, entry } of requests) {
       keys.push(n.stream(topic, key), n.ids(topic, key));
-      args.push(n.channel(topic, key), key, JSON.stringify(payload), id ?? '');
+      args.push(n.channel(topic, key), key, JSON.stringify(payload), id ?? '', entry ?? '');
     }
     const [epoch, ...perEvent] = await this.command(() => this.commands.titanPublish(keys.length, ...keys, ...args));
     return requests.map(({ key, payload }, index) => {
-      const position = { epoch, offset: Number(perEvent[2 * index]) };
+      const offset = Number(perEvent[2 * index]);
+      // Its source entry was settled by another consumer: not published here.
+      if (offset === 0) return null;
+      const position = { epoch, offset };
       const original = perEvent[2 * index + 1];
       if (typeof original === 'string' && original !== '') {
         return { topic, key, position, payload: JSON.parse(original) as Topics[T], duplicate: true };

@@ -1,9 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { EventBus, Envelope, PublishRequest, Topic } from '../bus/event-bus.js';
+import type { EventBus, Envelope, PublishRequest, StreamSource, Topic } from '../bus/event-bus.js';
 import { validatePrice, validateSignal, ValidationError, type PriceInput, type SignalInput } from './validation.js';
 
 /** One item of a batch: the envelope it was published as (or its original, `duplicate: true`), or why it was not. */
 export type PublishResult<T extends Topic> = { envelope: Envelope<T> } | { error: ValidationError };
+
+/** One item read from a stream: as `PublishResult`, or `elsewhere` when another consumer settled its entry (not published here). */
+export type EntryResult<T extends Topic> = PublishResult<T> | { elsewhere: true };
+
+/** Items read from a stream (the ingest stream): the source and each input's entry id, same order as the inputs. */
+export interface StreamEntries {
+  source: StreamSource;
+  entries: readonly string[];
+}
 
 /**
  * Publishes market events: validates, completes (ids, timestamps, defaults) and hands them to the
@@ -38,34 +47,42 @@ export class MarketPublisher {
    * with its `ValidationError`. Rejects as a whole with `UnavailableError` when the bus did not answer
    * (some items may then have been stored: retry the batch with the same ids).
    */
-  async publishPrices(inputs: readonly PriceInput[]): Promise<PublishResult<'price'>[]> {
-    return this.publishAll('price', inputs, (input) => {
+  publishPrices(inputs: readonly PriceInput[]): Promise<PublishResult<'price'>[]>;
+  publishPrices(inputs: readonly PriceInput[], from: StreamEntries): Promise<EntryResult<'price'>[]>;
+  async publishPrices(inputs: readonly PriceInput[], from?: StreamEntries): Promise<EntryResult<'price'>[]> {
+    return this.publishAll('price', inputs, from, (input) => {
       const tick = validatePrice(input);
       return { key: tick.symbol, payload: tick, id: tick.id };
     });
   }
 
   /** As `publishPrices`; an unknown strategy is a `ValidationError` of its item. */
-  async publishSignals(inputs: readonly SignalInput[]): Promise<PublishResult<'signal'>[]> {
+  publishSignals(inputs: readonly SignalInput[]): Promise<PublishResult<'signal'>[]>;
+  publishSignals(inputs: readonly SignalInput[], from: StreamEntries): Promise<EntryResult<'signal'>[]>;
+  async publishSignals(inputs: readonly SignalInput[], from?: StreamEntries): Promise<EntryResult<'signal'>[]> {
     const timestamp = new Date().toISOString();
-    return this.publishAll('signal', inputs, (input) => {
+    return this.publishAll('signal', inputs, from, (input) => {
       const { id, ...fields } = validateSignal(input, this.isKnownStrategy);
       return { key: fields.strategyId, payload: { id: id ?? randomUUID(), ...fields, timestamp }, id };
     });
   }
 
-  /** Validates each input, publishes the valid ones with one `publishBatch` (in input order), answers per input. */
+  /**
+   * Validates each input, publishes the valid ones with one `publishBatch` (in input order), answers
+   * per input. Inputs read from a stream (`from`) are published and their entries acknowledged together.
+   */
   private async publishAll<T extends Topic, I>(
     topic: T,
     inputs: readonly I[],
+    from: StreamEntries | undefined,
     toRequest: (input: I) => PublishRequest<T>,
-  ): Promise<PublishResult<T>[]> {
-    const results: (PublishResult<T> | undefined)[] = [];
+  ): Promise<EntryResult<T>[]> {
+    const results: (EntryResult<T> | undefined)[] = [];
     const requests: PublishRequest<T>[] = [];
     const at: number[] = [];
     inputs.forEach((input, index) => {
       try {
-        requests.push(toRequest(input));
+        requests.push(from ? { ...toRequest(input), entry: from.entries[index] } : toRequest(input));
         at.push(index);
         results.push(undefined);
       } catch (error) {
@@ -73,8 +90,8 @@ export class MarketPublisher {
         results.push({ error });
       }
     });
-    const envelopes = await this.bus.publishBatch(topic, requests);
-    envelopes.forEach((envelope, index) => (results[at[index]!] = { envelope }));
-    return results as PublishResult<T>[];
+    const envelopes = from ? await this.bus.publishBatch(topic, requests, from.source) : await this.bus.publishBatch(topic, requests);
+    envelopes.forEach((envelope, index) => (results[at[index]!] = envelope ? { envelope } : { elsewhere: true }));
+    return results as EntryResult<T>[];
   }
 }

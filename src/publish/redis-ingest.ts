@@ -16,8 +16,9 @@ import {
   type Rejection,
   type StreamEntry,
 } from './ingest-entry.js';
-import type { MarketPublisher, PublishResult } from './market-publisher.js';
-import { ValidationError, type PriceInput, type SignalInput } from './validation.js';
+import type { StreamSource } from '../bus/event-bus.js';
+import type { EntryResult, MarketPublisher } from './market-publisher.js';
+import type { PriceInput, SignalInput } from './validation.js';
 
 /** Counts what became of the entries (`titan_ingest_accepted_total`, `titan_ingest_rejected_total`). */
 export interface IngestMeter {
@@ -97,6 +98,8 @@ export class RedisIngest {
   private failures = 0;
   private lastReported: string | null = null;
   private readonly link: RedisLink;
+  /** The ingest stream as publishes see it: they claim and acknowledge this consumer's entries themselves. */
+  private readonly source: StreamSource;
   /** Entries the next read asks for: `batch`, less while backpressure holds it back. */
   private count: number;
   private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
@@ -111,6 +114,7 @@ export class RedisIngest {
     private readonly consumer: string,
   ) {
     this.stream = ingestStream(settings.prefix);
+    this.source = { stream: this.stream, group: GROUP, consumer };
     this.blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, Math.floor(settings.timeouts.commandTimeoutMs / 2)));
     this.link = new RedisLink(redis, { role: 'ingest', log: settings.log, onError: (error) => this.report(error) });
     this.count = settings.batch;
@@ -157,7 +161,7 @@ export class RedisIngest {
 
   /**
    * Stops at once, even while Redis does not answer. An entry being handled stays pending: another
-   * instance takes it over after `claimIdleMs`, and publishes it once (the entry id is its idempotency key).
+   * instance takes it over after `claimIdleMs`, and publishes it once (a publish claims and acknowledges its entries atomically).
    */
   async stop(): Promise<void> {
     this.abort.abort();
@@ -288,30 +292,27 @@ export class RedisIngest {
 
   /**
    * Settles a batch: the valid entries are published with one bus batch per topic, in stream order
-   * (prices and signals are separate topics, so each keeps its own order), then acknowledged with one
-   * `XACK`; the rejected ones are copied and acknowledged one by one. Throws, leaving what is not
-   * settled pending, when the bus cannot be reached: the batch is read again and published with the
-   * same ids, so what was stored is not stored twice.
+   * (prices and signals are separate topics, so each keeps its own order), and acknowledged by that
+   * same atomic publish (`StreamSource`), so an entry is published once however often it is read; the
+   * rejected ones are copied and acknowledged one by one. Throws, leaving what is not settled
+   * pending, when the bus cannot be reached: the batch is read again, and what was published then is
+   * no longer pending.
    */
   private async handleAll(entries: StreamEntry[], whilePublishing?: () => void): Promise<void> {
     if (entries.length === 0) return;
-    const settled: string[] = [];
+    const trimmed: string[] = [];
     const rejections: { at: number; id: string; fields: Buffer[]; rejection: Rejection }[] = [];
     const batches = { price: [] as Pending[], signal: [] as Pending[] };
     entries.forEach(({ id, fields }, at) => {
       // Trimmed while pending: nothing left to publish.
-      if (fields === null) return void settled.push(id);
+      if (fields === null) return void trimmed.push(id);
       const parsed = parseEntry(fields);
-      if (parsed.ok) batches[parsed.type].push({ at, id, fields, input: withId(parsed.data, id) });
+      if (parsed.ok) batches[parsed.type].push({ at, id, fields, input: parsed.data });
       else rejections.push({ at, id, fields, rejection: parsed });
     });
-    const { publisher, meter } = this.settings;
-    let results: [PublishResult<'price'>[], PublishResult<'signal'>[]];
+    let results: [EntryResult<'price'>[], EntryResult<'signal'>[]];
     try {
-      const publishing = Promise.all([
-        batches.price.length > 0 ? publisher.publishPrices(batches.price.map((entry) => entry.input as PriceInput)) : [],
-        batches.signal.length > 0 ? publisher.publishSignals(batches.signal.map((entry) => entry.input as SignalInput)) : [],
-      ]);
+      const publishing = Promise.all([this.publishEntries('price', batches.price), this.publishEntries('signal', batches.signal)]);
       whilePublishing?.();
       results = await this.untilStopped(publishing);
     } catch (error) {
@@ -330,8 +331,7 @@ export class RedisIngest {
         const outcome = outcomes[index];
         if (outcome && 'error' in outcome) {
           rejections.push({ at, id, fields, rejection: { reason: 'invalid', message: outcome.error.message } });
-        } else {
-          settled.push(id);
+        } else if (outcome && 'envelope' in outcome) {
           accepted.push(type);
         }
       });
@@ -339,35 +339,37 @@ export class RedisIngest {
     // Copied in stream order, sent together on the one connection (pipelined), each its own transaction.
     rejections.sort((a, b) => a.at - b.at);
     await Promise.all(rejections.map(({ id, fields, rejection }) => this.reject(id, fields, rejection)));
-    if (settled.length > 0) await this.untilStopped(this.redis.xack(this.stream, GROUP, ...settled));
-    for (const type of accepted) meter.accepted(type);
+    if (trimmed.length > 0) await this.untilStopped(this.redis.xack(this.stream, GROUP, ...trimmed));
+    for (const type of accepted) this.settings.meter.accepted(type);
+  }
+
+  /** One topic's valid entries of a batch, published and acknowledged together. */
+  private publishEntries<T extends IngestType>(type: T, pending: readonly Pending[]): Promise<EntryResult<T>[]> {
+    if (pending.length === 0) return Promise.resolve([]);
+    const { publisher } = this.settings;
+    const from = { source: this.source, entries: pending.map((entry) => entry.id) };
+    const inputs = pending.map((entry) => entry.input);
+    // `parseEntry` checked `type`; the fields are checked one by one by the publisher's validation.
+    return (type === 'price' ? publisher.publishPrices(inputs as PriceInput[], from) : publisher.publishSignals(inputs as SignalInput[], from)) as Promise<
+      EntryResult<T>[]
+    >;
   }
 
   private async handle(id: string, fields: Buffer[]): Promise<void> {
     const parsed = parseEntry(fields);
     if (!parsed.ok) return this.reject(id, fields, parsed);
+    let outcome: EntryResult<IngestType> | undefined;
     try {
-      await this.untilStopped(this.publish(parsed.type, parsed.data, id));
+      [outcome] = await this.untilStopped(this.publishEntries(parsed.type, [{ at: 0, id, fields, input: parsed.data }]));
     } catch (error) {
-      if (error instanceof ValidationError) return this.reject(id, fields, { reason: 'invalid', message: error.message });
       // The bus's Redis is unavailable (or this consumer is stopping): pending, retried in order.
       if (isUnavailable(error) || this.abort.signal.aborted) throw error;
       // A bug: retrying would fail the same way and hold up every entry behind this one.
       this.settings.onError(error);
       return this.reject(id, fields, { reason: 'publish_failed', message: 'publishing failed with an unexpected error (logged with its stack)' });
     }
-    await this.ack(id);
-    this.settings.meter.accepted(parsed.type);
-  }
-
-  /**
-   * Publishes `data` with its own `id`, or else the entry's, as the idempotency key: an entry handled
-   * again (its ack or its publish's answer was lost) is delivered once.
-   */
-  private publish(type: IngestType, data: object, entryId: string): Promise<unknown> {
-    const input = withId(data, entryId);
-    const { publisher } = this.settings;
-    return type === 'price' ? publisher.publishPrice(input as PriceInput) : publisher.publishSignal(input as SignalInput);
+    if (outcome && 'error' in outcome) return this.reject(id, fields, { reason: 'invalid', message: outcome.error.message });
+    if (outcome && 'envelope' in outcome) this.settings.meter.accepted(parsed.type);
   }
 
   /**
@@ -448,16 +450,6 @@ interface Pending {
   id: string;
   fields: Buffer[];
   input: object;
-}
-
-/**
- * `data` with its own `id`, or else the entry's, as the idempotency key: an entry handled again (its
- * ack or its publish's answer was lost) is delivered once. The shape is checked field by field at
- * run time by `validatePrice` / `validateSignal`.
- */
-function withId(data: object, entryId: string): object {
-  const id = 'id' in data && data.id != null ? data.id : `ingest-${entryId}`;
-  return { ...data, id };
 }
 
 /**

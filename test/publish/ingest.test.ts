@@ -66,11 +66,27 @@ function startIngest(
   return { ingest, metrics, warnings, errors };
 }
 
-/** Prices published on the memory bus for `symbol`, in delivery order. */
-async function pricesOf(bus: MemoryEventBus, symbol: string): Promise<number[]> {
+/**
+ * The bus on the ingest stream's own Redis, as the server wires them (a publish acknowledges its
+ * entries in the same script); open at once, also while Redis is away.
+ */
+function busOn(redis: TestRedis): RedisEventBus {
+  const bus = RedisEventBus.open({ ...BUS, redisUrl: redis.url, onError: () => {} });
+  cleanups.push(() => bus.close());
+  return bus;
+}
+
+/** Prices published on the bus for `symbol`, in delivery order. */
+async function pricesOf(bus: EventBus, symbol: string): Promise<number[]> {
   const prices: number[] = [];
   await bus.subscribe('price', symbol, ({ payload }) => prices.push(payload.price));
   return prices;
+}
+
+/** The bus once it answers (Redis up). */
+async function ready(bus: RedisEventBus): Promise<RedisEventBus> {
+  await waitFor('the bus to be up', () => bus.isHealthy());
+  return bus;
 }
 
 /** Polls `check` until true; a check that throws (Redis not there yet, no group yet) counts as false. */
@@ -133,7 +149,7 @@ describe('bad entries', () => {
     for (const { fields } of entries) ids.push((await redis.client.xadd(stream, '*', ...fields)) as string);
     const bad = entries.flatMap(({ reason }, index) => (reason ? [{ id: ids[index] as string, reason }] : []));
 
-    const bus = new MemoryEventBus(BUS);
+    const bus = await ready(busOn(redis));
     const prices = await pricesOf(bus, 'MIX');
     const signals: number[] = [];
     await bus.subscribe('signal', 'ma-crossover', ({ payload }) => signals.push(payload.price));
@@ -207,7 +223,7 @@ describe('batches', () => {
     const pipeline = redis.client.pipeline();
     for (let n = 0; n < total; n += 1) pipeline.xadd(stream, '*', ...price(symbols[n % symbols.length] as string, Math.floor(n / symbols.length) + 1));
     await pipeline.exec();
-    const bus = new MemoryEventBus(BUS);
+    const bus = await ready(busOn(redis));
     const received = new Map<string, number[]>();
     for (const symbol of symbols) received.set(symbol, await pricesOf(bus, symbol));
     const consumer = startIngest(redis.url, bus, { prefix: 'backlog', batch: 500 });
@@ -232,7 +248,7 @@ describe('batches', () => {
     const pipeline = redis.client.pipeline();
     for (let n = 1; n <= total; n += 1) pipeline.xadd(stream, '*', ...price('BOUND', n));
     await pipeline.exec();
-    const bus = new MemoryEventBus(BUS);
+    const bus = await ready(busOn(redis));
     const prices = await pricesOf(bus, 'BOUND');
     const consumer = startIngest(redis.url, bus, { prefix: 'bounded', batch: 100, maxLen: 1000 });
     await waitFor('the stream to be drained', async () => {
@@ -254,8 +270,7 @@ describe('Redis away', () => {
   it('starts without Redis, reports nothing while it is away, and consumes once it appears', async () => {
     const redis = await redisServer();
     await redis.kill();
-    const bus = new MemoryEventBus(BUS);
-    const prices = await pricesOf(bus, 'LATE');
+    const bus = busOn(redis);
 
     const started = Date.now();
     const consumer = startIngest(redis.url, bus, { prefix: 'late' });
@@ -263,6 +278,7 @@ describe('Redis away', () => {
     await sleep(1000);
 
     await redis.restart();
+    const prices = await pricesOf(await ready(bus), 'LATE');
     await redis.client.xadd(ingestStream('late'), '*', ...price('LATE', 1));
     await redis.client.xadd(ingestStream('late'), '*', ...price('LATE', 2));
     await waitFor('both prices', () => prices.length === 2);
@@ -273,7 +289,7 @@ describe('Redis away', () => {
   it('survives Redis killed and restarted while entries are added: each stored entry is published once, in order', async () => {
     const redis = await redisServer(true);
     const stream = ingestStream('crash');
-    const bus = new MemoryEventBus(BUS);
+    const bus = await ready(busOn(redis));
     const prices = await pricesOf(bus, 'CRASH');
     // Not trimmed: the test reads from the stream which entries Redis kept.
     const consumer = startIngest(redis.url, bus, { prefix: 'crash', maxLen: 0 });
@@ -314,7 +330,7 @@ describe('Redis away', () => {
   it('rides out a frozen Redis (SIGSTOP beyond the command timeout): stop() returns at once, entries flow after SIGCONT', async () => {
     const redis = await redisServer();
     const stream = ingestStream('frozen');
-    const bus = new MemoryEventBus(BUS);
+    const bus = await ready(busOn(redis));
     const prices = await pricesOf(bus, 'FROZEN');
     const stopping = startIngest(redis.url, bus, { prefix: 'frozen' });
     // Takes over anything the stopped consumer may have read while frozen, without waiting 30 s.
@@ -339,51 +355,95 @@ describe('Redis away', () => {
   });
 });
 
-describe('the bus away', () => {
-  it('keeps an entry whose publish found Redis unavailable pending and publishes it, in order, soon after Redis is back', async () => {
-    const ingestRedis = await redisServer();
-    const busRedis = await redisServer(true);
-    const bus = await RedisEventBus.connect({ ...BUS, redisUrl: busRedis.url, onError: () => {} });
-    cleanups.push(() => bus.close());
+describe('Redis back', () => {
+  it('publishes what was added after a Redis restart soon after, in order with what came before', async () => {
+    const redis = await redisServer(true);
+    const bus = await ready(busOn(redis));
     const stream = ingestStream('retry');
-    const consumer = startIngest(ingestRedis.url, bus, { prefix: 'retry' });
-    await ingestRedis.client.xadd(stream, '*', ...price('RETRY', 1));
-    await waitFor('the first price', async () => (await bus.snapshot('price', ['RETRY'], 10)).latest[0]?.length === 1);
-
-    await busRedis.kill();
-    for (const n of [2, 3, 4]) await ingestRedis.client.xadd(stream, '*', ...price('RETRY', n));
-    await sleep(1000);
-    await busRedis.restart();
-
-    const back = Date.now();
+    const consumer = startIngest(redis.url, bus, { prefix: 'retry' });
+    await redis.client.xadd(stream, '*', ...price('RETRY', 1));
     const published = async () => (await bus.snapshot('price', ['RETRY'], 10).catch(() => ({ latest: [[]] }))).latest[0] ?? [];
-    await waitFor('the entries added while the bus was down', async () => (await published()).length >= 4, 3000);
+    await waitFor('the first price', async () => (await published()).length === 1);
+
+    await redis.kill();
+    await sleep(1000);
+    await redis.restart();
+    const back = Date.now();
+    for (const n of [2, 3, 4]) await redis.client.xadd(stream, '*', ...price('RETRY', n));
+
+    await waitFor('the entries added after the restart', async () => (await published()).length >= 4, 3000);
     expect(Date.now() - back).toBeLessThan(3000);
     expect((await published()).map(({ payload }) => payload.price).reverse()).toEqual([1, 2, 3, 4]);
     expect(consumer.errors).toEqual([]);
   });
+});
 
-  it('delivers an entry once when its publish timed out after Redis stored it (the entry id is the idempotency key)', async () => {
-    const ingestRedis = await redisServer();
-    const busRedis = await redisServer();
-    const bus = await RedisEventBus.connect({ ...BUS, redisUrl: busRedis.url, onError: () => {} });
-    cleanups.push(() => bus.close());
-    const stream = ingestStream('once');
-    const consumer = startIngest(ingestRedis.url, bus, { prefix: 'once' });
+/**
+ * A publish of entries claims and acknowledges them in its own script (`StreamSource`), so an entry
+ * is published once without an idempotency id: tested on the bus, with the consumer group driven by
+ * hand, for each way an entry can come back.
+ */
+describe('exactly once, without ids', () => {
+  const GROUP = 'titan-ingest';
 
-    busRedis.signal('SIGSTOP');
-    await ingestRedis.client.xadd(stream, '*', ...price('ONCE', 7));
-    // The publish reaches the frozen Redis, times out, and runs when Redis resumes.
-    await sleep(3 * TIMEOUTS.commandTimeoutMs);
-    busRedis.signal('SIGCONT');
+  async function readAs(redis: TestRedis, stream: string, consumer: string): Promise<string[]> {
+    const reply = (await redis.client.xreadgroup('GROUP', GROUP, consumer, 'STREAMS', stream, '>')) as [string, [string, string[]][]][] | null;
+    return (reply?.[0]?.[1] ?? []).map(([id]) => id);
+  }
 
-    await waitFor('the entry to be settled', async () => {
-      const [pending] = (await ingestRedis.client.xpending(stream, 'titan-ingest')) as [number];
-      return pending === 0;
-    });
-    const { latest } = await bus.snapshot('price', ['ONCE'], 10);
-    expect(latest[0]?.map(({ payload }) => payload.price)).toEqual([7]);
-    expect(await counterValues(consumer.metrics, 'titan_ingest_accepted_total')).toEqual({ price: 1, signal: 0 });
-    expect(consumer.errors).toEqual([]);
+  async function setUp(prefix: string) {
+    const redis = await redisServer();
+    const bus = await ready(busOn(redis));
+    const stream = ingestStream(prefix);
+    await redis.client.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
+    const entry = (await redis.client.xadd(stream, '*', ...price('ONCE', 7))) as string;
+    const publishAs = (consumer: string) => bus.publishBatch('price', [{ key: 'ONCE', payload: { symbol: 'ONCE', price: 7, bid: 7, ask: 7, volume: 0, timestamp: new Date().toISOString() }, entry }], { stream, group: GROUP, consumer });
+    const history = async () => (await bus.snapshot('price', ['ONCE'], 10)).latest[0]?.length ?? 0;
+    const pending = async () => ((await redis.client.xpending(stream, GROUP)) as [number])[0];
+    return { redis, bus, stream, entry, publishAs, history, pending };
+  }
+
+  it('publishes an entry and acknowledges it; publishing it again (its reply was lost) publishes nothing', async () => {
+    const { redis, stream, entry, publishAs, history, pending } = await setUp('again');
+    expect(await readAs(redis, stream, 'a')).toEqual([entry]);
+    const [first] = await publishAs('a');
+    expect(first?.position.offset).toBe(1);
+    expect(await pending()).toBe(0);
+    expect(await publishAs('a')).toEqual([null]);
+    expect(await history()).toBe(1);
+  });
+
+  it('publishes an entry taken over by another consumer once, whichever publishes first', async () => {
+    const { redis, stream, entry, publishAs, history, pending } = await setUp('taken');
+    expect(await readAs(redis, stream, 'a')).toEqual([entry]);
+    // A consumer that thought `a` dead takes the entry over and publishes it; `a` then finishes too.
+    await redis.client.xclaim(stream, GROUP, 'b', 0, entry, 'JUSTID');
+    expect((await publishAs('b'))[0]).not.toBeNull();
+    expect(await publishAs('a')).toEqual([null]);
+    expect(await history()).toBe(1);
+    expect(await pending()).toBe(0);
+  });
+
+  it('publishes an entry once when its publish timed out in a frozen Redis and ran after', async () => {
+    const { redis, stream, entry, publishAs, history, pending } = await setUp('frozen-once');
+    expect(await readAs(redis, stream, 'a')).toEqual([entry]);
+    redis.signal('SIGSTOP');
+    const timedOut = publishAs('a');
+    await expect(timedOut).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    redis.signal('SIGCONT');
+    // The script ran once Redis resumed: retried, it finds the entry settled.
+    await waitFor('the entry to be settled', async () => (await pending()) === 0);
+    expect(await publishAs('a')).toEqual([null]);
+    expect(await history()).toBe(1);
+  });
+
+  it('answers an id published before as the duplicate and acknowledges its entry', async () => {
+    const { redis, bus, stream, pending } = await setUp('duplicate');
+    const payload = { symbol: 'ONCE', price: 7, bid: 7, ask: 7, volume: 0, timestamp: new Date().toISOString(), id: 'tick-1' };
+    await bus.publish('price', 'ONCE', payload, { id: 'tick-1' });
+    const [entry] = await readAs(redis, stream, 'a');
+    const [answer] = await bus.publishBatch('price', [{ key: 'ONCE', payload, id: 'tick-1', entry }], { stream, group: GROUP, consumer: 'a' });
+    expect(answer?.duplicate).toBe(true);
+    expect(await pending()).toBe(0);
   });
 });
