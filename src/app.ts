@@ -8,6 +8,7 @@ import { BacktestRunner } from './domain/backtest-runner.js';
 import { startDemoMarket } from './domain/demo-market.js';
 import { findStrategy } from './domain/strategies.js';
 import { openLimits } from './limits/open-limits.js';
+import { PublishesInFlight } from './limits/publishes-in-flight.js';
 import { backgroundErrors, type Logger } from './logger.js';
 import { createMetrics, type FanoutStats } from './observability/metrics.js';
 import { MarketPublisher } from './publish/market-publisher.js';
@@ -81,6 +82,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     publishBatchMax: config.limits.publishBatchMax,
     deliveryMeters: metrics.deliveryMeters,
     rateLimits: limits,
+    publishesInFlight: new PublishesInFlight(config.limits.publishMaxInFlight),
   };
   const tokens = new TokenService(config.auth, { log: logger });
   const devTokens = config.auth.devTokens ? await issueDevTokens(tokens) : null;

@@ -187,6 +187,13 @@ export interface Limits {
    * over the rate's burst (twice `PUBLISHES_PER_SECOND`) is refused too. @default 1000
    */
   publishBatchMax: number;
+  /**
+   * `PUBLISH_MAX_IN_FLIGHT`: inputs of publish mutations one instance executes at once, all
+   * publishers together; a mutation that would go past it is refused with RATE_LIMITED and a
+   * `retryAfterMs` (one alone is always taken). It keeps publishers that together outrun the instance
+   * from queueing in front of Redis until everything times out (`limits/publishes-in-flight.ts`). @default 10000
+   */
+  publishMaxInFlight: number;
 }
 
 /** The event bus: which one, how much history it keeps, how long Redis may take. */
@@ -370,6 +377,7 @@ export function loadConfig(env: Env = process.env): Config {
       mutationsPerSecond: read.number('MUTATIONS_PER_SECOND', 10, 0.01, 1_000_000),
       publishesPerSecond: read.number('PUBLISHES_PER_SECOND', 1000, 0.01, 1_000_000),
       publishBatchMax: read.integer('PUBLISH_BATCH_MAX', 1000, 1, 100_000),
+      publishMaxInFlight: read.integer('PUBLISH_MAX_IN_FLIGHT', 10_000, 1, 10_000_000),
     },
     bus: {
       redisUrl,

@@ -30,6 +30,17 @@ export function notFound(message: string) {
   return createGraphQLError(message, { extensions: { code: 'NOT_FOUND' } });
 }
 
+/** Too much at once: retry after `retryAfterMs` (also as HTTP 429 with `Retry-After` when the whole request was refused). */
+export function rateLimited(reason: string, retryAfterMs: number) {
+  return createGraphQLError(`Rate limit exceeded: ${reason}; retry in ${retryAfterMs} ms`, {
+    extensions: {
+      code: 'RATE_LIMITED',
+      retryAfterMs,
+      http: { status: 429, headers: { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) } },
+    },
+  });
+}
+
 /** A refused token as the GraphQL error a client gets: FORBIDDEN when it may not do this, else UNAUTHENTICATED. */
 export function tokenRefused(error: TokenError) {
   return error.kind === 'forbidden' ? forbidden(error.message) : unauthenticated(error.message);

@@ -4,6 +4,7 @@ import type { FeedConfig, Limits } from '../config.js';
 import type { BacktestStore } from '../domain/backtest.js';
 import type { BacktestRunner } from '../domain/backtest-runner.js';
 import type { SharedLimits } from '../limits/limits.js';
+import type { PublishesInFlight } from '../limits/publishes-in-flight.js';
 import type { DeliveryMeters } from '../observability/metrics.js';
 import type { MarketPublisher } from '../publish/market-publisher.js';
 
@@ -19,6 +20,8 @@ export interface Services extends Pick<Limits, 'symbolsPerSubscription' | 'subsc
   deliveryMeters: DeliveryMeters;
   /** Mutations per user, counted across instances with Redis (`transport/mutation-rate-limit.ts`). */
   rateLimits: Pick<SharedLimits, 'mutations' | 'publishes'>;
+  /** Publish mutations' inputs this instance executes at once (`PUBLISH_MAX_IN_FLIGHT`). */
+  publishesInFlight: PublishesInFlight;
 }
 
 /** The authenticated identity behind an operation, as of now; on a WebSocket it changes when the token is renewed. */

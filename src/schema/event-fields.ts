@@ -15,3 +15,14 @@ export function toSignal({ payload, position }: Envelope<'signal'>): Signal {
 export function toBacktestProgress({ payload, position }: Envelope<'backtestProgress'>): BacktestProgress {
   return { ...payload, cursor: encodeCursor(position) };
 }
+
+/**
+ * The value of each subscription field for an event: what its resolver returns (`Subscription.ts`),
+ * and what the shared fan-out's fast path (`transport/fanout/event-executor.ts`) uses only while the
+ * schema's resolver is this very function.
+ */
+export const EVENT_FIELDS = {
+  price: toPriceTick,
+  signal: toSignal,
+  backtestProgress: toBacktestProgress,
+} as const;

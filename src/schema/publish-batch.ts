@@ -1,13 +1,33 @@
-import { badUserInput } from '../auth/errors.js';
+import { badUserInput, rateLimited } from '../auth/errors.js';
 import { encodeCursor } from '../bus/cursor.js';
 import type { Topic } from '../bus/event-bus.js';
+import type { PublishesInFlight } from '../limits/publishes-in-flight.js';
 import type { PublishResult } from '../publish/market-publisher.js';
 import type { PublishBatchResult, PublishItemResult } from './__generated__/resolvers-types.js';
 
 /**
- * The batch mutations (`publishPrices`, `publishSignals`) as the schema answers them: the size
- * bound, and the publisher's per-item results as `PublishBatchResult`.
+ * The publish mutations as the schema answers them: the size bound, the instance's bound on what it
+ * publishes at once, and the publisher's per-item results as `PublishBatchResult`.
  */
+
+/** The answer to a publish refused because the instance is publishing as much as it takes at once. */
+export function inFlightRefusal(retryAfterMs: number) {
+  return rateLimited('this instance is publishing as fast as it can (PUBLISH_MAX_IN_FLIGHT)', retryAfterMs);
+}
+
+/**
+ * Runs a publish of `count` inputs within the instance's `PUBLISH_MAX_IN_FLIGHT`, or refuses it at
+ * once (RATE_LIMITED with `retryAfterMs`, nothing published) when publishers together outrun it.
+ */
+export async function withinInFlight<R>(inFlight: PublishesInFlight, count: number, publish: () => Promise<R>): Promise<R> {
+  const taken = inFlight.take(count);
+  if ('retryAfterMs' in taken) throw inFlightRefusal(taken.retryAfterMs);
+  try {
+    return await publish();
+  } finally {
+    taken.done();
+  }
+}
 
 /** Refuses the whole batch, before anything is published, when it holds more than `max` inputs. */
 export function checkBatchSize(argument: string, count: number, max: number): void {

@@ -1,6 +1,7 @@
 import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
-import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import { badUserInput } from '../auth/errors.js';
+import type { Plugin } from 'graphql-yoga';
+import { badUserInput, rateLimited } from '../auth/errors.js';
+import { inFlightRefusal } from '../schema/publish-batch.js';
 import type { GraphQLContext } from '../schema/context.js';
 
 /**
@@ -10,7 +11,9 @@ import type { GraphQLContext } from '../schema/context.js';
  * A document costs one per root field, and a batch publish one per input (`mutationCost`). Past the
  * rate, the mutation is not executed and the caller gets RATE_LIMITED (HTTP 429) with the wait in
  * `extensions.retryAfterMs`; a document costing more than the rate's burst could never pass and is
- * refused with BAD_USER_INPUT naming the burst.
+ * refused with BAD_USER_INPUT naming the burst. A publisher's mutation is refused with RATE_LIMITED
+ * before its rate is counted when the instance could not take it now (`PUBLISH_MAX_IN_FLIGHT`, taken
+ * by the publish resolvers: `schema/publish-batch.ts`).
  *
  * `_knobs` is not read: the rates come with the limits the app built from the same knobs. It stays
  * for the caller in graphql-handler.ts, which passes its `limits`.
@@ -34,19 +37,15 @@ export function useMutationRateLimit(_knobs?: unknown): Plugin<GraphQLContext> {
         });
         return;
       }
+      // A publish the instance cannot take now (it takes it in its resolver) does not spend the user's rate.
+      const full = publisher ? services.publishesInFlight.refuses(cost) : null;
+      if (full) {
+        setResultAndStopExecution({ errors: [inFlightRefusal(full.retryAfterMs)] });
+        return;
+      }
       const retryAfterMs = await rate.take(viewer.id, cost);
       if (retryAfterMs === 0) return;
-      setResultAndStopExecution({
-        errors: [
-          createGraphQLError(`Rate limit exceeded: too many mutations; retry in ${retryAfterMs} ms`, {
-            extensions: {
-              code: 'RATE_LIMITED',
-              retryAfterMs,
-              http: { status: 429, headers: { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) } },
-            },
-          }),
-        ],
-      });
+      setResultAndStopExecution({ errors: [rateLimited('too many mutations', retryAfterMs)] });
     },
   };
 }

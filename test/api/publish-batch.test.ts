@@ -268,4 +268,35 @@ describe('Redis not answering', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(client.drain('p')).toEqual([]);
   });
+
+  it('refuses publishes past PUBLISH_MAX_IN_FLIGHT at once with RATE_LIMITED and retryAfterMs, and takes them again once answered', async () => {
+    const bounded = await startServer({ REDIS_URL: redis.url, PUBLISH_MAX_IN_FLIGHT: '10', DEMO_FEED: 'false', REDIS_COMMAND_TIMEOUT_MS: '1000' });
+    const inputs = (count: number, tag: string) => Array.from({ length: count }, (_, i) => ({ id: `${tag}-${i}`, symbol: 'IN-FLIGHT', price: i + 1 }));
+    try {
+      redis.signal('SIGSTOP');
+      let held: ReturnType<typeof publishPrices> | undefined;
+      let refused: Awaited<ReturnType<typeof publishPrices>>;
+      let refusedInMs: number;
+      try {
+        // Eight inputs wait for the frozen Redis (after their rate, which waits 1 s for Redis then
+        // counts locally); five more would be thirteen in flight.
+        held = publishPrices(inputs(8, 'held'), bounded.graphqlUrl);
+        await new Promise((resolve) => setTimeout(resolve, 1300));
+        const started = Date.now();
+        refused = await publishPrices(inputs(5, 'over'), bounded.graphqlUrl);
+        refusedInMs = Date.now() - started;
+      } finally {
+        redis.signal('SIGCONT');
+      }
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+      expect((refused.errors?.[0]?.extensions as { retryAfterMs?: number }).retryAfterMs).toBeGreaterThan(0);
+      // At once: not after the command timeout (REDIS_COMMAND_TIMEOUT_MS, 1 s) its rate or its publish would wait.
+      expect(refusedInMs).toBeLessThan(700);
+      await held;
+      const after = await publishPrices(inputs(10, 'after'), bounded.graphqlUrl);
+      expect(after.data?.publishPrices.published).toBe(10);
+    } finally {
+      await bounded.stop();
+    }
+  });
 });

@@ -3,7 +3,7 @@ import { badUserInput } from '../../auth/errors.js';
 import type { MutationResolvers } from '../__generated__/resolvers-types.js';
 import { asUserInput, checkRange, checkStrategyIds, checkSymbols } from '../arguments.js';
 import { toPriceTick, toSignal } from '../event-fields.js';
-import { checkBatchSize, toBatchResult } from '../publish-batch.js';
+import { checkBatchSize, toBatchResult, withinInFlight } from '../publish-batch.js';
 
 export const DEFAULT_BACKTEST_BARS = 50_000;
 
@@ -23,24 +23,26 @@ export const Mutation: MutationResolvers = {
 
   async publishPrice(_parent, { input }, { auth, services }) {
     requireRole(auth.viewer, 'publisher');
-    return toPriceTick(await asUserInput(() => services.publisher.publishPrice(input)));
+    return toPriceTick(await withinInFlight(services.publishesInFlight, 1, () => asUserInput(() => services.publisher.publishPrice(input))));
   },
 
   async publishSignal(_parent, { input }, { auth, services }) {
     requireRole(auth.viewer, 'publisher');
-    return toSignal(await asUserInput(() => services.publisher.publishSignal(input)));
+    return toSignal(await withinInFlight(services.publishesInFlight, 1, () => asUserInput(() => services.publisher.publishSignal(input))));
   },
 
   async publishPrices(_parent, { inputs }, { auth, services }) {
     requireRole(auth.viewer, 'publisher');
     checkBatchSize('inputs', inputs.length, services.publishBatchMax);
-    return toBatchResult('inputs', await services.publisher.publishPrices(inputs), (tick) => tick.id);
+    const results = await withinInFlight(services.publishesInFlight, inputs.length, () => services.publisher.publishPrices(inputs));
+    return toBatchResult('inputs', results, (tick) => tick.id);
   },
 
   async publishSignals(_parent, { inputs }, { auth, services }) {
     requireRole(auth.viewer, 'publisher');
     checkBatchSize('inputs', inputs.length, services.publishBatchMax);
-    return toBatchResult('inputs', await services.publisher.publishSignals(inputs), (signal) => signal.id);
+    const results = await withinInFlight(services.publishesInFlight, inputs.length, () => services.publisher.publishSignals(inputs));
+    return toBatchResult('inputs', results, (signal) => signal.id);
   },
 
   async renewToken(_parent, { token }, { auth }) {

@@ -12,7 +12,8 @@ import { planSubscription, SUBSCRIPTION_FIELDS, type PlanArguments, type PlanCon
 import { clientError } from '../error-masking.js';
 import { Backpressure, type FanoutCounts } from './backpressure.js';
 import { WsMember, type BatchedEvent, type FanoutPlan, type Group, type Member, type Outcome } from './members.js';
-import { executeEvent, Payload } from './payload.js';
+import { eventExecutor } from './event-executor.js';
+import { Payload } from './payload.js';
 import { Replay } from './replay.js';
 import { SocketWriter } from './socket-writer.js';
 import { SseMember } from './sse-member.js';
@@ -154,7 +155,7 @@ export class LiveFanout {
   }
 
   private openGroup(key: string, plan: FanoutPlan, args: ExecutionArgs): Group {
-    const group: Group = { key, plan, args, members: new Set(), unsubscribes: [], ready: Promise.resolve(), tail: Promise.resolve(), batch: null };
+    const group: Group = { key, plan, args, execute: eventExecutor(args, plan.field), members: new Set(), unsubscribes: [], ready: Promise.resolve(), tail: Promise.resolve(), batch: null };
     this.groups.set(key, group);
     const onLost = (error: unknown) => this.end(group, typedStreamError(error));
     const { bus } = this.options.context;
@@ -176,7 +177,7 @@ export class LiveFanout {
 
   private deliver(group: Group, envelope: Envelope<SubscriptionField>): void {
     if (group.members.size === 0 || (group.plan.accept && !group.plan.accept(envelope))) return;
-    const result = executeEvent(group.args, envelope);
+    const result = group.execute(envelope);
     if (!(result instanceof Promise)) return this.send(group, envelope, result);
     group.tail = group.tail
       .then(() => result)

@@ -6,6 +6,7 @@ import type { ViewerAuth } from '../../schema/context.js';
 import type { SubscriptionField, SubscriptionPlan } from '../../schema/subscription-plan.js';
 import { isPacked, packedNextHead } from '../wire-format.js';
 import { framePayload, tcpStreamOf, wireFrame, writesStraight, type ConnectionStream } from './ws-stream.js';
+import type { EventExecutor } from './event-executor.js';
 import type { Payload } from './payload.js';
 
 /**
@@ -23,6 +24,8 @@ export interface Group {
   key: string;
   plan: FanoutPlan;
   args: ExecutionArgs;
+  /** Runs the group's operation against an event (`event-executor.ts`). */
+  execute: EventExecutor;
   members: Set<Member>;
   unsubscribes: Unsubscribe[];
   ready: Promise<void>;

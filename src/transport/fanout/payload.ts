@@ -1,16 +1,6 @@
-import { execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import type { Envelope } from '../../bus/event-bus.js';
-import type { SubscriptionField } from '../../schema/subscription-plan.js';
+import type { ExecutionResult } from 'graphql';
 import { clientError } from '../error-masking.js';
 import { pack } from '../wire-format.js';
-
-/**
- * Runs a group's operation against one event, as graphql-js' `subscribe()` does per event. Yoga's
- * executor is not used here: for a subscription operation it would start a new subscription.
- */
-export function executeEvent(args: ExecutionArgs, envelope: Envelope<SubscriptionField>): ExecutionResult | Promise<ExecutionResult> {
-  return execute({ ...args, rootValue: envelope }) as ExecutionResult | Promise<ExecutionResult>;
-}
 
 const SSE_NEXT = Buffer.from('event: next\ndata: ');
 const SSE_END = Buffer.from('\n\n');

@@ -4,7 +4,7 @@ import { historyPages, ReplayHold, StreamPoint, type OverflowPolicy } from '../.
 import { typedStreamError } from '../../schema/stream-errors.js';
 import type { Backpressure, FanoutCounts } from './backpressure.js';
 import type { FanoutPlan, HeldFrame, Member } from './members.js';
-import { executeEvent, Payload } from './payload.js';
+import { Payload } from './payload.js';
 import type { SocketWriter } from './socket-writer.js';
 
 export interface ReplayOptions {
@@ -47,7 +47,7 @@ export class Replay {
   /** Sends a member what was published after `after`, then its held frames; from then on it is live. */
   async run(member: Member, after: StreamPosition): Promise<void> {
     const { bus, writer, backpressure, counts: all, pageSize } = this.options;
-    const { plan, args } = member.group;
+    const { plan, execute } = member.group;
     const counts = all[plan.field];
     const point = new StreamPoint(after);
     try {
@@ -59,7 +59,7 @@ export class Replay {
           if (member.ended) return;
           if (!point.admit(envelope.position)) continue;
           if ((plan.accept && !plan.accept(envelope)) || !member.sees(envelope)) continue;
-          writer.write(member, member.frame(new Payload(await executeEvent(args, envelope))));
+          writer.write(member, member.frame(new Payload(await execute(envelope))));
           counts.replayed += 1;
           counts.framesSent += 1;
           if (plan.isLast?.(envelope)) return member.complete();
