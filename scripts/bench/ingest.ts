@@ -102,8 +102,6 @@ export async function runIngest(cell: IngestCell, titanFlags: string): Promise<I
     PUBLISHES_PER_SECOND: '1000000',
     MAX_SYMBOLS_PER_SUBSCRIPTION: String(Math.max(50, Math.ceil(cell.symbols / cell.sockets))),
     NODE_FLAGS: titanFlags,
-    // TITAN_ENV='INGEST_BATCH=200 …': server knobs to try.
-    ...Object.fromEntries((process.env.TITAN_ENV ?? '').split(' ').filter(Boolean).map((pair) => pair.split('=') as [string, string])),
   };
   const server = node(cell.server ?? SERVER_ENTRY, env, 0, { flags: productionNodeFlags() });
   let loadGenerator: ChildProcess | undefined;

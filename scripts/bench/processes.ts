@@ -27,6 +27,8 @@ export function benchServerEnv(redisUrl: string): Record<string, string> {
     LOG_LEVEL: 'info',
     MAX_CONNECTIONS_PER_USER: '100000',
     WS_CONNECTS_PER_MINUTE: '1000000',
+    // TITAN_ENV='ANALYTICS=0 INGEST_BATCH=200 …': server knobs to try, on every TITAN server of the run.
+    ...Object.fromEntries((process.env.TITAN_ENV ?? '').split(' ').filter(Boolean).map((pair) => pair.split('=') as [string, string])),
   };
 }
 
