@@ -28,6 +28,7 @@ const signedPercentFormat = new Intl.NumberFormat(undefined, {
 });
 const wholePercentFormat = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 0 });
 const integerFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const quantityFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 4 });
 const ratioFormat = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -45,6 +46,8 @@ export const formatSignedPercent = (fraction: number): string => signedPercentFo
 export const formatWholePercent = (fraction: number): string => wholePercentFormat.format(fraction);
 /** A count: `50,000`. */
 export const formatInteger = (value: number): string => integerFormat.format(value);
+/** A quantity (volume), up to four decimals: `1,234.5`, `0.0125`. */
+export const formatQuantity = (value: number): string => quantityFormat.format(value);
 /** A ratio with two decimals (Sharpe, equity): `1.23`. */
 export const formatRatio = (value: number): string => ratioFormat.format(value);
 
