@@ -57,7 +57,9 @@ export function niceTicks(min: number, max: number, count = 4): number[] {
   if (!(span > 0) || !Number.isFinite(span)) return Number.isFinite(min) ? [min] : [];
   const raw = span / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 5, 10].find((factor) => factor * magnitude >= raw) ?? 10) * magnitude;
+  // The factor nearest the raw step (on a log scale), as d3's ticks choose it.
+  const ratio = raw / magnitude;
+  const step = (ratio >= Math.sqrt(50) ? 10 : ratio >= Math.sqrt(10) ? 5 : ratio >= Math.sqrt(2) ? 2 : 1) * magnitude;
   // Enough decimals to print the step exactly, so 0.1 + 0.2 stays 0.3.
   const decimals = Math.max(0, -Math.floor(Math.log10(step)) + 1);
   const ticks: number[] = [];
