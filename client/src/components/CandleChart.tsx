@@ -194,10 +194,10 @@ function CandleSeries({ symbol, interval, intervalName }: CandleSeriesProps) {
 /** The newest bar's figures in words, next to the picture. */
 function LatestCandle({ bar }: { bar: CandleBarFragment }) {
   const figures: [string, string][] = [
-    ['Open', formatPrice(bar.open)],
-    ['High', formatPrice(bar.high)],
-    ['Low', formatPrice(bar.low)],
-    ['Close', formatPrice(bar.close)],
+    ['Open', formatPrice(bar.open, bar.high)],
+    ['High', formatPrice(bar.high, bar.high)],
+    ['Low', formatPrice(bar.low, bar.high)],
+    ['Close', formatPrice(bar.close, bar.high)],
     ['Volume', formatQuantity(bar.volume)],
     ['Ticks', formatInteger(bar.ticks)],
   ];

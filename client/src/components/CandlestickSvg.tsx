@@ -36,12 +36,14 @@ export function CandlestickSvg({ bars, symbol, intervalName }: CandlestickSvgPro
   const last = candles.at(-1);
   const low = Math.min(...candles.map((candle) => candle.bar.low));
   const high = Math.max(...candles.map((candle) => candle.bar.high));
+  // Every figure with the decimals of the highest price shown, so they line up.
+  const price = (value: number) => formatPrice(value, high);
   const description =
     first && last
-      ? `${symbol}, ${intervalName} candles: ${candles.length} bars from ${formatTime(first.bar.openTime)} to ` +
-        `${formatTime(last.bar.openTime)}, low ${formatPrice(low)}, high ${formatPrice(high)}, ` +
-        `last close ${formatPrice(last.bar.close)}${last.bar.closed ? '' : ' (bar still open)'}.`
-      : `${symbol}, ${intervalName} candles: no bars yet.`;
+      ? `${symbol}, ${intervalName} candles: ${candles.length} candles from ${formatTime(first.bar.openTime)} to ` +
+        `${formatTime(last.bar.openTime)}, low ${price(low)}, high ${price(high)}, ` +
+        `last close ${price(last.bar.close)}${last.bar.closed ? '' : ' (bar still open)'}.`
+      : `${symbol}, ${intervalName} candles: none yet.`;
 
   return (
     <div className="candle-svg" ref={containerRef}>
@@ -52,7 +54,7 @@ export function CandlestickSvg({ bars, symbol, intervalName }: CandlestickSvgPro
             <g key={value}>
               <line className="grid-line" x1={0} x2={plotRight} y1={y} y2={y} />
               <text x={plotRight + 6} y={y} dominantBaseline="middle">
-                {formatPrice(value)}
+                {price(value)}
               </text>
             </g>
           ))}

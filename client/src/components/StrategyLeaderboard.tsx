@@ -4,7 +4,7 @@ import { graphql } from '../gql/index.js';
 import type { StrategyStatsLiveSubscription, StrategyStatsRowFragment } from '../gql/graphql.js';
 import { useFrameBatchedSubscription } from '../live/use-frame-batched-subscription.js';
 import { errorMessage, isFeatureDisabled } from './errors.js';
-import { formatInteger, formatPrice, formatSignedPrice, formatTime, formatWholePercent } from './format.js';
+import { formatInteger, formatPnl, formatPrice, formatTime, formatWholePercent } from './format.js';
 import { applyStats, rankStrategies, seedLeaderboard, type LeaderboardState } from './leaderboard-state.js';
 import { useChoices } from './use-choices.js';
 
@@ -150,7 +150,7 @@ const trend = (value: number) => (value > 0 ? 'up' : value < 0 ? 'down' : 'flat'
 
 /** A P&L figure with its sign; the colour repeats what the sign says. */
 function Pnl({ value }: { value: number }) {
-  return <span className={`pnl ${trend(value)}`}>{formatSignedPrice(value)}</span>;
+  return <span className={`pnl ${trend(value)}`}>{formatPnl(value)}</span>;
 }
 
 interface LeaderboardRowProps {
