@@ -52,7 +52,12 @@ export class AnalyticsService {
       historyMaxLen,
       retryMs: retryMaxDelayMs,
       onStart: (strategyId, history) => this.stats.start(strategyId, history),
-      onEvent: (envelope) => this.stats.add(envelope),
+      onEvent: (envelope) => {
+        this.stats.add(envelope);
+        // A position is marked to its symbol's latest price: follow a symbol as soon as a signal names it.
+        const { symbol } = envelope.payload;
+        if (!this.prices.isFollowing(symbol)) this.ensureSymbol(symbol).catch(options.onError);
+      },
       onStop: (strategyId, error) => {
         this.stats.stop(strategyId);
         options.onError(error);
@@ -82,9 +87,11 @@ export class AnalyticsService {
     return null;
   }
 
-  /** Resolves once the strategies' windows are in (those followed). */
+  /** Resolves once the strategies' windows are in, and the prices of the symbols they hold. */
   async ensureStrategies(strategyIds: readonly string[]): Promise<void> {
     await this.signals.follow(strategyIds);
+    const held = strategyIds.flatMap((id) => this.stats.state(id)?.figures.positions.map((position) => position.symbol) ?? []);
+    await Promise.all([...new Set(held)].map((symbol) => this.ensureSymbol(symbol)));
   }
 
   /** `CANDLE_HISTORY_BARS`. */
