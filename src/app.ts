@@ -144,6 +144,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     wsConnections: ws.connections,
     sseStreams: () => http.eventStreamCount,
     fanout: () => fanout.stats(),
+    analytics: analytics && (() => analytics.figures()),
     redisUp: redisStore ? { bus: () => bus.isHealthy(), store: () => redisStore.isHealthy(), limits: () => limits.isHealthy() } : null,
   });
   const market = config.feed.enabled

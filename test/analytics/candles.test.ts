@@ -66,6 +66,14 @@ async function history(symbol: string, interval = 'ONE_MINUTE', last = 100) {
   return result.data!.candleHistory;
 }
 
+/** `titan_candle_late_ticks_total` per interval, as `/metrics` shows it. */
+async function lateTicks(): Promise<Record<string, number>> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const totals: Record<string, number> = { ONE_MINUTE: 0, ONE_HOUR: 0 };
+  for (const match of text.matchAll(/^titan_candle_late_ticks_total\{interval="(\w+)"\} (\d+)$/gm)) totals[match[1]!] = Number(match[2]);
+  return totals as Record<'ONE_MINUTE' | 'ONE_HOUR', number>;
+}
+
 const ohlcv = (bar: CandleData) => [bar.openTime.slice(11, 19), bar.open, bar.high, bar.low, bar.close, bar.volume, bar.ticks, bar.closed];
 
 /** A known sequence: two whole minutes, a late tick, an empty minute (10:02), an open bar at 10:03. */
@@ -81,8 +89,9 @@ const SEQUENCE: [string, number, number][] = [
 ];
 
 describe('candles', () => {
-  it('gives exact OHLCV and tick counts per interval; late ticks change no bar, an empty interval has no bar', async () => {
+  it('gives exact OHLCV and tick counts per interval; late ticks change no bar (counted), an empty interval has no bar', async () => {
     const symbol = freshSymbol();
+    const lateBefore = await lateTicks();
     await publish(symbol, SEQUENCE);
     const minutes = await history(symbol);
     expect(minutes.candles.map(ohlcv)).toEqual([
@@ -99,6 +108,9 @@ describe('candles', () => {
       ['10:03:05', 110, 110, 110, 110, 4, 1, true],
       ['10:03:20', 90, 90, 90, 90, 1, 1, false],
     ]);
+    // The late tick is late for the minute and the second, not for the hour.
+    expect((await lateTicks()).ONE_MINUTE - lateBefore.ONE_MINUTE).toBe(1);
+    expect((await lateTicks()).ONE_HOUR - lateBefore.ONE_HOUR).toBe(0);
   });
 
   it('resumes after a cursor: the bars closed since, each once and in order, then the open bar, then live', async () => {
