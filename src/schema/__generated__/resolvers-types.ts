@@ -285,7 +285,7 @@ export type Query = {
   /** The caller's own backtests, newest first. */
   backtests: Array<Backtest>;
   /**
-   * The most recent `last` bars of a symbol (1 to `CANDLE_HISTORY_BARS`, 500 by default; the open
+   * The most recent `last` bars of a symbol (1 to `CANDLE_HISTORY_BARS`, 200 by default; the open
    * bar counts) and the cursor to subscribe `candles(after:)` from. FEATURE_DISABLED when
    * `ANALYTICS=off`.
    */
