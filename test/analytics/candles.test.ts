@@ -67,7 +67,7 @@ async function history(symbol: string, interval = 'ONE_MINUTE', last = 100) {
 }
 
 /** `titan_candle_late_ticks_total` per interval, as `/metrics` shows it. */
-async function lateTicks(): Promise<Record<string, number>> {
+async function lateTicks(): Promise<Record<'ONE_MINUTE' | 'ONE_HOUR', number>> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   const totals: Record<string, number> = { ONE_MINUTE: 0, ONE_HOUR: 0 };
   for (const match of text.matchAll(/^titan_candle_late_ticks_total\{interval="(\w+)"\} (\d+)$/gm)) totals[match[1]!] = Number(match[2]);
