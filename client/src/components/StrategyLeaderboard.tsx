@@ -4,7 +4,7 @@ import { graphql } from '../gql/index.js';
 import type { StrategyStatsLiveSubscription, StrategyStatsRowFragment } from '../gql/graphql.js';
 import { useFrameBatchedSubscription } from '../live/use-frame-batched-subscription.js';
 import { errorMessage, isFeatureDisabled } from './errors.js';
-import { formatInteger, formatPnl, formatPrice, formatTime, formatWholePercent } from './format.js';
+import { formatDateTime, formatInteger, formatPnl, formatPrice, formatWholePercent } from './format.js';
 import { applyStats, rankStrategies, seedLeaderboard, type LeaderboardState } from './leaderboard-state.js';
 import { useChoices } from './use-choices.js';
 
@@ -196,7 +196,7 @@ const LeaderboardRow = memo(function LeaderboardRow({ rank, stats, name }: Leade
           ({formatInteger(stats.buys)} buy · {formatInteger(stats.sells)} sell
           {stats.since && (
             <>
-              , since <time dateTime={stats.since}>{formatTime(stats.since)}</time>
+              , since <time dateTime={stats.since}>{formatDateTime(stats.since)}</time>
             </>
           )}
           )
