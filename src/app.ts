@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { AnalyticsService } from './analytics/analytics-service.js';
 import { TokenService } from './auth/tokens.js';
 import { openBus } from './bus/open-bus.js';
 import { redactUrl } from './bus/redis-connection.js';
@@ -6,7 +7,7 @@ import type { Config } from './config.js';
 import type { BacktestStore } from './domain/backtest.js';
 import { BacktestRunner } from './domain/backtest-runner.js';
 import { startDemoMarket } from './domain/demo-market.js';
-import { findStrategy } from './domain/strategies.js';
+import { findStrategy, STRATEGIES } from './domain/strategies.js';
 import { openLimits } from './limits/open-limits.js';
 import { PublishesInFlight } from './limits/publishes-in-flight.js';
 import { backgroundErrors, type Logger } from './logger.js';
@@ -71,6 +72,18 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
   const ingest = redisUrl
     ? RedisIngest.start({ ...config.ingest, redisUrl, timeouts, publisher, meter: metrics.ingestMeter, log: logger, onError })
     : null;
+  // Derived from the bus by this instance alone: no writes, no coordination (docs/analytics.md).
+  const analytics = config.analytics.enabled
+    ? new AnalyticsService({
+        ...config.analytics,
+        bus,
+        historyMaxLen: config.bus.historyMaxLen,
+        retryMaxDelayMs: timeouts.retryMaxDelayMs,
+        strategyIds: STRATEGIES.map((strategy) => strategy.id),
+        onError: backgroundErrors(logger, 'analytics'),
+      })
+    : null;
+  analytics?.start();
   const services: Services = {
     bus,
     publisher,
@@ -83,6 +96,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     deliveryMeters: metrics.deliveryMeters,
     rateLimits: limits,
     publishesInFlight: new PublishesInFlight(config.limits.publishMaxInFlight),
+    analytics,
   };
   const tokens = new TokenService(config.auth, { log: logger });
   const devTokens = config.auth.devTokens ? await issueDevTokens(tokens) : null;
@@ -132,6 +146,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     wsConnections: ws.connections,
     sseStreams: () => http.eventStreamCount,
     fanout: () => fanout.stats(),
+    analytics: analytics && (() => analytics.figures()),
     redisUp: redisStore ? { bus: () => bus.isHealthy(), store: () => redisStore.isHealthy(), limits: () => limits.isHealthy() } : null,
   });
   const market = config.feed.enabled
@@ -159,6 +174,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
       // their iterators return and release the bus), let requests in flight finish, then the bus.
       stopping ??= (async () => {
         market?.stop();
+        analytics?.stop();
         await ingest?.stop();
         await ws.dispose().catch(onError);
         sse.dispose();

@@ -25,6 +25,7 @@ export interface Config {
   ingest: IngestConfig;
   feed: FeedConfig;
   backtests: BacktestsConfig;
+  analytics: AnalyticsConfig;
   /** `LOG_LEVEL`: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. @default "info" */
   logLevel: LogLevel;
   /**
@@ -269,6 +270,25 @@ export interface BacktestsConfig {
   concurrency: number;
 }
 
+/** Streaming analytics (`src/analytics/`): candles and strategy figures derived from the bus by each instance. */
+export interface AnalyticsConfig {
+  /**
+   * `ANALYTICS`: aggregate candles and strategy figures in this instance. Off: nothing is aggregated and
+   * `candles`, `candleHistory` and `strategyStats` answer FEATURE_DISABLED. @default true
+   */
+  enabled: boolean;
+  /**
+   * `CANDLE_HISTORY_BARS`: closed bars kept per symbol and interval (64 bytes each; 500 symbols × 4
+   * intervals × 200 bars ≈ 26 MB), the most `candleHistory(last:)` returns, and how far back
+   * `candles(after:)` can resume. @default 200
+   */
+  candleHistoryBars: number;
+  /** `ANALYTICS_STATS_THROTTLE_MS`: least time between two `strategyStats` updates of a strategy on price moves (signals update at once). @default 500 */
+  statsThrottleMs: number;
+  /** `ANALYTICS_KEYS_REFRESH_MS`: how often the symbols and strategies with events are re-read to follow new ones. @default 2000 */
+  keysRefreshMs: number;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -401,6 +421,12 @@ export function loadConfig(env: Env = process.env): Config {
     backtests: {
       barsPerSecond: read.number('BACKTEST_BARS_PER_SECOND', 25000, 0, 1e9),
       concurrency: read.integer('BACKTEST_CONCURRENCY', 2, 1, 64),
+    },
+    analytics: {
+      enabled: read.boolean('ANALYTICS', true),
+      candleHistoryBars: read.integer('CANDLE_HISTORY_BARS', 200, 100, 100_000),
+      statsThrottleMs: read.integer('ANALYTICS_STATS_THROTTLE_MS', 500, 50, 60_000),
+      keysRefreshMs: read.integer('ANALYTICS_KEYS_REFRESH_MS', 2000, 100, 600_000),
     },
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: read.oneOf('LOG_FORMAT', LOG_FORMATS, !production && process.stdout.isTTY ? 'pretty' : 'json'),

@@ -45,3 +45,8 @@ export function rateLimited(reason: string, retryAfterMs: number) {
 export function tokenRefused(error: TokenError) {
   return error.kind === 'forbidden' ? forbidden(error.message) : unauthenticated(error.message);
 }
+
+/** A feature this server was configured without (e.g. `ANALYTICS=off`): retrying does not help. */
+export function featureDisabled(message: string) {
+  return createGraphQLError(message, { extensions: { code: 'FEATURE_DISABLED' } });
+}

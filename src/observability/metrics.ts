@@ -32,6 +32,17 @@ export interface MetricSources {
   fanout: () => Record<SubscriptionField, FanoutStats>;
   /** Per role, whether its Redis connection is ready; null without Redis (no gauge then). */
   redisUp: Record<RedisRole, () => boolean> | null;
+  /** The analytics service's figures (`AnalyticsService.figures`); null with `ANALYTICS=off`. */
+  analytics: (() => AnalyticsFigures) | null;
+}
+
+/** What the analytics of an instance hold and have counted, read at scrape time. */
+export interface AnalyticsFigures {
+  symbols: number;
+  strategies: number;
+  ringBytes: number;
+  /** Cumulative ticks older than the open bar, per interval. */
+  lateTicks: Record<string, number>;
 }
 
 export interface Metrics {
@@ -71,6 +82,7 @@ export function createMetrics(): Metrics {
     sseStreams: () => 0,
     fanout: () => ({ price: NO_FANOUT, signal: NO_FANOUT, backtestProgress: NO_FANOUT }),
     redisUp: null,
+    analytics: null,
   };
   // What happens per event or per subscribe is kept in plain numbers, read into the metrics on scrape:
   // a prom-client `inc` costs about 0.2 µs, a delivery should not pay that.
@@ -125,6 +137,44 @@ export function createMetrics(): Metrics {
       if (redisUp) for (const role of REDIS_ROLES) this.set({ role }, redisUp[role]() ? 1 : 0);
     },
   });
+
+  new Gauge({
+    name: 'titan_analytics_followed',
+    help: 'Keys the analytics of this instance follow: symbols (candles) and strategies (figures). Absent with ANALYTICS=off.',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      const figures = sources.analytics?.();
+      if (!figures) return;
+      this.set({ kind: 'symbols' }, figures.symbols);
+      this.set({ kind: 'strategies' }, figures.strategies);
+    },
+  });
+  new Gauge({
+    name: 'titan_analytics_bar_bytes',
+    help: 'Bytes the closed candle bars of this instance hold (bounded by CANDLE_HISTORY_BARS).',
+    registers,
+    collect() {
+      const figures = sources.analytics?.();
+      if (figures) this.set(figures.ringBytes);
+    },
+  });
+  const lateTicks = new Counter({
+    name: 'titan_candle_late_ticks_total',
+    help: 'Ticks older than the open bar of their symbol at an interval: they change no bar.',
+    labelNames: ['interval'],
+    registers,
+    collect() {
+      const figures = sources.analytics?.();
+      for (const [interval, total] of Object.entries(figures?.lateTicks ?? {})) lateBy(interval)(total);
+    },
+  });
+  const lateFeeds = new Map<string, (total: number | undefined) => void>();
+  const lateBy = (interval: string) => {
+    let feed = lateFeeds.get(interval);
+    if (!feed) lateFeeds.set(interval, (feed = cumulative(lateTicks.labels(interval))));
+    return feed;
+  };
 
   const published = new Counter({
     name: 'titan_events_published_total',

@@ -1,3 +1,4 @@
+import type { AnalyticsService } from '../analytics/analytics-service.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { FeedConfig, Limits } from '../config.js';
@@ -22,6 +23,8 @@ export interface Services extends Pick<Limits, 'symbolsPerSubscription' | 'subsc
   rateLimits: Pick<SharedLimits, 'mutations' | 'publishes'>;
   /** Publish mutations' inputs this instance executes at once (`PUBLISH_MAX_IN_FLIGHT`). */
   publishesInFlight: PublishesInFlight;
+  /** Candles and strategy figures of this instance; null with `ANALYTICS=off`. */
+  analytics: AnalyticsService | null;
 }
 
 /** The authenticated identity behind an operation, as of now; on a WebSocket it changes when the token is renewed. */

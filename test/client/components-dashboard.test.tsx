@@ -1,17 +1,15 @@
 // @vitest-environment jsdom
 import { CloseCode } from '../../src/transport/close-codes.js';
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
-import { getOperationAST, type DocumentNode } from 'graphql';
-import type { ReactNode } from 'react';
-import { CombinedError, makeOperation, Provider, useSubscription, type Client, type GraphQLRequest, type OperationContext, type OperationResult, type OperationType } from 'urql';
+import { CombinedError, useSubscription } from 'urql';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fromValue, makeSubject, map, never, pipe, type Source, type Subject } from 'wonka';
 import { Dashboard } from '../../client/src/components/Dashboard.js';
 import { Backtests } from '../../client/src/components/Backtests.js';
 import { ConnectionBadgeView } from '../../client/src/components/ConnectionBadge.js';
 import { PriceBoard } from '../../client/src/components/PriceBoard.js';
 import { SignalsFeed } from '../../client/src/components/SignalsFeed.js';
 import type { ConnectionStatus } from '@titan-realtime/client';
+import { fakeUrql, type Reply, type Variables } from './fake-urql.js';
 
 // Most tests render every event at once (urql's own hook); `frames.real` switches to the data layer's
 // frame-batched hook for the tests that check batching.
@@ -25,65 +23,6 @@ vi.mock('../../client/src/live/use-frame-batched-subscription.js', async (import
         : useSubscription(args, reducer)) as typeof actual.useFrameBatchedSubscription,
   };
 });
-
-/* ------------------------------------------------------------------------------------------------ */
-/* A fake urql client: answers by operation name; subscriptions are subjects the test pushes into.  */
-/* ------------------------------------------------------------------------------------------------ */
-
-type Variables = Record<string, unknown>;
-interface Call {
-  name: string;
-  variables: Variables;
-  context: Partial<OperationContext>;
-}
-type Reply = { data?: unknown; error?: CombinedError };
-type Answer = Reply | ((variables: Variables) => Reply);
-
-function operationName(query: DocumentNode): string {
-  return getOperationAST(query)?.name?.value ?? '(anonymous)';
-}
-
-function fakeUrql(answers: { queries?: Record<string, Answer>; mutations?: Record<string, Answer> } = {}) {
-  const calls: Record<OperationType, Call[]> = { query: [], mutation: [], subscription: [], teardown: [] };
-  const subjects = new Map<string, Subject<Reply>[]>();
-
-  function operate(kind: 'query' | 'mutation' | 'subscription', request: GraphQLRequest, context: Partial<OperationContext> = {}): Source<OperationResult> {
-    const name = operationName(request.query);
-    const variables = (request.variables ?? {}) as Variables;
-    calls[kind].push({ name, variables, context });
-    const operation = makeOperation(kind, request, { url: '/graphql', requestPolicy: 'cache-first', ...context } as OperationContext);
-    const toResult = (reply: Reply): OperationResult => ({ operation, data: reply.data, error: reply.error, stale: false, hasNext: false });
-    if (kind === 'subscription') {
-      const subject = makeSubject<Reply>();
-      subjects.set(name, [...(subjects.get(name) ?? []), subject]);
-      return pipe(subject.source, map(toResult));
-    }
-    const answer = (kind === 'query' ? answers.queries : answers.mutations)?.[name];
-    if (!answer) return never;
-    return fromValue(toResult(typeof answer === 'function' ? answer(variables) : answer));
-  }
-
-  const client = {
-    suspense: false,
-    executeQuery: (request: GraphQLRequest, context?: Partial<OperationContext>) => operate('query', request, context),
-    executeMutation: (request: GraphQLRequest, context?: Partial<OperationContext>) => operate('mutation', request, context),
-    executeSubscription: (request: GraphQLRequest, context?: Partial<OperationContext>) => operate('subscription', request, context),
-  } as unknown as Client;
-
-  return {
-    client,
-    calls,
-    /** Every call of `name` of that kind. */
-    callsOf: (kind: OperationType, name: string) => calls[kind].filter((call) => call.name === name),
-    /** Pushes events into the latest subscription named `name`, then lets React render (once). */
-    push(name: string, ...replies: Reply[]) {
-      const latest = subjects.get(name)?.at(-1);
-      if (!latest) throw new Error(`no subscription ${name} was started`);
-      act(() => replies.forEach((reply) => latest.next(reply)));
-    },
-    render: (ui: ReactNode) => render(<Provider value={client}>{ui}</Provider>),
-  };
-}
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Fixtures                                                                                           */
@@ -566,18 +505,15 @@ describe('ConnectionBadge', () => {
 /* ------------------------------------------------------------------------------------------------ */
 
 describe('Dashboard', () => {
-  it('has a header with the title and badge, and a main with the three sections', () => {
+  it('has a header with the title and badge, and a main with the five sections', () => {
     fakeUrql({ queries: { DashboardChoices: choices } }).render(<Dashboard />);
     const banner = screen.getByRole('banner');
     expect(within(banner).getByRole('heading', { level: 1, name: 'TITAN Realtime' })).toBeTruthy();
     // The badge is the page's first status (end-to-end tests read it that way).
     expect(screen.getAllByRole('status')[0]?.closest('header')).toBe(banner);
     const main = screen.getByRole('main');
-    expect(within(main).getAllByRole('heading', { level: 2 }).map((heading) => heading.textContent)).toEqual([
-      'Live prices',
-      'Signals',
-      'Backtests',
-    ]);
-    for (const name of ['Live prices', 'Signals', 'Backtests']) expect(within(main).getByRole('region', { name })).toBeTruthy();
+    const sections = ['Live prices', 'Candles', 'Leaderboard', 'Signals', 'Backtests'];
+    expect(within(main).getAllByRole('heading', { level: 2 }).map((heading) => heading.textContent)).toEqual(sections);
+    for (const name of sections) expect(within(main).getByRole('region', { name })).toBeTruthy();
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPublisher, type ConnectedPublisher } from '../../src/publish/index.js';
 import { launchBrowser } from '../support/browser.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
-import { startProcess, type ServerProcess } from '../support/start-server.js';
+import { startProcess, startServer, tokens, type ServerProcess } from '../support/start-server.js';
 
 /**
  * The trader's dashboard in a real browser against a real server process on real Redis, in
@@ -57,6 +57,25 @@ function signal(reason: string) {
 }
 
 const board = () => page.getByRole('table', { name: /live prices/i });
+const candleChart = (on: Page = page) => on.getByRole('region', { name: 'Candles' });
+const leaderboard = (on: Page = page) => on.getByRole('region', { name: 'Leaderboard' });
+
+/** The chart's candles as drawn: open time (ms), closed or not. */
+function drawnCandles(on: Page = page): Promise<{ time: number; closed: boolean }[]> {
+  return candleChart(on)
+    .locator('[data-testid="candle"]')
+    .evaluateAll((nodes) => nodes.map((node) => ({ time: Date.parse(node.getAttribute('data-open-time') ?? ''), closed: node.getAttribute('data-closed') === 'true' })));
+}
+
+/** The latest candle's figures by label (Open, High, Low, Close, Volume, Ticks), as shown. */
+function latestCandle(on: Page = page): Promise<Record<string, string>> {
+  return candleChart(on)
+    .getByTestId('latest-candle')
+    .evaluate((list) => Object.fromEntries([...list.querySelectorAll('div')].map((item) => [item.querySelector('dt')?.textContent ?? '', item.querySelector('dd')?.textContent ?? ''])));
+}
+
+/** A figure as the page prints it (en-US: `+1,234.50`). */
+const amount = (text: string | null) => Number((text ?? '').replace(/[,\s]/g, ''));
 
 describe('the dashboard', () => {
   it('shows every demo symbol with ticking prices', async () => {
@@ -117,6 +136,64 @@ describe('the dashboard', () => {
     await page.getByText('E2E first signal').waitFor({ timeout: 10_000 });
   });
 
+  it('draws candles of the live ticks: the open bar updated in place, closed bars appended once, per interval', async () => {
+    const chart = candleChart();
+    await chart.getByLabel('Market').selectOption('BTC-USD');
+    await chart.getByRole('radio', { name: '1 sec' }).check();
+    await chart.getByRole('img', { name: /^BTC-USD, 1-second candles: \d+ candles from/ }).waitFor({ timeout: 15_000 });
+    await expect.poll(async () => (await drawnCandles()).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+    const before = await drawnCandles();
+    // A new second brings a new bar, after the one before it closed.
+    await expect.poll(async () => (await drawnCandles()).at(-1)?.time, { timeout: 10_000 }).toBeGreaterThan(before.at(-1)!.time);
+    const after = await drawnCandles();
+    const times = after.map((candle) => candle.time);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(new Set(times).size).toBe(times.length); // each bar once
+    expect(times.every((time) => time % 1000 === 0)).toBe(true); // on whole UTC seconds
+    expect(after.slice(0, -1).every((candle) => candle.closed)).toBe(true); // only the newest may be open
+
+    // One-minute bars: the open bar takes tick after tick in place.
+    await chart.getByRole('radio', { name: '1 min' }).check();
+    await chart.getByRole('img', { name: /^BTC-USD, 1-minute candles/ }).waitFor({ timeout: 10_000 });
+    await expect.poll(async () => (await drawnCandles()).at(-1)?.time, { timeout: 10_000 }).toSatisfy((time: number) => time % 60_000 === 0);
+    const grew = async () => {
+      const [first, firstFigures] = [(await drawnCandles()).at(-1), await latestCandle()];
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const [second, secondFigures] = [(await drawnCandles()).at(-1), await latestCandle()];
+      // Across a minute boundary the bar is a new one: try again.
+      return first?.time === second?.time && !second?.closed && amount(secondFigures.Ticks!) > amount(firstFigures.Ticks!);
+    };
+    await expect.poll(grew, { timeout: 20_000, interval: 50 }).toBe(true);
+    const figures = await latestCandle();
+    expect(amount(figures.High!)).toBeGreaterThanOrEqual(Math.max(amount(figures.Open!), amount(figures.Close!)));
+    expect(amount(figures.Low!)).toBeLessThanOrEqual(Math.min(amount(figures.Open!), amount(figures.Close!)));
+  });
+
+  it('ranks the strategies by total P&L with live signals, hit rate and open positions', async () => {
+    const rows = leaderboard().getByTestId('leaderboard-row');
+    await expect.poll(() => rows.locator('th').allTextContents(), { timeout: 15_000 }).toEqual(
+      expect.arrayContaining(['SMA 10/30 crossover', 'RSI(14) mean reversion']),
+    );
+    const ma = leaderboard().locator('[data-strategy="ma-crossover"]');
+    const signalsOf = async () => amount((await ma.locator('[data-label="Signals"]').textContent())?.split(' ')[0] ?? null);
+    const before = await signalsOf();
+    // A round trip of our own on a symbol the demo strategies do not trade.
+    await publisher.publishSignal({ strategyId: 'ma-crossover', symbol: 'E2E-LEADER', side: 'BUY', price: 100, confidence: 0.9, reason: 'E2E leaderboard buy' });
+    await publisher.publishSignal({ strategyId: 'ma-crossover', symbol: 'E2E-LEADER', side: 'SELL', price: 110, confidence: 0.9, reason: 'E2E leaderboard sell' });
+    await expect.poll(signalsOf, { timeout: 10_000 }).toBeGreaterThanOrEqual(before + 2);
+    await expect.poll(() => ma.locator('[data-label="Open positions"]').textContent(), { timeout: 10_000 }).toMatch(/E2E-LEADER short @ 110\.00/);
+    expect(await ma.locator('[data-label="Hit rate"]').textContent()).toMatch(/^\d+% \(\d+ of \d+\)$/);
+    // Best first: read in one go, so a live re-rank cannot come between two reads.
+    const figures = await rows.evaluateAll((nodes) =>
+      nodes.map((node) => ['Total P&L', 'Realised', 'Unrealised'].map((label) => node.querySelector(`[data-label="${label}"]`)?.textContent ?? '')),
+    );
+    const totals = figures.map(([total]) => amount(total!));
+    expect(totals).toEqual([...totals].sort((a, b) => b - a));
+    for (const [total, realised, unrealised] of figures) {
+      expect(amount(total!)).toBeCloseTo(amount(realised!) + amount(unrealised!), 1);
+    }
+  });
+
   it('runs a backtest started from the form to 100% with results and an equity curve', async () => {
     await page.getByLabel('Strategy').selectOption('rsi-reversion');
     await page.getByLabel('Symbol').selectOption('ETH-USD');
@@ -156,5 +233,57 @@ describe('the dashboard', () => {
     expect(overflow).toBeLessThanOrEqual(1);
     await phone.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png`, fullPage: true });
     await phone.close();
+  });
+
+  it('fits the chart and the leaderboard into 390 px: no sideways scroll, stacked cards, 44 px targets', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await phone.goto(`${server.url}/`);
+    await leaderboard(phone).getByTestId('leaderboard-row').first().waitFor({ timeout: 15_000 });
+    await candleChart(phone).locator('[data-testid="candle"]').first().waitFor({ timeout: 15_000 });
+    // Drawn at its container's width once measured (640 px before).
+    await expect.poll(() => candleChart(phone).locator('svg').evaluate((svg) => svg.getBoundingClientRect().right), { timeout: 5000 }).toBeLessThanOrEqual(390);
+    const layout = await phone.evaluate(() => {
+      const box = (element: Element) => element.getBoundingClientRect();
+      const rows = [...document.querySelectorAll('[data-testid="leaderboard-row"]')];
+      const targets = [...document.querySelectorAll('.interval-switch span, .chart-controls select')];
+      return {
+        overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        rowDisplays: rows.map((row) => getComputedStyle(row).display),
+        rowRight: Math.max(...rows.map((row) => box(row).right)),
+        rowWidths: rows.map((row) => box(row).width),
+        chartWidth: box(document.querySelector('.candle-svg svg')!).width,
+        targets: targets.map((target) => ({ width: box(target).width, height: box(target).height })),
+      };
+    });
+    expect(layout.overflow).toBeLessThanOrEqual(1);
+    expect(layout.rowDisplays.every((display) => display === 'flex')).toBe(true); // cards, not table rows
+    expect(layout.rowRight).toBeLessThanOrEqual(390);
+    expect(Math.min(...layout.rowWidths)).toBeGreaterThan(300);
+    expect(layout.chartWidth).toBeGreaterThan(300);
+    expect(layout.targets).toHaveLength(5);
+    for (const target of layout.targets) {
+      expect(target.height).toBeGreaterThanOrEqual(44);
+      expect(target.width).toBeGreaterThanOrEqual(44);
+    }
+    await leaderboard(phone).screenshot({ path: `${ARTIFACTS}/leaderboard-phone.png` });
+    await candleChart(phone).screenshot({ path: `${ARTIFACTS}/candles-phone.png` });
+    await phone.close();
+  });
+
+  it('shows a token limited to one strategy only that strategy on the leaderboard', async () => {
+    // A second instance on the same Redis that hands out no dev token: the page asks for one.
+    const limited = await startServer({ REDIS_URL: redis.url });
+    const tab = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    try {
+      await tab.goto(`${limited.url}/`);
+      await tab.getByLabel('Access token').fill(await tokens.issue('e2e-limited', ['trader'], '1h', { strategies: ['rsi-reversion'] }));
+      await tab.getByRole('button', { name: 'Connect' }).click();
+      const rows = leaderboard(tab).getByTestId('leaderboard-row');
+      await rows.first().waitFor({ timeout: 15_000 });
+      expect(await rows.locator('th').allTextContents()).toEqual(['RSI(14) mean reversion']);
+    } finally {
+      await tab.close();
+      await limited.stop();
+    }
   });
 });

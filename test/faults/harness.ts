@@ -23,6 +23,8 @@ export const FAULT_ENV = {
   REDIS_COMMAND_TIMEOUT_MS: '300',
   REDIS_CONNECT_TIMEOUT_MS: '300',
   REDIS_RETRY_MAX_DELAY_MS: '200',
+  // The cells count the bus channels subscriptions hold; analytics would add one per key they follow.
+  ANALYTICS: '0',
   // FAULT_LOG_LEVEL=info shows what the cells' servers log.
   LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? 'silent',
 };

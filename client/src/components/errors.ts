@@ -21,3 +21,8 @@ export function errorMessage(error: CombinedError): string {
 export function isCursorExpired(error: CombinedError | undefined): boolean {
   return errorCode(error) === 'CURSOR_EXPIRED';
 }
+
+/** The server has analytics (or another optional feature) switched off: retrying does not help. */
+export function isFeatureDisabled(error: CombinedError | undefined): boolean {
+  return errorCode(error) === 'FEATURE_DISABLED';
+}

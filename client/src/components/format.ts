@@ -28,15 +28,27 @@ const signedPercentFormat = new Intl.NumberFormat(undefined, {
 });
 const wholePercentFormat = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 0 });
 const integerFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const quantityFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 4 });
 const ratioFormat = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
-/** A price with decimals for its size: `65,000.12`, `1.0856`, `0.123457`. */
-export const formatPrice = (value: number): string => priceFormat(priceDigits(value), false).format(value);
+/**
+ * A price with decimals for its size: `65,000.12`, `1.0856`, `0.123457`; with `like`, the decimals of
+ * that price instead, so the figures of one chart line up (`95.00` beside `110.00`).
+ */
+export const formatPrice = (value: number, like: number = value): string => priceFormat(priceDigits(like), false).format(value);
 /** A price difference with its sign, with the decimals of the price it is a change of: `+12.50`, `-0.25`, `0.00`. */
 export const formatSignedPrice = (value: number, price: number = value): string =>
   priceFormat(priceDigits(price), true).format(value);
+/**
+ * A profit or loss in price units with its sign, two decimals from 1 up, more below so a small
+ * figure is not shown as zero: `+30.25`, `-1,250.00`, `+0.0012`.
+ */
+export const formatPnl = (value: number): string => {
+  const size = Math.abs(value);
+  return priceFormat(size >= 1 || size === 0 ? 2 : size >= 0.01 ? 4 : 6, true).format(value);
+};
 /** A fraction as a percentage: `0.1234` → `12.34%`. */
 export const formatPercent = (fraction: number): string => percentFormat.format(fraction);
 /** A fraction as a signed percentage: `0.1234` → `+12.34%`. */
@@ -45,6 +57,8 @@ export const formatSignedPercent = (fraction: number): string => signedPercentFo
 export const formatWholePercent = (fraction: number): string => wholePercentFormat.format(fraction);
 /** A count: `50,000`. */
 export const formatInteger = (value: number): string => integerFormat.format(value);
+/** A quantity (volume), up to four decimals: `1,234.5`, `0.0125`. */
+export const formatQuantity = (value: number): string => quantityFormat.format(value);
 /** A ratio with two decimals (Sharpe, equity): `1.23`. */
 export const formatRatio = (value: number): string => ratioFormat.format(value);
 

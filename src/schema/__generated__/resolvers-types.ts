@@ -75,6 +75,55 @@ export type BacktestStatus =
   | 'QUEUED'
   | 'RUNNING';
 
+/**
+ * One bar of a symbol's ticks: the ticks whose own `timestamp` lies in `[openTime, openTime + interval)`.
+ * A bar closes when the first tick of a later bar arrives; an interval without ticks has no bar. A
+ * tick older than the open bar's `openTime` (a late tick) changes no bar.
+ */
+export type Candle = {
+  __typename?: 'Candle';
+  /** Price of the bar's latest tick (in publish order). */
+  close: Scalars['Float']['output'];
+  /** True once a tick of a later bar arrived: the bar no longer changes. */
+  closed: Scalars['Boolean']['output'];
+  /**
+   * Position of the price tick that produced this state (for a closed bar, the tick that closed it):
+   * subscribe `candles(symbol:, interval:, after: cursor)` to follow on from it.
+   */
+  cursor: Scalars['Cursor']['output'];
+  high: Scalars['Float']['output'];
+  interval: CandleInterval;
+  low: Scalars['Float']['output'];
+  /** Price of the bar's first tick (in publish order). */
+  open: Scalars['Float']['output'];
+  /** Start of the bar (UTC boundary of the interval). */
+  openTime: Scalars['DateTime']['output'];
+  symbol: Scalars['String']['output'];
+  /** Number of ticks in the bar. */
+  ticks: Scalars['Int']['output'];
+  /** Sum of the ticks' volumes. */
+  volume: Scalars['Float']['output'];
+};
+
+/** The length of a candle (bar). Bars start on UTC boundaries of their interval. */
+export type CandleInterval =
+  | 'FIVE_MINUTES'
+  | 'ONE_HOUR'
+  | 'ONE_MINUTE'
+  | 'ONE_SECOND';
+
+/**
+ * The most recent bars of a symbol, oldest first (the last one may be open), and the position to
+ * subscribe `candles(after: cursor)` from.
+ */
+export type CandleSnapshot = {
+  __typename?: 'CandleSnapshot';
+  candles: Array<Candle>;
+  cursor: Scalars['Cursor']['output'];
+  interval: CandleInterval;
+  symbol: Scalars['String']['output'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Stops a queued or running backtest of the caller's (or any, for an admin). */
@@ -235,6 +284,12 @@ export type Query = {
   backtest?: Maybe<Backtest>;
   /** The caller's own backtests, newest first. */
   backtests: Array<Backtest>;
+  /**
+   * The most recent `last` bars of a symbol (1 to `CANDLE_HISTORY_BARS`, 200 by default; the open
+   * bar counts) and the cursor to subscribe `candles(after:)` from. FEATURE_DISABLED when
+   * `ANALYTICS=off`.
+   */
+  candleHistory: CandleSnapshot;
   /** Latest ticks and the position to subscribe after, read atomically. All known symbols when `symbols` is omitted. */
   priceSnapshot: PriceSnapshot;
   /** Latest tick per symbol: the snapshot a screen starts from. All known symbols when `symbols` is omitted. */
@@ -245,6 +300,12 @@ export type Query = {
   signals: Array<Signal>;
   /** Strategies that signals and backtests can name. */
   strategies: Array<Strategy>;
+  /**
+   * Current figures of the given strategies (all the token is entitled to when omitted), in the order
+   * asked. FORBIDDEN when it names a strategy the token is not entitled to. FEATURE_DISABLED when
+   * `ANALYTICS=off`.
+   */
+  strategyStats: Array<StrategyStats>;
   /** Symbols with a live price: the configured feed's and any a publisher has published. */
   symbols: Array<Scalars['String']['output']>;
 };
@@ -252,6 +313,13 @@ export type Query = {
 
 export type QueryBacktestArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryCandleHistoryArgs = {
+  interval: CandleInterval;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  symbol: Scalars['String']['input'];
 };
 
 
@@ -276,6 +344,11 @@ export type QuerySignalsArgs = {
   last?: InputMaybe<Scalars['Int']['input']>;
   strategyId?: InputMaybe<Scalars['ID']['input']>;
   symbol?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryStrategyStatsArgs = {
+  strategyIds?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
 
 export type Side =
@@ -337,6 +410,59 @@ export type Strategy = {
   name: Scalars['String']['output'];
 };
 
+/**
+ * The position a strategy's signals imply in one symbol: BUY opens or flips long one unit, SELL short
+ * one unit (a signal on the side already held changes nothing).
+ */
+export type StrategyPosition = {
+  __typename?: 'StrategyPosition';
+  /** Signal price the position was opened at. */
+  entryPrice: Scalars['Float']['output'];
+  /** Latest price of the symbol; null when no tick of it is known (the position is then marked at `entryPrice`). */
+  markPrice?: Maybe<Scalars['Float']['output']>;
+  /** 1 when long, -1 when short. */
+  quantity: Scalars['Int']['output'];
+  /** BUY: long one unit; SELL: short one unit. */
+  side: Side;
+  symbol: Scalars['String']['output'];
+  /** `(markPrice - entryPrice) * quantity`. */
+  unrealisedPnl: Scalars['Float']['output'];
+};
+
+/**
+ * How following a strategy's signals would have done, one unit per position at the signal prices,
+ * over its retained signals (the newest `HISTORY_MAX_LEN`) and marked to the latest price per symbol.
+ */
+export type StrategyStats = {
+  __typename?: 'StrategyStats';
+  buys: Scalars['Int']['output'];
+  /**
+   * Position of the newest signal in the window (or of the signal stream when there is none): the
+   * signals that follow are those of `signal(strategyIds: [strategyId], after: cursor)`.
+   */
+  cursor: Scalars['Cursor']['output'];
+  /** `winningRoundTrips / roundTrips`, from 0 to 1; null before the first round trip closes. */
+  hitRate?: Maybe<Scalars['Float']['output']>;
+  /** Open positions, one per symbol the strategy signalled, by symbol. */
+  positions: Array<StrategyPosition>;
+  /** Profit of the closed round trips (a position closed by a flip), in price units. */
+  realisedPnl: Scalars['Float']['output'];
+  /** Closed round trips. */
+  roundTrips: Scalars['Int']['output'];
+  sells: Scalars['Int']['output'];
+  /** Signals in the window (`buys + sells`). */
+  signals: Scalars['Int']['output'];
+  /** Timestamp of the oldest signal in the window: the figures start there. Null when there is none. */
+  since?: Maybe<Scalars['DateTime']['output']>;
+  strategyId: Scalars['ID']['output'];
+  /** `realisedPnl + unrealisedPnl`. */
+  totalPnl: Scalars['Float']['output'];
+  /** Profit of the open positions marked to the latest prices. */
+  unrealisedPnl: Scalars['Float']['output'];
+  /** Closed round trips that made money (profit above 0). */
+  winningRoundTrips: Scalars['Int']['output'];
+};
+
 export type Subscription = {
   __typename?: 'Subscription';
   /**
@@ -344,6 +470,13 @@ export type Subscription = {
    * (completes) after the terminal status.
    */
   backtestProgress: BacktestProgress;
+  /**
+   * Bars of one symbol: after `after` (a cursor of `candleHistory`, a `Candle` or a price tick), the
+   * bars closed since, each once and in order, then the open bar's current state, then live. Without
+   * `after`, starts with the open bar. The open bar's updates conflate for a slow reader (the newest
+   * state wins); closed bars are never dropped (too far behind: SLOW_CONSUMER).
+   */
+  candles: Candle;
   /**
    * Ticks of the given symbols (1 to 50), after `after` if given, then live. A reader that falls
    * behind gets the latest tick per symbol (conflation) rather than every tick.
@@ -354,12 +487,27 @@ export type Subscription = {
    * Never conflated: a reader too far behind ends with SLOW_CONSUMER and resumes by cursor.
    */
   signal: Signal;
+  /**
+   * Figures of the given strategies (all the token is entitled to when omitted): each one's current
+   * figures first, then an update on every signal and, while positions are open, at most
+   * `ANALYTICS_STATS_THROTTLE_MS` apart on price moves. Each update is the strategy's full state, so
+   * a reader that falls behind or reconnects only needs the newest. Entitlements are checked per
+   * update against the connection's current token (a strategy no longer entitled stops updating).
+   */
+  strategyStats: StrategyStats;
 };
 
 
 export type SubscriptionBacktestProgressArgs = {
   after?: InputMaybe<Scalars['Cursor']['input']>;
   id: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionCandlesArgs = {
+  after?: InputMaybe<Scalars['Cursor']['input']>;
+  interval: CandleInterval;
+  symbol: Scalars['String']['input'];
 };
 
 
@@ -373,6 +521,11 @@ export type SubscriptionSignalArgs = {
   after?: InputMaybe<Scalars['Cursor']['input']>;
   strategyIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   symbols?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+
+export type SubscriptionStrategyStatsArgs = {
+  strategyIds?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
 
 /** The identity a connection now runs under. */
@@ -463,6 +616,9 @@ export type ResolversTypes = ResolversObject<{
   BacktestResult: ResolverTypeWrapper<BacktestResult>;
   BacktestStatus: BacktestStatus;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Candle: ResolverTypeWrapper<Candle>;
+  CandleInterval: CandleInterval;
+  CandleSnapshot: ResolverTypeWrapper<CandleSnapshot>;
   Cursor: ResolverTypeWrapper<Scalars['Cursor']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -483,6 +639,8 @@ export type ResolversTypes = ResolversObject<{
   SignalSnapshot: ResolverTypeWrapper<SignalSnapshot>;
   StartBacktestInput: StartBacktestInput;
   Strategy: ResolverTypeWrapper<StrategyModel>;
+  StrategyPosition: ResolverTypeWrapper<StrategyPosition>;
+  StrategyStats: ResolverTypeWrapper<StrategyStats>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TokenRenewal: ResolverTypeWrapper<TokenRenewal>;
@@ -494,6 +652,8 @@ export type ResolversParentTypes = ResolversObject<{
   BacktestProgress: BacktestProgress;
   BacktestResult: BacktestResult;
   Boolean: Scalars['Boolean']['output'];
+  Candle: Candle;
+  CandleSnapshot: CandleSnapshot;
   Cursor: Scalars['Cursor']['output'];
   DateTime: Scalars['DateTime']['output'];
   Float: Scalars['Float']['output'];
@@ -512,6 +672,8 @@ export type ResolversParentTypes = ResolversObject<{
   SignalSnapshot: SignalSnapshot;
   StartBacktestInput: StartBacktestInput;
   Strategy: StrategyModel;
+  StrategyPosition: StrategyPosition;
+  StrategyStats: StrategyStats;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   TokenRenewal: TokenRenewal;
@@ -550,6 +712,27 @@ export type BacktestResultResolvers<ContextType = GraphQLContext, ParentType ext
   totalReturn?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   trades?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   winRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type CandleResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Candle'] = ResolversParentTypes['Candle']> = ResolversObject<{
+  close?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  closed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['Cursor'], ParentType, ContextType>;
+  high?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  interval?: Resolver<ResolversTypes['CandleInterval'], ParentType, ContextType>;
+  low?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  open?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  openTime?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  symbol?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ticks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  volume?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type CandleSnapshotResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CandleSnapshot'] = ResolversParentTypes['CandleSnapshot']> = ResolversObject<{
+  candles?: Resolver<Array<ResolversTypes['Candle']>, ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['Cursor'], ParentType, ContextType>;
+  interval?: Resolver<ResolversTypes['CandleInterval'], ParentType, ContextType>;
+  symbol?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export interface CursorScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Cursor'], any> {
@@ -608,11 +791,13 @@ export type PublishItemResultResolvers<ContextType = GraphQLContext, ParentType 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   backtest?: Resolver<Maybe<ResolversTypes['Backtest']>, ParentType, ContextType, RequireFields<QueryBacktestArgs, 'id'>>;
   backtests?: Resolver<Array<ResolversTypes['Backtest']>, ParentType, ContextType>;
+  candleHistory?: Resolver<ResolversTypes['CandleSnapshot'], ParentType, ContextType, RequireFields<QueryCandleHistoryArgs, 'interval' | 'last' | 'symbol'>>;
   priceSnapshot?: Resolver<ResolversTypes['PriceSnapshot'], ParentType, ContextType, Partial<QueryPriceSnapshotArgs>>;
   prices?: Resolver<Array<ResolversTypes['PriceTick']>, ParentType, ContextType, Partial<QueryPricesArgs>>;
   signalSnapshot?: Resolver<ResolversTypes['SignalSnapshot'], ParentType, ContextType, RequireFields<QuerySignalSnapshotArgs, 'last'>>;
   signals?: Resolver<Array<ResolversTypes['Signal']>, ParentType, ContextType, RequireFields<QuerySignalsArgs, 'last'>>;
   strategies?: Resolver<Array<ResolversTypes['Strategy']>, ParentType, ContextType>;
+  strategyStats?: Resolver<Array<ResolversTypes['StrategyStats']>, ParentType, ContextType, Partial<QueryStrategyStatsArgs>>;
   symbols?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
@@ -639,10 +824,37 @@ export type StrategyResolvers<ContextType = GraphQLContext, ParentType extends R
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type StrategyPositionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['StrategyPosition'] = ResolversParentTypes['StrategyPosition']> = ResolversObject<{
+  entryPrice?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  markPrice?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  side?: Resolver<ResolversTypes['Side'], ParentType, ContextType>;
+  symbol?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unrealisedPnl?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type StrategyStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['StrategyStats'] = ResolversParentTypes['StrategyStats']> = ResolversObject<{
+  buys?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['Cursor'], ParentType, ContextType>;
+  hitRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  positions?: Resolver<Array<ResolversTypes['StrategyPosition']>, ParentType, ContextType>;
+  realisedPnl?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  roundTrips?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sells?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  signals?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  since?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  strategyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  totalPnl?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  unrealisedPnl?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  winningRoundTrips?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
   backtestProgress?: SubscriptionResolver<ResolversTypes['BacktestProgress'], "backtestProgress", ParentType, ContextType, RequireFields<SubscriptionBacktestProgressArgs, 'id'>>;
+  candles?: SubscriptionResolver<ResolversTypes['Candle'], "candles", ParentType, ContextType, RequireFields<SubscriptionCandlesArgs, 'interval' | 'symbol'>>;
   price?: SubscriptionResolver<ResolversTypes['PriceTick'], "price", ParentType, ContextType, RequireFields<SubscriptionPriceArgs, 'symbols'>>;
   signal?: SubscriptionResolver<ResolversTypes['Signal'], "signal", ParentType, ContextType, Partial<SubscriptionSignalArgs>>;
+  strategyStats?: SubscriptionResolver<ResolversTypes['StrategyStats'], "strategyStats", ParentType, ContextType, Partial<SubscriptionStrategyStatsArgs>>;
 }>;
 
 export type TokenRenewalResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenRenewal'] = ResolversParentTypes['TokenRenewal']> = ResolversObject<{
@@ -655,6 +867,8 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Backtest?: BacktestResolvers<ContextType>;
   BacktestProgress?: BacktestProgressResolvers<ContextType>;
   BacktestResult?: BacktestResultResolvers<ContextType>;
+  Candle?: CandleResolvers<ContextType>;
+  CandleSnapshot?: CandleSnapshotResolvers<ContextType>;
   Cursor?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
@@ -667,6 +881,8 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Signal?: SignalResolvers<ContextType>;
   SignalSnapshot?: SignalSnapshotResolvers<ContextType>;
   Strategy?: StrategyResolvers<ContextType>;
+  StrategyPosition?: StrategyPositionResolvers<ContextType>;
+  StrategyStats?: StrategyStatsResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   TokenRenewal?: TokenRenewalResolvers<ContextType>;
 }>;

@@ -6,6 +6,7 @@ import type { PriceSnapshot, QueryResolvers, SignalSnapshot } from '../__generat
 import type { Services } from '../context.js';
 import { checkRange, checkStrategyIds, checkSymbols } from '../arguments.js';
 import { toPriceTick, toSignal } from '../event-fields.js';
+import { analyticsQuery } from './analytics.js';
 
 const MAX_SNAPSHOT_SYMBOLS = 500;
 const MAX_SIGNALS = 500;
@@ -62,4 +63,6 @@ export const Query: QueryResolvers = {
   },
 
   backtests: (_parent, _args, { auth, services }) => services.backtestStore.listByOwner(auth.viewer.id),
+
+  ...analyticsQuery,
 };

@@ -4,6 +4,7 @@ import type { GraphQLContext } from '../context.js';
 import { toBacktestProgress, toPriceTick, toSignal } from '../event-fields.js';
 import { withTypedErrors } from '../stream-errors.js';
 import { planSubscription, type PlanArguments, type SubscriptionField } from '../subscription-plan.js';
+import { analyticsSubscription } from './analytics.js';
 
 /**
  * A subscription on a stream of its own (the transports serve most on the shared fan-out, see
@@ -43,4 +44,6 @@ export const Subscription: SubscriptionResolvers = {
     subscribe: (_parent, args, context) => planned('backtestProgress', args, context),
     resolve: toBacktestProgress,
   },
+
+  ...analyticsSubscription,
 };
