@@ -213,7 +213,9 @@ describe('candles', () => {
       (await execute(server.graphqlUrl, query, variables, trader)).errors?.[0]?.extensions?.code;
     expect(await codeOf('{ candleHistory(symbol: "BTC-USD", interval: ONE_WEEK) { cursor } }')).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(await codeOf('{ candleHistory(symbol: "BTC-USD", interval: ONE_MINUTE, last: 0) { cursor } }')).toBe('BAD_USER_INPUT');
-    expect(await codeOf('{ candleHistory(symbol: "BTC-USD", interval: ONE_MINUTE, last: 201) { cursor } }')).toBe('BAD_USER_INPUT');
+    expect(await codeOf('{ candleHistory(symbol: "BTC-USD", interval: ONE_MINUTE, last: 10001) { cursor } }')).toBe('BAD_USER_INPUT');
+    // More than an instance keeps (CANDLE_HISTORY_BARS) is not an error: it answers what it keeps.
+    expect(await codeOf('{ candleHistory(symbol: "BTC-USD", interval: ONE_MINUTE, last: 10000) { cursor } }')).toBeUndefined();
     expect(await codeOf('{ candleHistory(symbol: "not a symbol!", interval: ONE_MINUTE) { cursor } }')).toBe('BAD_USER_INPUT');
     expect(await codeOf('query ($ids: [ID!]) { strategyStats(strategyIds: $ids) { strategyId } }', { ids: Array(101).fill('ma-crossover') })).toBe('BAD_USER_INPUT');
     expect(await codeOf('{ strategyStats(strategyIds: ["no-such-strategy"]) { strategyId } }')).toBe('BAD_USER_INPUT');

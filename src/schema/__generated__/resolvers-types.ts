@@ -285,9 +285,9 @@ export type Query = {
   /** The caller's own backtests, newest first. */
   backtests: Array<Backtest>;
   /**
-   * The most recent `last` bars of a symbol (1 to `CANDLE_HISTORY_BARS`, 200 by default; the open
-   * bar counts) and the cursor to subscribe `candles(after:)` from. FEATURE_DISABLED when
-   * `ANALYTICS=off`.
+   * The most recent `last` bars of a symbol (1 to 10,000; the open bar counts), at most the
+   * `CANDLE_HISTORY_BARS` an instance keeps (200 by default), and the cursor to subscribe
+   * `candles(after:)` from. FEATURE_DISABLED when `ANALYTICS=off`.
    */
   candleHistory: CandleSnapshot;
   /** Latest ticks and the position to subscribe after, read atomically. All known symbols when `symbols` is omitted. */

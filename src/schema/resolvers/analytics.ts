@@ -18,13 +18,16 @@ import { typedStreamError, withTypedErrors } from '../stream-errors.js';
 
 type CandleEvent = { bar: CandleBar };
 
+/** Most bars `candleHistory` may ask for; it answers at most the `CANDLE_HISTORY_BARS` an instance keeps. */
+const MAX_CANDLE_HISTORY = 10_000;
+
 async function candleHistory(symbolArgument: string, interval: CandleInterval, last: number, { services }: GraphQLContext): Promise<CandleSnapshot> {
   const analytics = analyticsOf(services);
   const symbol = checkSymbol(symbolArgument);
-  checkRange('last', last, 1, analytics.candleHistoryBars);
+  checkRange('last', last, 1, MAX_CANDLE_HISTORY);
   const noTicksAt = await analytics.ensureSymbol(symbol);
   if (noTicksAt) return { symbol, interval, candles: [], cursor: encodeCursor(noTicksAt) };
-  const history = analytics.candles.history(symbol, interval, last);
+  const history = analytics.candles.history(symbol, interval, Math.min(last, analytics.candleHistoryBars));
   if (!history) throw rebuilding(symbol, analytics.retryAfterMs);
   return { symbol, interval, candles: history.bars.map((bar) => toCandle(symbol, interval, bar)), cursor: encodeCursor(history.position) };
 }
