@@ -48,6 +48,7 @@ describe('loadConfig defaults (empty environment)', () => {
       mutationsPerSecond: 10,
       publishesPerSecond: 1000,
       publishBatchMax: 1000,
+      publishMaxInFlight: 10_000,
     });
     expect(config.http).toEqual({ allowedOrigins: [], trustedProxies: [], maxBodyBytes: 262_144, metricsToken: undefined });
     expect(config.server.shutdownTimeoutMs).toBe(10_000);
