@@ -84,8 +84,9 @@ export interface PlanContext {
  */
 export async function planSubscription<F extends SubscriptionField>(field: F, args: PlanArguments, viewer: Viewer, context: PlanContext): Promise<SubscriptionPlan<F>> {
   const after = args.after ? decodeCursor(args.after) : null;
-  // The scalar checks a cursor in the document; one from elsewhere (SSE's Last-Event-ID) is checked here.
-  if (args.after && !after) throw badCursor(MALFORMED_CURSOR);
+  // The scalar checks a cursor in the document; one from elsewhere (SSE's Last-Event-ID) is checked
+  // here, and refused as a bad `after` variable is: 400, so that an EventSource stops retrying it.
+  if (args.after && !after) throw badCursor(MALFORMED_CURSOR, 400);
   const plan =
     field === 'price'
       ? pricePlan(args, context, after)
