@@ -37,7 +37,11 @@ export async function listen<T extends Topic>(
   const { after, catchUp = { kind: 'replay' }, capIntervalMs, accept, isLast, capacity, overflow, meter } = options;
   const unsubscribes: Unsubscribe[] = [];
   let released = false;
-  let cap: RateCap<Envelope<T>> | null = null;
+  // In front of the stream: what the cap holds back never waits in the stream's queue. (It emits
+  // only once the bus delivers, after the stream below exists.)
+  const cap = capIntervalMs
+    ? new RateCap(capIntervalMs, (envelope: Envelope<T>) => envelope.key, (envelope) => stream.push(envelope), () => meter?.conflated(1))
+    : null;
   const release = () => {
     released = true;
     cap?.close();
@@ -53,10 +57,7 @@ export async function listen<T extends Topic>(
     onClose: release,
     meter,
   });
-  // The cap is in front of the stream: what it holds back never waits in the stream's queue.
-  const push = (envelope: Envelope<T>) => stream.push(envelope);
-  if (capIntervalMs) cap = new RateCap(capIntervalMs, (envelope: Envelope<T>) => envelope.key, push, () => meter?.conflated(1));
-  const onEvent = cap ? (envelope: Envelope<T>) => cap?.offer(envelope) : push;
+  const onEvent = cap ? (envelope: Envelope<T>) => cap.offer(envelope) : (envelope: Envelope<T>) => stream.push(envelope);
   const onLost = (error: Error) => stream.fail(error);
   const results = await Promise.allSettled(keys.map((key) => bus.subscribe(topic, key, onEvent, onLost)));
   for (const result of results) if (result.status === 'fulfilled') unsubscribes.push(result.value);

@@ -48,7 +48,9 @@ export class RateCap<T> {
   }
 
   private open(key: string): void {
-    const timer = setTimeout(() => this.windowEnded(key), this.intervalMs);
+    // A window never keeps a process alive on its own (up to 100 s at the lowest rate): whatever
+    // it delivers to holds the process for as long as it matters.
+    const timer = setTimeout(() => this.windowEnded(key), this.intervalMs).unref();
     this.windows.set(key, { waiting: null, timer });
   }
 

@@ -117,7 +117,8 @@ describe('price(maxRate:)', () => {
     for (const client of [a, b, c]) client.drain('p');
     const last = await storm(symbols, 1500);
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const [fromA, fromB, fromC] = [a, b, c].map((client) => received(client.drain('p')).get('CAP-GROUP') ?? []);
+    const pricesOf = (client: ProtocolClient) => received(client.drain('p')).get('CAP-GROUP') ?? [];
+    const [fromA, fromB, fromC] = [pricesOf(a), pricesOf(b), pricesOf(c)];
     // One cap for the group: both members got the very same ticks.
     expect(fromA).toEqual(fromB);
     expect(fromA.length).toBeLessThanOrEqual(4 * 2.7 + 1);
