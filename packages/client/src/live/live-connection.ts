@@ -142,7 +142,8 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
         : backoff(retries, retryBaseDelayMs, maxRetryDelayMs, random);
     lastClose = 'retry';
     const { code, reason, state } = status.getSnapshot();
-    if (state !== 'auth-needed' && state !== 'failed') setDown({ code, reason, retryAt: now() + delay });
+    // A paused connection has no transport left to retry (a late wait of the one it closed says nothing).
+    if (!paused && state !== 'auth-needed' && state !== 'failed') setDown({ code, reason, retryAt: now() + delay });
     return sleeper.sleep(delay);
   }
 
