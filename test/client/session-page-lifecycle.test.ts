@@ -171,6 +171,25 @@ describe('a hidden page', () => {
     expect(live.status.getSnapshot().state).toBe('connected');
   });
 
+  it('reconnects at once, resuming every subscription, when a page frozen in the background (timers stopped) is seen again past the grace period', async () => {
+    const live = await connect({ tokens: await devTokenStore('T1') });
+    live.subscribe({ query: SIGNAL }, recordingSink().sink);
+    await settle();
+    const first = FakeSocket.last();
+    first.next(first.lastSubscribe().id!, { signal: { id: 's1', cursor: 's1' } });
+    setVisibility('hidden');
+    // A phone's browser froze the page: the clock moved on, no timer ran (the socket died unnoticed).
+    vi.setSystemTime(Date.now() + 5 * 60_000);
+    expect(live.status.getSnapshot().state).toBe('connected');
+    setVisibility('visible');
+    await settle();
+    expect(first.readyState).toBe(FakeSocket.CLOSED);
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(FakeSocket.last().lastSubscribe().payload.variables).toEqual({ after: 's1' });
+    expect(live.status.getSnapshot().state).toBe('connected');
+    expect(states).toEqual(['connecting', 'connected', 'paused', 'reconnecting', 'connected']);
+  });
+
   it('starts the grace period at once for a page opened in the background, and never pauses with hiddenGraceMs: Infinity', async () => {
     visibility = 'hidden';
     const paused = await connect({ tokens: await devTokenStore('T1'), hiddenGraceMs: 1_000 });

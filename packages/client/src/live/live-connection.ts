@@ -340,7 +340,7 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
     }
   });
 
-  const stopWatchingVisibility = watchHiddenPage({ visibility, graceMs: hiddenGraceMs, pause, resume });
+  const stopWatchingVisibility = watchHiddenPage({ visibility, graceMs: hiddenGraceMs, pause, resume, now });
 
   return {
     status,
