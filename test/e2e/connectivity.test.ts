@@ -176,7 +176,9 @@ describe('the dashboard on an intermittent network', () => {
   it('with maxRate 1 on a slow network, a phone gets about one update per second per symbol, always ending on the latest price, for a fraction of the bytes', async () => {
     const phone = await openDashboard({ width: 390, height: 844 }); // phone-sized: maxRate 1
     const desktop = await openDashboard({ width: 1280, height: 900 }); // every tick
-    // A slow mobile network ("Slow 3G"-like): 400 ms latency, 50 KB/s each way.
+    // A slow mobile network ("Slow 3G"-like): 400 ms latency, 50 KB/s each way. (Chromium adds the
+    // latency to requests, the snapshot's included, and throttles WebSocket frames to the throughput,
+    // but does not delay each frame by the latency.)
     await emulateNetwork(phone.cdp, { latency: 400, downloadThroughput: 50_000, uploadThroughput: 50_000 });
     for (const { page } of [phone, desktop]) await page.getByRole('row', { name: /SOL-USD/ }).waitFor({ timeout: 10_000 });
     await sleep(1_500); // past the cap's window of the snapshot's ticks
