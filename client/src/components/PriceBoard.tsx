@@ -125,7 +125,7 @@ export function PriceBoard() {
               show their snapshot price.
             </p>
           )}
-          {/* A phone shows each row as a card (styles.css, "Phone layout"); focusable so keyboard users can scroll a wide table. */}
+          {/* A phone shows each row as a card (phone-layout.css); focusable so keyboard users can scroll a wide table. */}
           <div className="table-scroll" role="region" aria-labelledby={captionId} tabIndex={0}>
             <table className="prices card-table">
               <caption id={captionId}>

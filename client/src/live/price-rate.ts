@@ -10,7 +10,7 @@
 /** Updates per second per symbol on a phone-sized screen or with Save-Data. */
 export const PHONE_PRICE_MAX_RATE = 1;
 
-/** Phone-sized: the width at which the dashboard switches to its one-column phone layout (styles.css). */
+/** Phone-sized: the width at which the dashboard switches to its one-column phone layout (phone-layout.css). */
 export const PHONE_MEDIA_QUERY = '(max-width: 640px)';
 
 /** The Network Information API's data-saver flag (Chromium browsers); absent elsewhere. */
