@@ -92,6 +92,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     feed: config.feed,
     symbolsPerSubscription: config.limits.symbolsPerSubscription,
     subscriptionQueueLimit: config.limits.subscriptionQueueLimit,
+    priceReplayMax: config.limits.priceReplayMax,
     publishBatchMax: config.limits.publishBatchMax,
     deliveryMeters: metrics.deliveryMeters,
     rateLimits: limits,

@@ -166,6 +166,15 @@ export interface Limits {
    * are conflated (latest per symbol) and signal/backtest subscribers are disconnected. @default 500
    */
   subscriptionQueueLimit: number;
+  /**
+   * `PRICE_REPLAY_MAX`: ticks a `price` resume (`after`, `Last-Event-ID`) replays one by one. When more
+   * of its symbols' ticks were published after its cursor (or some are no longer retained), it gets
+   * the newest tick of each symbol that changed instead, then live: a price screen needs the latest
+   * price, and past one history page a replay costs more reads and bytes than that snapshot. 0:
+   * always the newest per symbol. A subscription with `maxRate` always gets the newest per symbol.
+   * Signals and backtest progress always replay every event. @default 500
+   */
+  priceReplayMax: number;
   /** `MAX_QUERY_DEPTH`: deepest field nesting of a document. @default 10 */
   maxQueryDepth: number;
   /** `MAX_QUERY_ALIASES`: aliases in one document. @default 30 */
@@ -390,6 +399,7 @@ export function loadConfig(env: Env = process.env): Config {
       connectsPerMinute: read.integer('WS_CONNECTS_PER_MINUTE', 120, 1, 1_000_000),
       symbolsPerSubscription: read.integer('MAX_SYMBOLS_PER_SUBSCRIPTION', 50, 1, 10_000),
       subscriptionQueueLimit: read.integer('SUBSCRIPTION_QUEUE_LIMIT', 500, 10, 1_000_000),
+      priceReplayMax: read.integer('PRICE_REPLAY_MAX', 500, 0, 10_000),
       maxQueryDepth: read.integer('MAX_QUERY_DEPTH', 10, 2, 100),
       maxQueryAliases: read.integer('MAX_QUERY_ALIASES', 30, 0, 10_000),
       maxQueryFields: read.integer('MAX_QUERY_FIELDS', 1000, 10, 1_000_000),

@@ -41,6 +41,7 @@ describe('loadConfig defaults (empty environment)', () => {
       connectsPerMinute: 120,
       symbolsPerSubscription: 50,
       subscriptionQueueLimit: 500,
+      priceReplayMax: 500,
       maxQueryDepth: 10,
       maxQueryAliases: 30,
       maxQueryFields: 1000,

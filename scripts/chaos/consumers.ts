@@ -52,7 +52,7 @@ export class Consumer {
     this.instance = instance;
     // Resume after the last signal recorded, whatever client recorded it.
     const cursorStore: CursorStore = { get: () => this.lastCursor(), set: () => {} };
-    const client = createTitanClient({ url: `${urls[instance]}/graphql`, token, transport: 'ws', cursorStore, minRetryDelayMs: 200, maxRetryDelayMs: 1000 });
+    const client = createTitanClient({ url: `${urls[instance]}/graphql`, token, transport: 'ws', cursorStore, retryBaseDelayMs: 200, maxRetryDelayMs: 1000 });
     this.client = client;
     client.on('state', ({ newState, code, reason }) => {
       if (generation !== this.generation) return;

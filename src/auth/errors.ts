@@ -22,8 +22,9 @@ export function badUserInput(message: string) {
   return createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
-export function badCursor(message: string) {
-  return createGraphQLError(message, { extensions: { code: 'BAD_CURSOR' } });
+/** With `httpStatus`, the status of an HTTP or SSE answer that carries only this error (a refused request, as for a bad variable). */
+export function badCursor(message: string, httpStatus?: number) {
+  return createGraphQLError(message, { extensions: { code: 'BAD_CURSOR', ...(httpStatus ? { http: { status: httpStatus } } : {}) } });
 }
 
 export function notFound(message: string) {

@@ -1,10 +1,16 @@
+import { catchUpPages, type CatchUp } from './catch-up.js';
 import { DeliveryStream, type DeliveryMeter } from './delivery-stream.js';
 import type { EventBus, Envelope, StreamPosition, Topic, Unsubscribe } from './event-bus.js';
-import { historyPages, type OverflowPolicy } from './resume.js';
+import { RateCap } from './rate-cap.js';
+import type { OverflowPolicy } from './resume.js';
 
 export interface ListenOptions<T extends Topic> {
-  /** Resume: first deliver every event of the keys published after this position. */
+  /** Resume: first deliver what was published to the keys after this position (as `catchUp` says). */
   after?: StreamPosition | null;
+  /** How a resume catches up: every missed event (the default), or the newest per key past a bound. */
+  catchUp?: CatchUp;
+  /** At most one live event per key every this many milliseconds, ending on the newest (`RateCap`); absent: every event. */
+  capIntervalMs?: number | null;
   /** Keeps only the events a subscriber asked for (e.g. a symbol filter). */
   accept?: (envelope: Envelope<T>) => boolean;
   /** Ends the stream after delivering an event for which this returns true. */
@@ -28,11 +34,17 @@ export async function listen<T extends Topic>(
   keys: readonly string[],
   options: ListenOptions<T>,
 ): Promise<DeliveryStream<T>> {
-  const { after, accept, isLast, capacity, overflow, meter } = options;
+  const { after, catchUp = { kind: 'replay' }, capIntervalMs, accept, isLast, capacity, overflow, meter } = options;
   const unsubscribes: Unsubscribe[] = [];
   let released = false;
+  // In front of the stream: what the cap holds back never waits in the stream's queue. (It emits
+  // only once the bus delivers, after the stream below exists.)
+  const cap = capIntervalMs
+    ? new RateCap(capIntervalMs, (envelope: Envelope<T>) => envelope.key, (envelope) => stream.push(envelope), () => meter?.conflated(1))
+    : null;
   const release = () => {
     released = true;
+    cap?.close();
     for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
   };
   const stream = new DeliveryStream<T>({
@@ -41,11 +53,11 @@ export async function listen<T extends Topic>(
     accept,
     isLast,
     after: after ?? undefined,
-    replay: after ? historyPages(bus, topic, keys, after) : undefined,
+    replay: after ? catchUpPages(bus, topic, keys, after, catchUp) : undefined,
     onClose: release,
     meter,
   });
-  const onEvent = (envelope: Envelope<T>) => stream.push(envelope);
+  const onEvent = cap ? (envelope: Envelope<T>) => cap.offer(envelope) : (envelope: Envelope<T>) => stream.push(envelope);
   const onLost = (error: Error) => stream.fail(error);
   const results = await Promise.allSettled(keys.map((key) => bus.subscribe(topic, key, onEvent, onLost)));
   for (const result of results) if (result.status === 'fulfilled') unsubscribes.push(result.value);

@@ -11,12 +11,14 @@ export interface FanoutStats {
   members: number;
   /** Frames handed to sockets. */
   framesSent: number;
-  /** Price frames replaced by a newer tick of the same symbol while a socket was full. */
+  /** Price frames replaced by a newer tick of the same symbol while a socket was full or within a rate cap's window. */
   conflated: number;
   /** Signal subscriptions ended with SLOW_CONSUMER. */
   slowConsumers: number;
   /** Events read from history for resuming subscribers. */
   replayed: number;
+  /** Rate-cap windows open now (`price(maxRate:)`), one timer each: none once their groups are gone. */
+  capWindows: number;
 }
 
 /** One meter per subscription field, for the streams of the ordinary (per-subscriber) path. */
@@ -65,7 +67,7 @@ const FIELDS = SUBSCRIPTION_FIELDS;
 /** The Redis connections of a process: the event bus's, and the backtest store's. */
 export type RedisRole = 'bus' | 'store' | 'limits';
 const REDIS_ROLES: readonly RedisRole[] = ['bus', 'store', 'limits'];
-const NO_FANOUT: FanoutStats = { groups: 0, members: 0, framesSent: 0, conflated: 0, slowConsumers: 0, replayed: 0 };
+const NO_FANOUT: FanoutStats = { groups: 0, members: 0, framesSent: 0, conflated: 0, slowConsumers: 0, replayed: 0, capWindows: 0 };
 const TOPICS: readonly Topic[] = [...FIELDS, 'backtestCancel'];
 /** From 1 ms (same host, idle) to 10 s (a backlog an operator must look at). */
 const LAG_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -212,7 +214,7 @@ export function createMetrics(): Metrics {
   });
   const conflated = new Counter({
     name: 'titan_events_conflated_total',
-    help: 'Events dropped for a slow reader because a newer one of the same key superseded them, by topic and path.',
+    help: 'Events dropped for a slow reader, or within a rate cap (maxRate), because a newer one of the same key superseded them, by topic and path.',
     labelNames: ['topic', 'path'],
     registers,
     collect() {

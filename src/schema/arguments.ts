@@ -27,6 +27,14 @@ export function checkRange(argument: string, value: number, min: number, max: nu
   return value;
 }
 
+/** A rate in events per second from `min` to `max`: anything else (not finite, zero, negative, absurd) is BAD_USER_INPUT. */
+export function checkRate(argument: string, value: number, min: number, max: number): number {
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw badUserInput(`${argument} must be a number of updates per second from ${min} to ${max} (got ${value})`);
+  }
+  return value;
+}
+
 /** Runs a publish and turns a domain validation failure into BAD_USER_INPUT. */
 export async function asUserInput<T>(work: () => Promise<T>): Promise<T> {
   try {

@@ -10,7 +10,7 @@ import type { DeliveryMeters } from '../observability/metrics.js';
 import type { MarketPublisher } from '../publish/market-publisher.js';
 
 /** What resolvers may use; built once per app and shared by every operation. */
-export interface Services extends Pick<Limits, 'symbolsPerSubscription' | 'subscriptionQueueLimit' | 'publishBatchMax'> {
+export interface Services extends Pick<Limits, 'symbolsPerSubscription' | 'subscriptionQueueLimit' | 'priceReplayMax' | 'publishBatchMax'> {
   bus: EventBus;
   publisher: MarketPublisher;
   backtests: BacktestRunner;
@@ -35,8 +35,21 @@ export interface ViewerAuth {
   renew?(token: string): Promise<Viewer>;
 }
 
+/**
+ * A Server-Sent Events request's standard resume (`transport/sse-resume.ts`), on Yoga's own SSE: the
+ * cursor a reconnecting `EventSource` names, and the cursor of the event being sent, for its `id:`.
+ */
+export interface SseResume {
+  /** `Last-Event-ID`: a subscription resumes after it, whatever `after` its document says; null: none sent. */
+  readonly lastEventId: string | null;
+  /** The cursor of the event the subscription handed over last: its result is the next one sent. */
+  cursor: string | null;
+}
+
 /** The context of every operation: its authenticated identity (there is no anonymous access). */
 export interface GraphQLContext {
   auth: ViewerAuth;
   services: Services;
+  /** Set on a request that takes Server-Sent Events; null on any other. */
+  sse: SseResume | null;
 }

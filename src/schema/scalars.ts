@@ -9,7 +9,7 @@ function parseDateTime(value: unknown): string {
   return iso;
 }
 
-const MALFORMED_CURSOR = 'Cursor is malformed or was not issued by this API; refetch the snapshot and subscribe without it';
+export const MALFORMED_CURSOR = 'Cursor is malformed or was not issued by this API; refetch the snapshot and subscribe without it';
 
 /**
  * A cursor variable this API did not issue: a plain Error with a code, like the bus's typed errors.

@@ -10,6 +10,7 @@ import { checkNesting, maxNesting, queryLimitRules } from '../schema/query-limit
 import { buildSchema } from '../schema/schema.js';
 import { maskError, useBoundedErrors } from './error-masking.js';
 import { useMutationRateLimit } from './mutation-rate-limit.js';
+import { sseResumeOf, useSseEventIds } from './sse-resume.js';
 import type { OperationMetrics } from './operation-metrics.js';
 import { yogaLogger } from './yoga-logger.js';
 
@@ -98,6 +99,7 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
       // Before the rate limit: a mutation it stops is still timed, and its RATE_LIMITED counted.
       ...operationMetrics.plugins,
       useMutationRateLimit(limits),
+      useSseEventIds(),
     ],
     graphiql: graphiql !== null && {
       title: 'TITAN Realtime',
@@ -107,6 +109,8 @@ export function createGraphQLHandler(options: GraphQLHandlerOptions) {
     context: async (initial: YogaInitialContext & ConnectionContext): Promise<GraphQLContext> => ({
       auth: initial.auth ?? { viewer: await authenticate(tokens, initial.request.headers.get('authorization')) },
       services,
+      // Over WebSocket (and the SSE transport's probe) there is no request here.
+      sse: initial.probe ? null : sseResumeOf(initial.request as Request | undefined),
     }),
   });
 }

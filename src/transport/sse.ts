@@ -8,6 +8,7 @@ import { ConnectionAuth } from './connection-auth.js';
 import { clientError } from './error-masking.js';
 import type { GraphQLHandler } from './graphql-handler.js';
 import { allowOriginHeader } from './origin-policy.js';
+import { lastEventId, SSE_COMMENT, SSE_KEEP_ALIVE_MS } from './sse-resume.js';
 
 export interface SseTransportOptions {
   graphql: GraphQLHandler;
@@ -17,9 +18,6 @@ export interface SseTransportOptions {
   allowedOrigins: readonly string[];
 }
 
-/** How often an idle event stream gets a comment line, so that proxies and clients see it alive (Yoga's interval). */
-const KEEP_ALIVE_MS = 12_000;
-const COMMENT = ':\n\n';
 const TOKEN_EXPIRED = () => unauthenticated('token expired: reconnect with a fresh token and resume after your last cursor');
 
 /**
@@ -27,14 +25,15 @@ const TOKEN_EXPIRED = () => unauthenticated('token expired: reconnect with a fre
  * operation per response: the "distinct connections" mode Yoga serves) on the shared fan-out. A
  * request this path does not take — anything but a valid, authorized subscription the fan-out
  * serves — goes to Yoga as it came, and Yoga answers it, errors included, like any other request.
- * Answers like Yoga's own SSE: a `:` comment at once, `event: next` per result, `event: complete`.
+ * Answers like Yoga's own SSE: a `:` comment at once, `event: next` per result with its cursor as
+ * `id:`, `event: complete`; a `Last-Event-ID` header resumes after that cursor (`sse-resume.ts`).
  */
 export function createSseTransport(options: SseTransportOptions) {
   const { graphql, tokens, fanout, allowedOrigins } = options;
   const streams = new Set<ServerResponse>();
   const keepAlive = setInterval(() => {
-    for (const response of streams) if (!response.writableEnded) response.write(COMMENT);
-  }, KEEP_ALIVE_MS);
+    for (const response of streams) if (!response.writableEnded) response.write(SSE_COMMENT);
+  }, SSE_KEEP_ALIVE_MS);
   keepAlive.unref();
 
   /** Yoga's answer; the body, if read here, is handed over as whatwg-node takes a parsed body. */
@@ -75,7 +74,8 @@ export function createSseTransport(options: SseTransportOptions) {
       return toYoga(request, response, body);
     }
     if (validate(schema, document).length > 0) return toYoga(request, response, body);
-    const plan = await fanout.match(schema, document, params.operationName, params.variables, viewer);
+    // A Last-Event-ID that is no cursor of ours is not matched: Yoga answers it with BAD_CURSOR.
+    const plan = await fanout.match(schema, document, params.operationName, params.variables, viewer, lastEventId(request.headers['last-event-id']));
     if (!plan) return toYoga(request, response, body);
 
     const origin = allowOriginHeader(request.headers.origin, allowedOrigins);
@@ -86,7 +86,7 @@ export function createSseTransport(options: SseTransportOptions) {
       ...(origin ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {}),
     });
     // At once: some browsers hold a fetch until the first bytes of its body arrive.
-    response.write(COMMENT);
+    response.write(SSE_COMMENT);
     streams.add(response);
     response.once('close', () => streams.delete(response));
     const args = { schema, document, operationName: params.operationName, variableValues: params.variables, contextValue: await contextFactory() };

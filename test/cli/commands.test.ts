@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { startProcess, tokenFor, type ServerProcess } from '../support/start-server.js';
+import { createTitanClient } from '../../packages/client/src/node.js';
 import { ensureBuilt, runTitan, startSubscriber } from './titan-process.js';
 
 /**
@@ -111,9 +112,44 @@ describe('titan token', () => {
   });
 });
 
+describe('titan subscribe price --max-rate', () => {
+  it('prints about one tick a second per symbol, the last one published last', async () => {
+    const subscriber = startSubscriber(['price', '--symbols', 'CLI-R1,CLI-R2', '--max-rate', '1', ...at(), '--token', traderToken]);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // subscribed (no --after: live only)
+      const publisher = createTitanClient({ url: server.graphqlUrl, token: publisherToken });
+      const started = Date.now();
+      for (let n = 1; n <= 30; n++) {
+        await publisher.publishPrices(['CLI-R1', 'CLI-R2'].map((symbol) => ({ symbol, price: n })));
+        await new Promise((resolve) => setTimeout(resolve, started + n * 100 - Date.now())); // 10 a second
+      }
+      publisher.close();
+      const seconds = (Date.now() - started) / 1_000;
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // the last window ends
+      for (const symbol of ['CLI-R1', 'CLI-R2']) {
+        const prices = subscriber.lines.filter((line) => line.symbol === symbol).map((line) => line.price);
+        expect(prices.length, `${symbol}: ${prices.join(',')}`).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+        expect(prices.length, `${symbol}: ${prices.join(',')}`).toBeGreaterThanOrEqual(2);
+        expect(prices.at(-1), symbol).toBe(30);
+      }
+    } finally {
+      subscriber.child.kill('SIGTERM');
+      await subscriber.exited;
+    }
+  });
+});
+
 describe('exit codes', () => {
   it('2 for an unknown command, an unknown flag or a missing argument', async () => {
-    for (const args of [['frobnicate'], ['snapshot', 'prices', '--bogus'], ['subscribe', 'price'], ['publish'], ['publish', 'price', '--batch', '0']]) {
+    for (const args of [
+      ['frobnicate'],
+      ['snapshot', 'prices', '--bogus'],
+      ['subscribe', 'price'],
+      ['subscribe', 'price', '--symbols', 'A', '--max-rate', 'fast'],
+      ['subscribe', 'signal', '--max-rate', '1'],
+      ['publish'],
+      ['publish', 'price', '--batch', '0'],
+    ]) {
       const run = await runTitan(args);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(/^titan: .*\(see titan --help\)\n$/);

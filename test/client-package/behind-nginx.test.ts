@@ -56,7 +56,7 @@ describe('consumers behind nginx', () => {
     const token = await tokenFor('consumer', ['trader']);
     const received: string[][] = [];
     for (let c = 0; c < CONSUMERS; c += 1) {
-      const consumer = createTitanClient({ url: nginx.wsUrl, token, minRetryDelayMs: 50, maxRetryDelayMs: 300 });
+      const consumer = createTitanClient({ url: nginx.wsUrl, token, retryBaseDelayMs: 50, maxRetryDelayMs: 300 });
       clients.push(consumer);
       const { signalSnapshot } = await consumer.request(SignalSnapshotDocument, { strategyId: 'rsi-reversion', last: 1 });
       const mine: string[] = [];

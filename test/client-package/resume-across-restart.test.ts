@@ -65,7 +65,7 @@ describe.each([
       tokenCalls += 1;
       return token;
     };
-    const consumer = createTitanClient({ url: server.wsUrl, token: tokenSource, minRetryDelayMs: 50, maxRetryDelayMs: 300, ...options });
+    const consumer = createTitanClient({ url: server.wsUrl, token: tokenSource, retryBaseDelayMs: 50, maxRetryDelayMs: 300, ...options });
     const { signalSnapshot } = await consumer.request(SignalSnapshotDocument, { strategyId: STRATEGY, last: 1 });
     const received: string[] = [];
     const stream = consumer.subscribe(SignalsDocument, { strategyIds: [STRATEGY], after: signalSnapshot.cursor }, (signal) => {

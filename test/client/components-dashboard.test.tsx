@@ -135,7 +135,7 @@ describe('PriceBoard', () => {
     expect(cell(btc(), 4).textContent).toBe('0.00 (0.00%)');
 
     expect(urql.callsOf('subscription', 'PriceBoardTicks').map((call) => call.variables)).toEqual([
-      { symbols: ['BTC-USD', 'ETH-USD'], after: 'c-snap' },
+      { symbols: ['BTC-USD', 'ETH-USD'], after: 'c-snap', maxRate: null }, // every tick on a wide screen
     ]);
 
     urql.push('PriceBoardTicks', { data: { price: tick('BTC-USD', 220, 'c-1') } });
@@ -154,6 +154,25 @@ describe('PriceBoard', () => {
     expect(within(btc()).getByRole('img').getAttribute('aria-label')).toMatch(/last 3 prices, from 200\.00 to 190\.00/);
     // The other row did not move.
     expect(cell(within(table).getByRole('row', { name: /ETH-USD/ }), 4).textContent).toBe('0.00 (0.00%)');
+  });
+
+  it('asks for one update a second per symbol on a phone-sized screen, and with Save-Data', () => {
+    const phone = (query: string) => ({ matches: query === '(max-width: 640px)' }) as MediaQueryList;
+    vi.stubGlobal('matchMedia', phone);
+    try {
+      const urql = fakeUrql({ queries: { PriceBoardSnapshot: snapshot } });
+      urql.render(<PriceBoard />);
+      expect(urql.callsOf('subscription', 'PriceBoardTicks').at(-1)?.variables).toMatchObject({ maxRate: 1 });
+      cleanup();
+      vi.stubGlobal('matchMedia', () => ({ matches: false }) as MediaQueryList);
+      Object.defineProperty(navigator, 'connection', { value: { saveData: true }, configurable: true });
+      const saver = fakeUrql({ queries: { PriceBoardSnapshot: snapshot } });
+      saver.render(<PriceBoard />);
+      expect(saver.callsOf('subscription', 'PriceBoardTicks').at(-1)?.variables).toMatchObject({ maxRate: 1 });
+    } finally {
+      vi.unstubAllGlobals();
+      Reflect.deleteProperty(navigator, 'connection');
+    }
   });
 
   it('keeps the sparkline to the last 60 prices', () => {
@@ -180,7 +199,7 @@ describe('PriceBoard', () => {
       error: new CombinedError({ graphQLErrors: [{ message: 'expired', extensions: { code: 'CURSOR_EXPIRED' } }] }),
     });
     expect(urql.callsOf('query', 'PriceBoardSnapshot').at(-1)?.context.requestPolicy).toBe('network-only');
-    expect(urql.callsOf('subscription', 'PriceBoardTicks').at(-1)?.variables).toEqual({ symbols: ['BTC-USD'], after: 'c-fresh' });
+    expect(urql.callsOf('subscription', 'PriceBoardTicks').at(-1)?.variables).toEqual({ symbols: ['BTC-USD'], after: 'c-fresh', maxRate: null });
     const row = screen.getByRole('row', { name: /BTC-USD/ });
     expect(cell(row, 1).textContent).toContain('120.00');
     expect(cell(row, 4).textContent).toBe('+20.00 (+20.00%)');
@@ -205,7 +224,7 @@ describe('with the frame-batched hook', () => {
     });
     urql.render(<PriceBoard />);
     await nextFrame();
-    expect(urql.callsOf('subscription', 'PriceBoardTicks').map((call) => call.variables)).toEqual([{ symbols: ['BTC-USD'], after: 'c-snap' }]);
+    expect(urql.callsOf('subscription', 'PriceBoardTicks').map((call) => call.variables)).toEqual([{ symbols: ['BTC-USD'], after: 'c-snap', maxRate: null }]);
     for (const [price, cursor] of [[201, 'c-1'], [202, 'c-2'], [203, 'c-3']] as const) {
       urql.push('PriceBoardTicks', { data: { price: tick('BTC-USD', price, cursor) } });
     }
@@ -468,6 +487,7 @@ describe('ConnectionBadge', () => {
     ['connecting', 'Connecting…'],
     ['connected', 'Connected'],
     ['offline', 'Offline'],
+    ['paused', 'Paused'],
     ['auth-needed', 'Token needed'],
     ['failed', 'Disconnected'],
     ['reconnecting', 'Reconnecting…'], // retrying now: no retryAt

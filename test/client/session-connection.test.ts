@@ -3,10 +3,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRequest, type OperationResult } from 'urql';
 import { pipe, subscribe } from 'wonka';
 import type { ConnectionStatus } from '@titan-realtime/client';
-import { createLiveConnection, type LiveConnection, type LiveConnectionOptions, type NetworkMonitor } from '@titan-realtime/client';
-import { createTokenStore, type TokenStore } from '@titan-realtime/client';
+import { createLiveConnection, createTokenStore, type LiveConnection, type LiveConnectionOptions, type TokenStore } from '@titan-realtime/client';
 import { createDashboardSession } from '../../client/src/urql-client.js';
 import { FakeSocket } from '../support/fake-graphql-ws-socket.js';
+import { devTokenStore as tokenStore, fakeNetwork, settleTimers as settle, sseServer } from '../support/live-connection-doubles.js';
 import { recordingSink } from '../support/recording-sink.js';
 
 /**
@@ -15,33 +15,6 @@ import { recordingSink } from '../support/recording-sink.js';
  */
 
 const PRICE = 'subscription ($after: Cursor) { price(symbols: ["BTC-USD"], after: $after) { price cursor } }';
-
-function fakeNetwork(online = true) {
-  const listeners = new Set<(online: boolean) => void>();
-  const network: NetworkMonitor & { set(online: boolean): void } = {
-    isOnline: () => online,
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    set(value) {
-      online = value;
-      for (const listener of listeners) listener(value);
-    },
-  };
-  return network;
-}
-
-/** A store whose dev endpoint answers with `devTokens` in turn (null: no dev endpoint). */
-async function tokenStore(...devTokens: (string | null)[]): Promise<TokenStore> {
-  let stored: string | null = null;
-  const tokens = createTokenStore({
-    fetchDevToken: async () => (devTokens.length > 1 ? devTokens.shift()! : (devTokens[0] ?? null)),
-    storage: { read: () => stored, write: (token) => (stored = token), clear: () => (stored = null) },
-  });
-  if (devTokens[0] !== null) await tokens.acquire();
-  return tokens;
-}
 
 let connection: LiveConnection | undefined;
 let statuses: ConnectionStatus[] = [];
@@ -59,11 +32,6 @@ async function connect(options: Partial<LiveConnectionOptions> & { tokens: Token
   connection.status.subscribe(({ status }) => statuses.push(status));
   await settle();
   return connection;
-}
-
-/** Lets promise chains and zero-delay timers run (graphql-ws awaits a few times per message). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await vi.advanceTimersByTimeAsync(0);
 }
 
 const states = () => statuses.map((status) => status.state);
@@ -146,13 +114,14 @@ describe('resume by cursor over graphql-ws', () => {
 
 describe('reconnect policy and status', () => {
   it('goes connecting → connected → reconnecting (with retryAt) → connected, with the close code', async () => {
-    const live = await connect({ tokens: await tokenStore('T1'), minRetryDelayMs: 1_000, maxRetryDelayMs: 8_000 });
+    const live = await connect({ tokens: await tokenStore('T1'), retryBaseDelayMs: 1_000, maxRetryDelayMs: 8_000 });
     expect(live.status.getSnapshot()).toEqual({ state: 'connected', transport: 'websocket', retryAt: null });
     const droppedAt = Date.now();
     FakeSocket.last().drop(1006);
     await settle();
-    expect(live.status.getSnapshot()).toEqual({ state: 'reconnecting', transport: 'websocket', retryAt: droppedAt + 1_500, code: CloseCode.Abnormal });
-    await vi.advanceTimersByTimeAsync(1_500);
+    // Full jitter: random 0.5 of the first window (1,000 ms).
+    expect(live.status.getSnapshot()).toEqual({ state: 'reconnecting', transport: 'websocket', retryAt: droppedAt + 500, code: CloseCode.Abnormal });
+    await vi.advanceTimersByTimeAsync(500);
     expect(live.status.getSnapshot().state).toBe('connected');
     expect(states()).toEqual(['connecting', 'connected', 'reconnecting', 'reconnecting', 'reconnecting', 'connected']);
   });
@@ -168,7 +137,7 @@ describe('reconnect policy and status', () => {
   });
 
   it('backs off exponentially while the server stays down, and sends keep-alive pings', async () => {
-    const live = await connect({ tokens: await tokenStore('T1'), minRetryDelayMs: 1_000, maxRetryDelayMs: 8_000, random: () => 0.999 });
+    const live = await connect({ tokens: await tokenStore('T1'), retryBaseDelayMs: 1_000, maxRetryDelayMs: 8_000, random: () => 0.999 });
     FakeSocket.mode = 'refuse';
     FakeSocket.last().drop(1006);
     const delays: number[] = [];
@@ -176,7 +145,8 @@ describe('reconnect policy and status', () => {
       if (status.retryAt !== null) delays.push(status.retryAt - Date.now());
     });
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(delays.slice(0, 5)).toEqual([1_999, 2_998, 4_996, 8_000, 8_000]);
+    // 0.999 of a window that doubles from 1,000 ms up to 8,000 ms.
+    expect(delays.slice(0, 5)).toEqual([999, 1_998, 3_996, 7_992, 7_992]);
 
     FakeSocket.mode = 'accept';
     await vi.advanceTimersByTimeAsync(10_000);
@@ -205,21 +175,20 @@ describe('reconnect policy and status', () => {
     expect(FakeSocket.last().sent.at(-1)?.type).toBe('ping');
     await vi.advanceTimersByTimeAsync(500);
     expect(live.status.getSnapshot()).toMatchObject({ state: 'reconnecting', code: CloseCode.Terminated });
-    await vi.advanceTimersByTimeAsync(2_000);
+    await vi.advanceTimersByTimeAsync(1_000);
     expect(FakeSocket.all).toHaveLength(2);
     expect(live.status.getSnapshot().state).toBe('connected');
   });
 
-  it('shows offline while the browser has no network, and retries as soon as it is back', async () => {
+  it('shows offline when a dropped connection finds the browser without network, and retries as soon as it is back', async () => {
     const network = fakeNetwork();
-    const live = await connect({ tokens: await tokenStore('T1'), network, minRetryDelayMs: 10_000, maxRetryDelayMs: 10_000 });
-    network.set(false);
-    expect(live.status.getSnapshot().state).toBe('connected'); // the socket may still work
+    const live = await connect({ tokens: await tokenStore('T1'), network, retryBaseDelayMs: 10_000, maxRetryDelayMs: 10_000 });
     FakeSocket.last().drop(1006);
+    network.set(false);
     await settle();
     expect(live.status.getSnapshot()).toMatchObject({ state: 'offline', code: CloseCode.Abnormal });
     await vi.advanceTimersByTimeAsync(1_000);
-    expect(FakeSocket.all).toHaveLength(1); // still waiting out the backoff
+    expect(FakeSocket.all).toHaveLength(1); // still waiting out the backoff (5 s)
     network.set(true);
     await settle();
     expect(FakeSocket.all).toHaveLength(2);
@@ -338,29 +307,11 @@ describe('tokens', () => {
   });
 });
 
-/** A fetch double answering SSE requests with streams the test writes. */
-function sseServer() {
-  const requests: { body: any; headers: Record<string, string> }[] = [];
-  const streams: ReadableStreamDefaultController<Uint8Array>[] = [];
-  const fetch = vi.fn(async (_url: unknown, init: RequestInit) => {
-    requests.push({ body: JSON.parse(String(init.body)), headers: init.headers as Record<string, string> });
-    const body = new ReadableStream<Uint8Array>({ start: (controller) => void streams.push(controller) });
-    return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
-  });
-  const encoder = new TextEncoder();
-  return {
-    fetch: fetch as unknown as typeof globalThis.fetch,
-    requests,
-    send: (stream: number, result: unknown) => streams[stream]?.enqueue(encoder.encode(`event: next\ndata: ${JSON.stringify(result)}\n\n`)),
-    end: (stream: number) => streams[stream]?.close(),
-  };
-}
-
 describe('SSE fallback', () => {
   it('switches to SSE after 3 WebSockets that never opened, and resumes there by cursor', async () => {
     FakeSocket.mode = 'refuse';
     const server = sseServer();
-    const live = await connect({ tokens: await tokenStore('T1'), fetch: server.fetch, minRetryDelayMs: 100, maxRetryDelayMs: 100 });
+    const live = await connect({ tokens: await tokenStore('T1'), fetch: server.fetch, retryBaseDelayMs: 100, maxRetryDelayMs: 100 });
     const { events, sink } = recordingSink();
     live.subscribe({ query: PRICE, variables: { after: 'c0' } }, sink);
     await vi.advanceTimersByTimeAsync(1_000);
@@ -393,7 +344,7 @@ describe('SSE fallback', () => {
 
   it('does not fall back once a WebSocket has opened (the server is down, not the proxy)', async () => {
     const server = sseServer();
-    const live = await connect({ tokens: await tokenStore('T1'), fetch: server.fetch, minRetryDelayMs: 100, maxRetryDelayMs: 100 });
+    const live = await connect({ tokens: await tokenStore('T1'), fetch: server.fetch, retryBaseDelayMs: 100, maxRetryDelayMs: 100 });
     FakeSocket.mode = 'refuse';
     FakeSocket.last().drop(1006);
     await vi.advanceTimersByTimeAsync(2_000);

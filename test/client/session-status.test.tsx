@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { canTransition, createConnectionStatusStore, type ConnectionState, type ConnectionStatusChange } from '@titan-realtime/client';
 import { ConnectionStatusProvider, useConnectionStatus } from '../../client/src/live/connection-status-context.js';
 
-const STATES: ConnectionState[] = ['connecting', 'connected', 'reconnecting', 'offline', 'auth-needed', 'failed'];
+const STATES: ConnectionState[] = ['connecting', 'connected', 'reconnecting', 'offline', 'paused', 'auth-needed', 'failed'];
 
 describe('the connection state machine', () => {
   it('starts connecting over the WebSocket, with no retry time', () => {
@@ -71,6 +71,20 @@ describe('the connection state machine', () => {
         expect(canTransition(from, to), `${from} → ${to}`).toBe(true);
       }
     }
+  });
+
+  it('pauses from any live state and comes back only through a new connection', () => {
+    for (const from of ['connecting', 'connected', 'reconnecting', 'offline', 'auth-needed'] as const) {
+      expect(canTransition(from, 'paused'), `${from} → paused`).toBe(true);
+    }
+    for (const to of ['reconnecting', 'connecting', 'offline', 'auth-needed', 'closed'] as const) {
+      expect(canTransition('paused', to), `paused → ${to}`).toBe(true);
+    }
+    // No connection while paused: it can neither be connected nor fail until it reconnects.
+    expect(canTransition('paused', 'connected')).toBe(false);
+    expect(canTransition('paused', 'failed')).toBe(false);
+    expect(canTransition('failed', 'paused')).toBe(false);
+    expect(canTransition('closed', 'paused')).toBe(false);
   });
 
   it('stops calling a listener that unsubscribed', () => {

@@ -225,13 +225,63 @@ describe('the dashboard', () => {
     }
   });
 
-  it('works at phone width', async () => {
-    const phone = await browser.newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+  it('works at phone width (390 px): no view scrolls sideways, every signal field shown, 44 px touch targets, the badge always in sight', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     await phone.goto(`${server.url}/`);
     await phone.getByRole('table', { name: /live prices/i }).getByRole('row', { name: /BTC-USD/ }).waitFor({ timeout: 15_000 });
-    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect(overflow).toBeLessThanOrEqual(1);
-    await phone.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png`, fullPage: true });
+    await phone.getByTestId('signal-row').first().waitFor({ timeout: 10_000 });
+    await phone.locator('[data-testid^="backtest-"]').first().waitFor({ timeout: 10_000 });
+    await phone.screenshot({ path: `${ARTIFACTS}/dashboard-phone.png` });
+
+    // The document and each view, down to the tables' own scroll boxes and the backtest cards.
+    const views = await phone.evaluate(() =>
+      [document.documentElement, ...document.querySelectorAll('.panel, .table-scroll, .backtest')].map((element) => ({
+        view: element.className || element.tagName,
+        scrollWidth: element.scrollWidth,
+        clientWidth: element.clientWidth,
+      })),
+    );
+    expect(views.length).toBeGreaterThanOrEqual(6);
+    for (const { view, scrollWidth, clientWidth } of views) expect(scrollWidth, view).toBeLessThanOrEqual(clientWidth);
+
+    // A signal shows all seven of its fields inside the screen (a clipped table showed three).
+    const signal = phone.getByTestId('signal-row').first();
+    await signal.scrollIntoViewIfNeeded();
+    const cells = await signal.locator('td').evaluateAll((tds) =>
+      tds.map((td) => {
+        const box = td.getBoundingClientRect();
+        return { field: (td as HTMLElement).dataset.label, left: box.left, right: box.right, width: box.width };
+      }),
+    );
+    expect(cells.map((cell) => cell.field)).toEqual(['Time', 'Strategy', 'Symbol', 'Side', 'Confidence', 'Price', 'Reason']);
+    for (const cell of cells) {
+      expect(cell.width, cell.field).toBeGreaterThan(0);
+      expect(cell.left, cell.field).toBeGreaterThanOrEqual(0);
+      expect(cell.right, cell.field).toBeLessThanOrEqual(390);
+    }
+    await phone.screenshot({ path: `${ARTIFACTS}/dashboard-phone-signals.png` });
+
+    // Every control a thumb can hit: at least 44 × 44 CSS px.
+    const targets = await phone.locator('button:visible, select:visible, input:visible').evaluateAll((controls) =>
+      controls.map((control) => {
+        const box = control.getBoundingClientRect();
+        return { control: control.outerHTML.slice(0, 60), width: box.width, height: box.height };
+      }),
+    );
+    expect(targets.length).toBeGreaterThanOrEqual(6);
+    for (const { control, width, height } of targets) {
+      expect(height, control).toBeGreaterThanOrEqual(44);
+      expect(width, control).toBeGreaterThanOrEqual(44);
+    }
+
+    // The connection badge stays on screen wherever the page is scrolled.
+    for (const y of [0, 1_500, 1_000_000]) {
+      await phone.evaluate((top) => window.scrollTo(0, top), y);
+      const box = await phone.getByRole('status').first().boundingBox();
+      expect(box, `badge at scroll ${y}`).not.toBeNull();
+      expect(box!.y, `badge at scroll ${y}`).toBeGreaterThanOrEqual(0);
+      expect(box!.y + box!.height, `badge at scroll ${y}`).toBeLessThanOrEqual(844);
+    }
     await phone.close();
   });
 

@@ -1,7 +1,8 @@
 import type { NextPayload } from './protocol-client.js';
 
-/** One Server-Sent Event: its `event` name and its data lines joined. */
+/** One Server-Sent Event: its `id` (null when it has none), its `event` name and its data lines joined. */
 export interface SseEvent {
+  id: string | null;
   event: string;
   data: string;
 }
@@ -27,9 +28,11 @@ export class SseSubscription {
     query: string,
     variables: Record<string, unknown> = {},
     method: 'GET' | 'POST' = 'GET',
+    /** More request headers, e.g. `last-event-id` as a reconnecting `EventSource` sends it. */
+    extraHeaders: Record<string, string> = {},
   ): Promise<SseSubscription> {
     const controller = new AbortController();
-    const headers = { accept: 'text/event-stream', authorization: `Bearer ${token}` };
+    const headers = { accept: 'text/event-stream', authorization: `Bearer ${token}`, ...extraHeaders };
     const response =
       method === 'GET'
         ? await fetch(`${graphqlUrl}?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify(variables))}`, {
@@ -66,9 +69,10 @@ export class SseSubscription {
       .slice(0, -1)
       .map((block) => {
         const lines = block.split('\n').filter((line) => !line.startsWith(':'));
+        const id = lines.find((line) => line.startsWith('id:'))?.slice('id:'.length).trim() ?? null;
         const event = lines.find((line) => line.startsWith('event:'))?.slice('event:'.length).trim() ?? '';
         const data = lines.filter((line) => line.startsWith('data:')).map((line) => line.slice('data:'.length).trimStart());
-        return { event, data: data.join('\n') };
+        return { id, event, data: data.join('\n') };
       })
       .filter((event) => event.event !== '' || event.data !== '');
   }

@@ -64,7 +64,7 @@ async function socketPair(): Promise<{ server: WebSocket; frames: string[]; clos
 /** The shared fan-out on a bus, with a 1 MiB full mark and room for `backlog` held events per resumer unless told otherwise. */
 function fanoutOn(bus: EventBus, { maxBufferedBytes = 1 << 20, backlog = 10, onError }: { maxBufferedBytes?: number; backlog?: number; onError?: LiveFanoutOptions['onError'] } = {}) {
   return new LiveFanout({
-    context: { bus, backtestStore: new MemoryBacktestStore(), symbolsPerSubscription: 10 },
+    context: { bus, backtestStore: new MemoryBacktestStore(), symbolsPerSubscription: 10, priceReplayMax: testConfig().limits.priceReplayMax },
     ws: { maxBufferedBytes, writeDelayMs: 0 },
     limits: { subscriptionQueueLimit: backlog },
     onError,
@@ -184,7 +184,7 @@ describe('an event whose execution fails', () => {
   it('reaches members with masked errors: typed codes kept, internal text never', () => {
     const internal = new GraphQLError('Cannot read properties of undefined', { originalError: new TypeError('secret internals at /srv/app.js:42'), path: ['price', 'price'] });
     const typed = new GraphQLError('No such backtest', { extensions: { code: 'NOT_FOUND' } });
-    const payload = new Payload({ data: null, errors: [internal, typed] });
+    const payload = new Payload({ data: null, errors: [internal, typed] }, null);
     const body = JSON.parse(payload.json.toString()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(body.errors.map((error) => error.extensions.code)).toEqual(['INTERNAL_SERVER_ERROR', 'NOT_FOUND']);
     expect(payload.json.toString()).not.toContain('secret internals');

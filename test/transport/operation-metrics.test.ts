@@ -148,7 +148,7 @@ describe('the shared path', () => {
     const reported: { operationName: string | null | undefined; codes: unknown[] }[] = [];
     const { limits } = testConfig();
     const fanout = new LiveFanout({
-      context: { bus, backtestStore: new MemoryBacktestStore(), symbolsPerSubscription: limits.symbolsPerSubscription },
+      context: { bus, backtestStore: new MemoryBacktestStore(), symbolsPerSubscription: limits.symbolsPerSubscription, priceReplayMax: limits.priceReplayMax },
       ws: testConfig().ws,
       limits,
       onClientErrors: (args, errors) => reported.push({ operationName: args.operationName, codes: errors.map((error) => (error as { extensions?: { code?: unknown } }).extensions?.code) }),

@@ -20,6 +20,8 @@ export function connectionLabel(status: ConnectionStatus, now: number): string {
     }
     case 'offline':
       return 'Offline';
+    case 'paused':
+      return 'Paused';
     case 'auth-needed':
       return 'Token needed';
     case 'failed':
@@ -56,9 +58,9 @@ export function ConnectionBadge() {
 }
 
 /**
- * "Connected", "Reconnecting in 4 s", "Offline", "Token needed"…, plus "via SSE" when the WebSocket
- * could not be used. A polite live region: state changes are announced; the seconds counting down
- * are in a `timer` (not announced each second).
+ * "Connected", "Reconnecting in 4 s", "Offline", "Paused" (a page hidden for long), "Token needed"…,
+ * plus "via SSE" when the WebSocket could not be used. A polite live region: state changes are
+ * announced; the seconds counting down are in a `timer` (not announced each second).
  */
 export function ConnectionBadgeView({ status }: { status: ConnectionStatus }) {
   const retryAt = status.state === 'reconnecting' ? status.retryAt : null;

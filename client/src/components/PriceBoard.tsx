@@ -1,7 +1,8 @@
-import { memo, useCallback, useEffect, useId, useMemo, useRef } from 'react';
+import { memo, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useQuery } from 'urql';
 import { graphql } from '../gql/index.js';
 import type { PriceBoardTicksSubscription } from '../gql/graphql.js';
+import { dashboardPriceMaxRate } from '../live/price-rate.js';
 import { useFrameBatchedSubscription } from '../live/use-frame-batched-subscription.js';
 import { errorMessage, isCursorExpired } from './errors.js';
 import { formatPrice, formatSignedPercent, formatSignedPrice, formatTime } from './format.js';
@@ -34,8 +35,8 @@ const PriceBoardSnapshot = graphql(`
 
 // `cursor` is selected on the root field itself (besides the fragment): the data layer resumes from it.
 const PriceBoardTicks = graphql(`
-  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {
-    price(symbols: $symbols, after: $after) {
+  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor, $maxRate: Float) {
+    price(symbols: $symbols, after: $after, maxRate: $maxRate) {
       cursor
       ...PriceRow
     }
@@ -55,6 +56,8 @@ export function PriceBoard() {
   const headingId = useId();
   const captionId = useId();
   const [snapshotResult, refetchSnapshot] = useQuery({ query: PriceBoardSnapshot, requestPolicy: 'network-only' });
+  // One a second per symbol on a phone or with Save-Data (live/price-rate.ts), chosen once.
+  const [maxRate] = useState(dashboardPriceMaxRate);
   const snapshot = snapshotResult.data?.priceSnapshot;
 
   const symbols = useMemo(
@@ -74,7 +77,7 @@ export function PriceBoard() {
     [snapshot],
   );
   const [live] = useFrameBatchedSubscription(
-    { query: PriceBoardTicks, variables: { symbols, after: snapshot?.cursor }, pause: !snapshot || symbols.length === 0 },
+    { query: PriceBoardTicks, variables: { symbols, after: snapshot?.cursor, maxRate }, pause: !snapshot || symbols.length === 0 },
     reducer,
   );
 
@@ -122,9 +125,9 @@ export function PriceBoard() {
               show their snapshot price.
             </p>
           )}
-          {/* Scrolls sideways on narrow screens; focusable so keyboard users can scroll it too. */}
+          {/* A phone shows each row as a card (phone-layout.css); focusable so keyboard users can scroll a wide table. */}
           <div className="table-scroll" role="region" aria-labelledby={captionId} tabIndex={0}>
-            <table className="prices">
+            <table className="prices card-table">
               <caption id={captionId}>
                 Live prices
                 <span className="caption-note"> · change since this session’s first price</span>
@@ -167,7 +170,7 @@ const PriceBoardRow = memo(function PriceBoardRow({ row }: { row: BoardRow }) {
     <tr>
       <th scope="row">{tick.symbol}</th>
       {/* Keyed by cursor: every new tick restarts the flash animation. */}
-      <td key={tick.cursor} className={direction ? `last flash-${direction}` : 'last'} data-direction={direction ?? undefined}>
+      <td key={tick.cursor} className={direction ? `last flash-${direction}` : 'last'} data-direction={direction ?? undefined} data-label="Last">
         {direction && direction !== 'flat' && (
           <span className={`tick-arrow ${direction}`} aria-hidden="true">
             {ARROWS[direction]}{' '}
@@ -175,18 +178,22 @@ const PriceBoardRow = memo(function PriceBoardRow({ row }: { row: BoardRow }) {
         )}
         {formatPrice(tick.price)}
       </td>
-      <td>{formatPrice(tick.bid)}</td>
-      <td>{formatPrice(tick.ask)}</td>
-      <td className={`change ${trend}`}>
+      <td className="bid" data-label="Bid">
+        {formatPrice(tick.bid)}
+      </td>
+      <td className="ask" data-label="Ask">
+        {formatPrice(tick.ask)}
+      </td>
+      <td className={`change ${trend}`} data-label="Chg (session)">
         {formatSignedPrice(change, tick.price)} <span className="change-percent">({formatSignedPercent(changeFraction)})</span>
       </td>
-      <td className={`trend ${trend}`}>
+      <td className={`trend ${trend}`} data-label="Trend">
         <Sparkline
           values={history}
           label={`${tick.symbol}, last ${history.length} prices, from ${formatPrice(history[0] ?? open)} to ${formatPrice(tick.price)}`}
         />
       </td>
-      <td>
+      <td className="time" data-label="Time">
         <time dateTime={tick.timestamp}>{formatTime(tick.timestamp)}</time>
       </td>
     </tr>

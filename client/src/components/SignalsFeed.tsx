@@ -173,7 +173,7 @@ function SignalList({ strategyId, symbol, strategyName }: SignalListProps) {
         <p className="muted">No signals yet{strategyId || symbol ? ' for this filter' : ''}.</p>
       ) : (
         <div className="table-scroll" role="region" aria-labelledby={captionId} tabIndex={0}>
-          <table className="signals-table">
+          <table className="signals-table card-table">
             <caption id={captionId}>Recent signals, newest first (up to {SIGNALS_CAP})</caption>
             <thead>
               <tr>
@@ -203,15 +203,19 @@ const SignalTableRow = memo(function SignalTableRow({ signal, strategyName }: { 
   const confidence = Math.min(1, Math.max(0, signal.confidence));
   return (
     <tr data-testid="signal-row">
-      <td className="text">
+      <td className="text time" data-label="Time">
         <time dateTime={signal.timestamp}>{formatTime(signal.timestamp)}</time>
       </td>
-      <td className="text">{strategyName}</td>
-      <td className="text">{signal.symbol}</td>
-      <td className="text">
+      <td className="text strategy" data-label="Strategy">
+        {strategyName}
+      </td>
+      <td className="text symbol" data-label="Symbol">
+        {signal.symbol}
+      </td>
+      <td className="text side" data-label="Side">
         <span className={`side-badge ${signal.side === 'BUY' ? 'buy' : 'sell'}`}>{signal.side}</span>
       </td>
-      <td>
+      <td className="confidence-cell" data-label="Confidence">
         <span className="confidence">
           <span className="confidence-bar" aria-hidden="true">
             <span style={{ width: `${confidence * 100}%` }} />
@@ -219,8 +223,12 @@ const SignalTableRow = memo(function SignalTableRow({ signal, strategyName }: { 
           {formatWholePercent(confidence)}
         </span>
       </td>
-      <td>{formatPrice(signal.price)}</td>
-      <td className="text reason">{signal.reason ?? '—'}</td>
+      <td className="price" data-label="Price">
+        {formatPrice(signal.price)}
+      </td>
+      <td className="text reason" data-label="Reason">
+        {signal.reason ?? '—'}
+      </td>
     </tr>
   );
 });

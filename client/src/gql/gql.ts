@@ -25,7 +25,7 @@ type Documents = {
     "\n  subscription CandleChartLive($symbol: String!, $interval: CandleInterval!, $after: Cursor) {\n    candles(symbol: $symbol, interval: $interval, after: $after) {\n      cursor\n      ...CandleBar\n    }\n  }\n": typeof types.CandleChartLiveDocument,
     "\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    timestamp\n    cursor\n  }\n": typeof types.PriceRowFragmentDoc,
     "\n  query PriceBoardSnapshot {\n    priceSnapshot {\n      ticks {\n        ...PriceRow\n      }\n      cursor\n    }\n  }\n": typeof types.PriceBoardSnapshotDocument,
-    "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      cursor\n      ...PriceRow\n    }\n  }\n": typeof types.PriceBoardTicksDocument,
+    "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor, $maxRate: Float) {\n    price(symbols: $symbols, after: $after, maxRate: $maxRate) {\n      cursor\n      ...PriceRow\n    }\n  }\n": typeof types.PriceBoardTicksDocument,
     "\n  fragment SignalRow on Signal {\n    id\n    strategyId\n    symbol\n    side\n    price\n    confidence\n    reason\n    timestamp\n    cursor\n  }\n": typeof types.SignalRowFragmentDoc,
     "\n  query SignalsSnapshot($strategyId: ID, $symbol: String, $last: Int) {\n    signalSnapshot(strategyId: $strategyId, symbol: $symbol, last: $last) {\n      signals {\n        ...SignalRow\n      }\n      cursor\n    }\n  }\n": typeof types.SignalsSnapshotDocument,
     "\n  subscription SignalsLive($strategyIds: [ID!], $symbols: [String!], $after: Cursor) {\n    signal(strategyIds: $strategyIds, symbols: $symbols, after: $after) {\n      cursor\n      ...SignalRow\n    }\n  }\n": typeof types.SignalsLiveDocument,
@@ -46,7 +46,7 @@ const documents: Documents = {
     "\n  subscription CandleChartLive($symbol: String!, $interval: CandleInterval!, $after: Cursor) {\n    candles(symbol: $symbol, interval: $interval, after: $after) {\n      cursor\n      ...CandleBar\n    }\n  }\n": types.CandleChartLiveDocument,
     "\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    timestamp\n    cursor\n  }\n": types.PriceRowFragmentDoc,
     "\n  query PriceBoardSnapshot {\n    priceSnapshot {\n      ticks {\n        ...PriceRow\n      }\n      cursor\n    }\n  }\n": types.PriceBoardSnapshotDocument,
-    "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      cursor\n      ...PriceRow\n    }\n  }\n": types.PriceBoardTicksDocument,
+    "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor, $maxRate: Float) {\n    price(symbols: $symbols, after: $after, maxRate: $maxRate) {\n      cursor\n      ...PriceRow\n    }\n  }\n": types.PriceBoardTicksDocument,
     "\n  fragment SignalRow on Signal {\n    id\n    strategyId\n    symbol\n    side\n    price\n    confidence\n    reason\n    timestamp\n    cursor\n  }\n": types.SignalRowFragmentDoc,
     "\n  query SignalsSnapshot($strategyId: ID, $symbol: String, $last: Int) {\n    signalSnapshot(strategyId: $strategyId, symbol: $symbol, last: $last) {\n      signals {\n        ...SignalRow\n      }\n      cursor\n    }\n  }\n": types.SignalsSnapshotDocument,
     "\n  subscription SignalsLive($strategyIds: [ID!], $symbols: [String!], $after: Cursor) {\n    signal(strategyIds: $strategyIds, symbols: $symbols, after: $after) {\n      cursor\n      ...SignalRow\n    }\n  }\n": types.SignalsLiveDocument,
@@ -117,7 +117,7 @@ export function graphql(source: "\n  query PriceBoardSnapshot {\n    priceSnapsh
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      cursor\n      ...PriceRow\n    }\n  }\n"): (typeof documents)["\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) {\n      cursor\n      ...PriceRow\n    }\n  }\n"];
+export function graphql(source: "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor, $maxRate: Float) {\n    price(symbols: $symbols, after: $after, maxRate: $maxRate) {\n      cursor\n      ...PriceRow\n    }\n  }\n"): (typeof documents)["\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor, $maxRate: Float) {\n    price(symbols: $symbols, after: $after, maxRate: $maxRate) {\n      cursor\n      ...PriceRow\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -16,13 +16,8 @@ export {
   type ConnectionStatusDetail,
   type ConnectionStatusStore,
 } from './live/connection-status.js';
-export {
-  browserNetwork,
-  createLiveConnection,
-  type LiveConnection,
-  type LiveConnectionOptions,
-  type NetworkMonitor,
-} from './live/live-connection.js';
+export { createLiveConnection, type LiveConnection, type LiveConnectionOptions } from './live/live-connection.js';
+export { browserNetwork, browserPageVisibility, type NetworkMonitor, type PageVisibility } from './live/page-lifecycle.js';
 export { msgpackWebSocket } from './live/msgpack-websocket.js';
 export {
   declaresAfter,

@@ -7,8 +7,8 @@ import { graphql } from './gql/index.js';
  */
 
 export const PricesDocument = graphql(`
-  subscription TitanPrices($symbols: [String!]!, $after: Cursor) {
-    price(symbols: $symbols, after: $after) { id symbol price bid ask volume timestamp cursor }
+  subscription TitanPrices($symbols: [String!]!, $after: Cursor, $maxRate: Float) {
+    price(symbols: $symbols, after: $after, maxRate: $maxRate) { id symbol price bid ask volume timestamp cursor }
   }
 `);
 

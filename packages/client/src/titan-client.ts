@@ -58,9 +58,18 @@ export interface TitanClientOptions {
    * cursor once the consumer has caught up to half (see {@link TitanStream.queued}). @default 1000
    */
   maxQueuedEvents?: number;
-  /** Reconnect backoff bounds in ms. @default 500, 20000 */
-  minRetryDelayMs?: number;
+  /**
+   * Reconnect backoff in ms, full jitter: retry `n` waits a random delay between 0 and
+   * `min(maxRetryDelayMs, retryBaseDelayMs · 2^n)`. @default 500, 20000
+   */
+  retryBaseDelayMs?: number;
   maxRetryDelayMs?: number;
+  /**
+   * In a browser, how long the page may stay hidden before the connection is closed (state
+   * `paused`); visible again, every stream resumes after its cursor in one go. `Infinity` keeps it
+   * open. Services (no `document`) are never paused. @default 10000
+   */
+  hiddenGraceMs?: number;
 }
 
 /** A stream went on from a fresh position after `CURSOR_EXPIRED`; `snapshot` is what was refetched, if anything. */
@@ -70,7 +79,11 @@ export interface CursorExpiredEvent {
 }
 
 export interface TitanClient {
-  prices(variables: { symbols: string[] }, onItem?: (tick: PriceTick) => unknown): TitanStream<PriceTick>;
+  /**
+   * Ticks of `symbols`; with `maxRate`, at most that many per second per symbol (0.01 to 100), the
+   * server keeping the newest of those in between (a capped stream always ends on the latest price).
+   */
+  prices(variables: { symbols: string[]; maxRate?: number }, onItem?: (tick: PriceTick) => unknown): TitanStream<PriceTick>;
   signals(variables?: { strategyIds?: string[]; symbols?: string[] }, onItem?: (signal: Signal) => unknown): TitanStream<Signal>;
   backtestProgress(id: string, onItem?: (progress: BacktestProgress) => unknown): TitanStream<BacktestProgress>;
   /** Any typed subscription that declares `$after` and selects `cursor` on its root field; items are the root field. */
@@ -99,7 +112,7 @@ export interface TitanClient {
 }
 
 export function createTitanClient(options: TitanClientOptions): TitanClient {
-  const { url, token, encoding = 'json', transport = 'auto', cursorStore = memoryCursorStore(), webSocketImpl, maxQueuedEvents = 1000, ...retry } = options;
+  const { url, token, encoding = 'json', transport = 'auto', cursorStore = memoryCursorStore(), webSocketImpl, maxQueuedEvents = 1000, ...connectionOptions } = options;
   const wsUrl = url.replace(/^http/, 'ws');
   const httpUrl = url.replace(/^ws/, 'http');
   const tokens = createTokenStore({ fetchDevToken: async () => (typeof token === 'string' ? token : await token()) });
@@ -122,7 +135,7 @@ export function createTitanClient(options: TitanClientOptions): TitanClient {
       transport: transport === 'sse' ? 'sse' : 'websocket',
       fallbackAfterFailures: transport === 'ws' ? Infinity : 3,
       ws: { encoding, ...(webSocketImpl && { webSocketImpl }) },
-      ...retry,
+      ...connectionOptions,
     });
     live.status.subscribe((change) => stateListeners.forEach((listener) => listener(change)));
     stopRenewal = startTokenRenewal({ tokens, renew: (fresh) => live.renewToken(fresh) });

@@ -480,6 +480,14 @@ export type Subscription = {
   /**
    * Ticks of the given symbols (1 to 50), after `after` if given, then live. A reader that falls
    * behind gets the latest tick per symbol (conflation) rather than every tick.
+   *
+   * `maxRate`: at most this many ticks per second per symbol, from 0.01 to 100 (else BAD_USER_INPUT);
+   * absent, every tick. Ticks in between are conflated to the newest, and the last tick of a burst is
+   * always delivered when its window ends, so a capped reader never keeps a stale price.
+   *
+   * A resume whose gap holds more ticks than a snapshot of the symbols costs gets the latest tick per
+   * symbol instead of every tick (see docs/api.md); over SSE a `Last-Event-ID` header resumes as
+   * `after` does and overrides it.
    */
   price: PriceTick;
   /**
@@ -513,6 +521,7 @@ export type SubscriptionCandlesArgs = {
 
 export type SubscriptionPriceArgs = {
   after?: InputMaybe<Scalars['Cursor']['input']>;
+  maxRate?: InputMaybe<Scalars['Float']['input']>;
   symbols: Array<Scalars['String']['input']>;
 };
 

@@ -2,8 +2,9 @@ import { Kind, getArgumentValues, getOperationAST, getVariableValues, type Docum
 import type { ServerResponse } from 'node:http';
 import type WebSocket from 'ws';
 import type { Viewer } from '../../auth/viewer.js';
-import { decodeCursor } from '../../bus/cursor.js';
+import { decodeCursor, encodeCursor } from '../../bus/cursor.js';
 import type { Envelope } from '../../bus/event-bus.js';
+import { RateCap } from '../../bus/rate-cap.js';
 import { HISTORY_PAGE_SIZE } from '../../bus/resume.js';
 import type { FanoutStats } from '../../observability/metrics.js';
 import type { ViewerAuth } from '../../schema/context.js';
@@ -43,8 +44,10 @@ export interface LiveFanoutOptions {
  * is executed once for the group and serialized once per encoding (`payload.ts`), and the same bytes
  * go to every member with only its framing around them (`socket-writer.ts` corks them). Per member,
  * visibility is re-checked at send and the field's overflow policy is applied by its connection's
- * buffer (`backpressure.ts`). A subscriber that resumes (`after`) joins its group at once and is
- * caught up by `replay.ts`. Every other operation takes the ordinary per-subscriber path.
+ * buffer (`backpressure.ts`). A capped plan (`price(maxRate:)`) is capped once for its group, before
+ * execution: subscribers with the same cap share the group, those with another cap or none are in
+ * another. A subscriber that resumes (`after`, SSE's `Last-Event-ID`) joins its group at once and
+ * is caught up by `replay.ts`. Every other operation takes the ordinary per-subscriber path.
  */
 export class LiveFanout {
   private readonly groups = new Map<string, Group>();
@@ -73,9 +76,17 @@ export class LiveFanout {
 
   /**
    * How this operation joins the shared path, or null to use the ordinary path (which also reports
-   * every error: bad arguments, a strategy or backtest the viewer may not see).
+   * every error: bad arguments, a strategy or backtest the viewer may not see). `resumeAfter` (SSE's
+   * `Last-Event-ID`) replaces the document's `after`.
    */
-  async match(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: unknown, viewer: Viewer): Promise<FanoutPlan | null> {
+  async match(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    variables: unknown,
+    viewer: Viewer,
+    resumeAfter: string | null = null,
+  ): Promise<FanoutPlan | null> {
     const operation = getOperationAST(document, operationName);
     if (operation?.operation !== 'subscription' || operation.selectionSet.selections.length !== 1) return null;
     const [field] = operation.selectionSet.selections;
@@ -86,6 +97,7 @@ export class LiveFanout {
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>);
     if (!definition || coerced.errors) return null;
     const args = getArgumentValues(definition, field, coerced.coerced) as PlanArguments;
+    if (resumeAfter !== null) args.after = resumeAfter;
     if (args.after && !decodeCursor(args.after)) return null;
     const afterArgument = field.arguments?.find((argument) => argument.name.value === 'after');
     const afterVariable = afterArgument?.value.kind === Kind.VARIABLE ? afterArgument.value.name.value : null;
@@ -119,14 +131,15 @@ export class LiveFanout {
     });
   }
 
-  /** Per field: groups, members and cumulative counts, to export as metrics and check that nothing leaks. */
+  /** Per field: groups, members, rate-cap windows open and cumulative counts, to export as metrics and check that nothing leaks. */
   stats(): Record<SubscriptionField, FanoutStats> {
     const stats = Object.fromEntries(
-      SUBSCRIPTION_FIELDS.map((field) => [field, { groups: 0, members: 0, ...this.counts[field] }]),
+      SUBSCRIPTION_FIELDS.map((field) => [field, { groups: 0, members: 0, capWindows: 0, ...this.counts[field] }]),
     ) as Record<SubscriptionField, FanoutStats>;
     for (const group of this.groups.values()) {
       stats[group.plan.field].groups += 1;
       stats[group.plan.field].members += group.members.size;
+      stats[group.plan.field].capWindows += group.cap?.openWindows ?? 0;
     }
     return stats;
   }
@@ -155,11 +168,16 @@ export class LiveFanout {
   }
 
   private openGroup(key: string, plan: FanoutPlan, args: ExecutionArgs): Group {
-    const group: Group = { key, plan, args, execute: eventExecutor(args, plan.field), members: new Set(), unsubscribes: [], ready: Promise.resolve(), tail: Promise.resolve(), batch: null };
+    const group: Group = { key, plan, args, execute: eventExecutor(args, plan.field), members: new Set(), unsubscribes: [], cap: null, ready: Promise.resolve(), tail: Promise.resolve(), batch: null };
     this.groups.set(key, group);
     const onLost = (error: unknown) => this.end(group, typedStreamError(error));
+    const deliver = (envelope: Envelope<SubscriptionField>) => this.deliver(group, envelope);
+    // Once per group, before execution: what the cap holds back is never executed.
+    const cap = plan.capIntervalMs ? new RateCap(plan.capIntervalMs, (envelope: Envelope<SubscriptionField>) => envelope.key, deliver, () => (this.counts[plan.field].conflated += 1)) : null;
+    group.cap = cap;
+    const listener = cap ? (envelope: Envelope<SubscriptionField>) => cap.offer(envelope) : deliver;
     const { bus } = this.options.context;
-    group.ready = Promise.allSettled(plan.keys.map((busKey) => bus.subscribe(plan.field, busKey, (envelope) => this.deliver(group, envelope), onLost))).then(
+    group.ready = Promise.allSettled(plan.keys.map((busKey) => bus.subscribe(plan.field, busKey, listener, onLost))).then(
       (results) => {
         for (const result of results) if (result.status === 'fulfilled') group.unsubscribes.push(result.value);
         const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -187,7 +205,7 @@ export class LiveFanout {
 
   private send(group: Group, envelope: Envelope<SubscriptionField>, result: ExecutionResult): void {
     if (result.errors) this.options.onClientErrors?.(group.args, result.errors);
-    const event: BatchedEvent = { envelope, payload: new Payload(result), last: group.plan.isLast?.(envelope) ?? false };
+    const event: BatchedEvent = { envelope, payload: new Payload(result, encodeCursor(envelope.position)), last: group.plan.isLast?.(envelope) ?? false };
     if (group.batch) group.batch.push(event);
     else {
       group.batch = [event];
@@ -263,6 +281,7 @@ export class LiveFanout {
   private close(group: Group): void {
     if (this.groups.get(group.key) === group) this.groups.delete(group.key);
     for (const unsubscribe of group.unsubscribes.splice(0)) unsubscribe();
+    group.cap?.close();
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ExecutionArgs } from 'graphql';
 import type WebSocket from 'ws';
 import type { Envelope, StreamPosition, Unsubscribe } from '../../bus/event-bus.js';
+import type { RateCap } from '../../bus/rate-cap.js';
 import type { ReplayHold, StreamPoint } from '../../bus/resume.js';
 import type { ViewerAuth } from '../../schema/context.js';
 import type { SubscriptionField, SubscriptionPlan } from '../../schema/subscription-plan.js';
@@ -28,6 +29,8 @@ export interface Group {
   execute: EventExecutor;
   members: Set<Member>;
   unsubscribes: Unsubscribe[];
+  /** The plan's rate cap, in front of the group's delivery (one per group); null: every event. */
+  cap: RateCap<Envelope<SubscriptionField>> | null;
   ready: Promise<void>;
   /** Keeps events in order when an execution is asynchronous. */
   tail: Promise<void>;

@@ -1,6 +1,8 @@
+import { catchUpPages } from '../../bus/catch-up.js';
+import { encodeCursor } from '../../bus/cursor.js';
 import type { EventBus, StreamPosition } from '../../bus/event-bus.js';
 import type { SubscriptionField } from '../../schema/subscription-plan.js';
-import { historyPages, ReplayHold, StreamPoint, type OverflowPolicy } from '../../bus/resume.js';
+import { ReplayHold, StreamPoint, type OverflowPolicy } from '../../bus/resume.js';
 import { typedStreamError } from '../../schema/stream-errors.js';
 import type { Backpressure, FanoutCounts } from './backpressure.js';
 import type { FanoutPlan, HeldFrame, Member } from './members.js';
@@ -21,9 +23,10 @@ export interface ReplayOptions {
 /**
  * Catches a resuming member up with its group, on the resume primitive (`bus/resume.ts`): the
  * member holds the group's live frames from the moment it joins (what is published from then on is
- * held, what was published before is in the history), its history is replayed page by page and
- * executed as the group executes live events, then the held frames the replay did not reach are
- * sent. No gap, no duplicate; an epoch change ends it with CURSOR_EXPIRED.
+ * held, what was published before is in the history), it is caught up page by page as its plan says
+ * (`bus/catch-up.ts`: every missed event, or the newest per key past a bound), executed as the group
+ * executes live events, then the held frames the catch-up did not reach are sent. No gap, no
+ * duplicate; an epoch change ends it with CURSOR_EXPIRED.
  */
 export class Replay {
   constructor(private readonly options: ReplayOptions) {}
@@ -52,14 +55,14 @@ export class Replay {
     const point = new StreamPoint(after);
     try {
       let first = true;
-      for await (const page of historyPages(bus, plan.field, plan.keys, after, pageSize)) {
+      for await (const page of catchUpPages(bus, plan.field, plan.keys, after, plan.catchUp, pageSize)) {
         if (!first && backpressure.overflowsReplay(member)) return;
         first = false;
         for (const envelope of page) {
           if (member.ended) return;
           if (!point.admit(envelope.position)) continue;
           if ((plan.accept && !plan.accept(envelope)) || !member.sees(envelope)) continue;
-          writer.write(member, member.frame(new Payload(await execute(envelope))));
+          writer.write(member, member.frame(new Payload(await execute(envelope), encodeCursor(envelope.position))));
           counts.replayed += 1;
           counts.framesSent += 1;
           if (plan.isLast?.(envelope)) return member.complete();

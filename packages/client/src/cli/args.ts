@@ -14,7 +14,8 @@ export interface CommonOptions {
 
 export type Command =
   | { name: 'help' }
-  | { name: 'subscribe'; stream: 'price' | 'signal' | 'backtest-progress'; symbols?: string[]; strategies?: string[]; id?: string; after?: string; cursorFile?: string }
+  /** `maxRate`: price updates per second per symbol (`--max-rate`; the server checks its bounds). */
+  | { name: 'subscribe'; stream: 'price' | 'signal' | 'backtest-progress'; symbols?: string[]; strategies?: string[]; id?: string; after?: string; cursorFile?: string; maxRate?: number }
   | { name: 'snapshot'; of: 'prices' | 'signals'; symbols?: string[]; strategies?: string[] }
   /** `batch`: stdin lines per request, 1 to 1000 (`--batch`). */
   | { name: 'publish'; kind: 'price' | 'signal'; json?: string; batch: number }
@@ -36,13 +37,14 @@ const OPTIONS = {
   id: { type: 'string' },
   after: { type: 'string' },
   'cursor-file': { type: 'string' },
+  'max-rate': { type: 'string' },
   json: { type: 'string' },
   batch: { type: 'string' },
 } as const;
 
 /** Which flags each command takes besides the common ones. */
 const COMMAND_FLAGS: Record<Exclude<Command['name'], 'help'>, readonly string[]> = {
-  subscribe: ['symbols', 'strategies', 'id', 'after', 'cursor-file'],
+  subscribe: ['symbols', 'strategies', 'id', 'after', 'cursor-file', 'max-rate'],
   snapshot: ['symbols', 'strategies'],
   publish: ['json', 'batch'],
   token: [],
@@ -100,8 +102,13 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       if (stream !== 'backtest-progress' && values.id !== undefined) throw usage(`titan subscribe ${stream} takes no --id`);
       if (stream !== 'signal' && strategies) throw usage(`titan subscribe ${stream} takes no --strategies`);
       if (stream === 'backtest-progress' && symbols) throw usage('titan subscribe backtest-progress takes no --symbols');
+      if (stream !== 'price' && values['max-rate'] !== undefined) throw usage(`titan subscribe ${stream} takes no --max-rate (only prices are capped)`);
+      const maxRate = values['max-rate'] === undefined ? undefined : Number(values['max-rate']);
+      if (maxRate !== undefined && !(Number.isFinite(maxRate) && maxRate > 0)) {
+        throw usage(`--max-rate must be a number of updates per second, not "${values['max-rate']}"`);
+      }
       return {
-        command: { name: 'subscribe', stream, symbols, strategies, id: values.id, after: values.after, cursorFile: values['cursor-file'] },
+        command: { name: 'subscribe', stream, symbols, strategies, id: values.id, after: values.after, cursorFile: values['cursor-file'], maxRate },
         options,
       };
     }

@@ -16,6 +16,7 @@ export const HELP = `Usage: titan <command> [options]
 
 Commands:
   subscribe price --symbols A,B          live prices, one JSON object a line (NDJSON) with its cursor
+      --max-rate N          at most N ticks per second per symbol (0.01 to 100), ending on the latest
   subscribe signal [--strategies x,y] [--symbols A,B]
   subscribe backtest-progress --id ID
       --after CURSOR        start after this cursor (default: live, or where --cursor-file stopped)

@@ -14,7 +14,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  subscription TitanPrices($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) { id symbol price bid ask volume timestamp cursor }\n  }\n": typeof types.TitanPricesDocument,
+    "\n  subscription TitanPrices($symbols: [String!]!, $after: Cursor, $maxRate: Float) {\n    price(symbols: $symbols, after: $after, maxRate: $maxRate) { id symbol price bid ask volume timestamp cursor }\n  }\n": typeof types.TitanPricesDocument,
     "\n  subscription TitanSignals($strategyIds: [ID!], $symbols: [String!], $after: Cursor) {\n    signal(strategyIds: $strategyIds, symbols: $symbols, after: $after) {\n      id strategyId symbol side price confidence reason timestamp cursor\n    }\n  }\n": typeof types.TitanSignalsDocument,
     "\n  subscription TitanBacktestProgress($id: ID!, $after: Cursor) {\n    backtestProgress(id: $id, after: $after) {\n      backtestId status progress processedBars totalBars equity message timestamp cursor\n      result { totalReturn maxDrawdown trades winRate sharpe }\n    }\n  }\n": typeof types.TitanBacktestProgressDocument,
     "\n  query TitanPriceSnapshot($symbols: [String!]) {\n    priceSnapshot(symbols: $symbols) { cursor ticks { id symbol price bid ask volume timestamp cursor } }\n  }\n": typeof types.TitanPriceSnapshotDocument,
@@ -25,7 +25,7 @@ type Documents = {
     "\n  mutation TitanPublishSignals($inputs: [SignalInput!]!) {\n    publishSignals(inputs: $inputs) { published failed items { index id cursor duplicate error { code message } } }\n  }\n": typeof types.TitanPublishSignalsDocument,
 };
 const documents: Documents = {
-    "\n  subscription TitanPrices($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) { id symbol price bid ask volume timestamp cursor }\n  }\n": types.TitanPricesDocument,
+    "\n  subscription TitanPrices($symbols: [String!]!, $after: Cursor, $maxRate: Float) {\n    price(symbols: $symbols, after: $after, maxRate: $maxRate) { id symbol price bid ask volume timestamp cursor }\n  }\n": types.TitanPricesDocument,
     "\n  subscription TitanSignals($strategyIds: [ID!], $symbols: [String!], $after: Cursor) {\n    signal(strategyIds: $strategyIds, symbols: $symbols, after: $after) {\n      id strategyId symbol side price confidence reason timestamp cursor\n    }\n  }\n": types.TitanSignalsDocument,
     "\n  subscription TitanBacktestProgress($id: ID!, $after: Cursor) {\n    backtestProgress(id: $id, after: $after) {\n      backtestId status progress processedBars totalBars equity message timestamp cursor\n      result { totalReturn maxDrawdown trades winRate sharpe }\n    }\n  }\n": types.TitanBacktestProgressDocument,
     "\n  query TitanPriceSnapshot($symbols: [String!]) {\n    priceSnapshot(symbols: $symbols) { cursor ticks { id symbol price bid ask volume timestamp cursor } }\n  }\n": types.TitanPriceSnapshotDocument,
@@ -53,7 +53,7 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription TitanPrices($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) { id symbol price bid ask volume timestamp cursor }\n  }\n"): (typeof documents)["\n  subscription TitanPrices($symbols: [String!]!, $after: Cursor) {\n    price(symbols: $symbols, after: $after) { id symbol price bid ask volume timestamp cursor }\n  }\n"];
+export function graphql(source: "\n  subscription TitanPrices($symbols: [String!]!, $after: Cursor, $maxRate: Float) {\n    price(symbols: $symbols, after: $after, maxRate: $maxRate) { id symbol price bid ask volume timestamp cursor }\n  }\n"): (typeof documents)["\n  subscription TitanPrices($symbols: [String!]!, $after: Cursor, $maxRate: Float) {\n    price(symbols: $symbols, after: $after, maxRate: $maxRate) { id symbol price bid ask volume timestamp cursor }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

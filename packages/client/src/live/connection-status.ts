@@ -8,6 +8,7 @@
  *      ▼              ▼                    │
  *  reconnecting ◄──► offline ──────────────┤   (any of these) ──► auth-needed ──► reconnecting …
  *      └───────────────────────────────────┘   (any of these) ──► failed ──► closed (close())
+ *                                              (any of these) ──► paused ──► reconnecting / offline …
  * ```
  */
 export type ConnectionState =
@@ -17,8 +18,18 @@ export type ConnectionState =
   | 'connected'
   /** The connection dropped for a retryable reason; waiting until `retryAt`, or trying now when `retryAt` is null. */
   | 'reconnecting'
-  /** The browser reports no network (`navigator.onLine` is false) and the connection is down; retries go on. */
+  /**
+   * The browser reports no network (an `offline` event, `navigator.onLine` false): shown at once, and
+   * the connection is dropped (it cannot carry anything). Retries go on at the backoff's pace; the
+   * `online` event makes the next one happen now.
+   */
   | 'offline'
+  /**
+   * The page has been hidden for longer than the grace period (`hiddenGraceMs`): the connection is
+   * closed to spare the battery and the data plan. When the page is visible again it reconnects, and
+   * every subscription resumes after its cursor.
+   */
+  | 'paused'
   /** The server refused the token (4401 / 4403 / HTTP 401) and the user has to enter another one. */
   | 'auth-needed'
   /** A close that no retry can fix (e.g. 4400 malformed message, 4429 too many connections); reload the page. */
@@ -30,7 +41,7 @@ export interface ConnectionStatus {
   readonly state: ConnectionState;
   /** How subscriptions travel: graphql-ws over a WebSocket, or SSE when WebSockets cannot connect. */
   readonly transport: 'websocket' | 'sse';
-  /** When the next retry happens (ms epoch), while reconnecting (or offline); null otherwise. */
+  /** When the next retry happens (ms epoch), while reconnecting (or offline); null otherwise (and while paused). */
   readonly retryAt: number | null;
   /** The close code that led to this state, if any (e.g. 1006, 1001, 4008, 4401). */
   readonly code?: number;
@@ -75,11 +86,12 @@ export interface ConnectionStatusStore {
  * `transport`, code/reason).
  */
 const TRANSITIONS: Readonly<Record<ConnectionState, readonly ConnectionState[]>> = {
-  connecting: ['connecting', 'connected', 'reconnecting', 'offline', 'auth-needed', 'failed', 'closed'],
-  connected: ['connected', 'reconnecting', 'offline', 'auth-needed', 'failed', 'closed'],
-  reconnecting: ['reconnecting', 'connecting', 'connected', 'offline', 'auth-needed', 'failed', 'closed'],
-  offline: ['offline', 'connecting', 'reconnecting', 'connected', 'auth-needed', 'failed', 'closed'],
-  'auth-needed': ['auth-needed', 'connecting', 'reconnecting', 'connected', 'offline', 'failed', 'closed'],
+  connecting: ['connecting', 'connected', 'reconnecting', 'offline', 'paused', 'auth-needed', 'failed', 'closed'],
+  connected: ['connected', 'reconnecting', 'offline', 'paused', 'auth-needed', 'failed', 'closed'],
+  reconnecting: ['reconnecting', 'connecting', 'connected', 'offline', 'paused', 'auth-needed', 'failed', 'closed'],
+  offline: ['offline', 'connecting', 'reconnecting', 'connected', 'paused', 'auth-needed', 'failed', 'closed'],
+  paused: ['paused', 'connecting', 'reconnecting', 'offline', 'auth-needed', 'closed'],
+  'auth-needed': ['auth-needed', 'connecting', 'reconnecting', 'connected', 'offline', 'paused', 'failed', 'closed'],
   failed: ['closed'],
   closed: [],
 };

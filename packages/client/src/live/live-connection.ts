@@ -5,13 +5,17 @@ import { createResumableSubscription, type ResultSink, type ResumableSubscriptio
 import { createSseTransport } from './sse-transport.js';
 import type { TokenStore } from './token-store.js';
 import type { Transport, TransportEvents } from './transport.js';
+import { watchHiddenPage } from './hidden-pause.js';
+import { browserNetwork, browserPageVisibility, type NetworkMonitor, type PageVisibility } from './page-lifecycle.js';
 import { createWakeableSleep } from './wakeable-sleep.js';
 import { createWsTransport, type WsTransport, type WsTransportOptions } from './ws-transport.js';
 
 /**
  * One page's live connection: the transport under every subscription (graphql-ws, or SSE when
  * WebSockets cannot connect), the status machine it drives, resume by cursor across transports and
- * tokens, and the way out of an auth refusal (a fresh token, then a new connection).
+ * tokens, the way out of an auth refusal (a fresh token, then a new connection), and the page's
+ * situation: no network (`offline`: said at once, retried the moment it is back) and a page hidden
+ * for long (its connection closed until it is seen again, then every subscription resumed).
  */
 export interface LiveConnectionOptions {
   /** `ws(s)://host/graphql`. */
@@ -27,12 +31,13 @@ export interface LiveConnectionOptions {
   /** @default 'websocket' */
   transport?: 'websocket' | 'sse';
   /**
-   * Smallest backoff delay before a reconnect, in ms.
+   * The first reconnect's backoff window, in ms: each retry waits a random delay between 0 and
+   * `retryBaseDelayMs · 2^retries`, capped at `maxRetryDelayMs` (full jitter, see backoff.ts).
    * @default 500
    */
-  minRetryDelayMs?: number;
+  retryBaseDelayMs?: number;
   /**
-   * Largest backoff delay before a reconnect, in ms.
+   * The largest backoff window before a reconnect, in ms.
    * @default 20000
    */
   maxRetryDelayMs?: number;
@@ -52,18 +57,20 @@ export interface LiveConnectionOptions {
   ws?: Pick<WsTransportOptions, 'keepAliveMs' | 'pongTimeoutMs' | 'openTimeoutMs' | 'webSocketImpl' | 'encoding'>;
   /** For SSE. @default globalThis.fetch */
   fetch?: typeof fetch;
-  /** @default the browser's `navigator.onLine` and `online`/`offline` events */
+  /** @default the browser's `navigator.onLine` and `online`/`offline` events (none under Node: always online) */
   network?: NetworkMonitor;
+  /** @default the browser's Page Visibility (`document.visibilityState`; none under Node: always visible) */
+  visibility?: PageVisibility;
+  /**
+   * How long the page may stay hidden before its connection is closed (state `paused`); when it is
+   * visible again every subscription resumes after its cursor. `Infinity` keeps it open.
+   * @default 10000
+   */
+  hiddenGraceMs?: number;
   /** @default Math.random */
   random?: () => number;
   /** @default Date.now */
   now?: () => number;
-}
-
-/** Whether the browser believes it has a network. */
-export interface NetworkMonitor {
-  isOnline(): boolean;
-  subscribe(listener: (online: boolean) => void): () => void;
 }
 
 export interface LiveConnection {
@@ -80,23 +87,6 @@ export interface LiveConnection {
 
 const RENEW_TOKEN = 'mutation RenewToken($token: String!) { renewToken(token: $token) { subject expiresAt } }';
 
-export function browserNetwork(): NetworkMonitor {
-  return {
-    isOnline: () => typeof navigator === 'undefined' || navigator.onLine !== false,
-    subscribe(listener) {
-      if (typeof window === 'undefined') return () => {};
-      const online = () => listener(true);
-      const offline = () => listener(false);
-      window.addEventListener('online', online);
-      window.addEventListener('offline', offline);
-      return () => {
-        window.removeEventListener('online', online);
-        window.removeEventListener('offline', offline);
-      };
-    },
-  };
-}
-
 /** Code and reason of a close event, or the message of an error. */
 function describe(event: unknown): { code?: number; reason?: string } {
   if (isCloseLike(event)) return { code: event.code, reason: event.reason };
@@ -111,17 +101,19 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
     tokens,
     renewTokenOnConnect = false,
     transport: initialKind = 'websocket',
-    minRetryDelayMs = 500,
+    retryBaseDelayMs = 500,
     maxRetryDelayMs = 20_000,
     promptRetryMaxMs = 250,
     fallbackAfterFailures = 3,
     ws: wsOptions = {},
     fetch: fetchImpl,
     network = browserNetwork(),
+    visibility = browserPageVisibility(),
+    hiddenGraceMs = 10_000,
     random = Math.random,
     now = Date.now,
   } = options;
-  backoff(0, minRetryDelayMs, maxRetryDelayMs); // fail now on bad bounds
+  backoff(0, retryBaseDelayMs, maxRetryDelayMs); // fail now on bad bounds
 
   const status = createConnectionStatusStore({ transport: initialKind });
   const sleeper = createWakeableSleep();
@@ -136,6 +128,8 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
   let authFailures = 0;
   let recovering: Promise<void> | null = null;
   let fatal: unknown = null;
+  /** The page has been hidden past its grace period: no transport until it is visible again. */
+  let paused = false;
 
   /** Keeps the code and reason of the close that caused the wait. */
   const setDown = (detail: { code?: number; reason?: string; retryAt?: number | null }) =>
@@ -145,10 +139,11 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
     const delay =
       lastClose === 'prompt' && retries === 0
         ? Math.floor(random() * promptRetryMaxMs)
-        : backoff(retries, minRetryDelayMs, maxRetryDelayMs, random);
+        : backoff(retries, retryBaseDelayMs, maxRetryDelayMs, random);
     lastClose = 'retry';
     const { code, reason, state } = status.getSnapshot();
-    if (state !== 'auth-needed' && state !== 'failed') setDown({ code, reason, retryAt: now() + delay });
+    // A paused connection has no transport left to retry (a late wait of the one it closed says nothing).
+    if (!paused && state !== 'auth-needed' && state !== 'failed') setDown({ code, reason, retryAt: now() + delay });
     return sleeper.sleep(delay);
   }
 
@@ -178,7 +173,8 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
       closed(event) {
         if (!current()) return;
         const detail = describe(event);
-        if (kind === 'websocket' && !everOpened && !openedThisAttempt) {
+        // A WebSocket that fails while the browser has no network says nothing about WebSockets here.
+        if (kind === 'websocket' && !everOpened && !openedThisAttempt && network.isOnline()) {
           failuresBeforeOpen += 1;
           if (failuresBeforeOpen >= fallbackAfterFailures) return switchToSse(detail);
         }
@@ -237,18 +233,60 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
     });
   }
 
-  let transport = createTransport(initialKind);
+  /** Null while paused. */
+  let transport: Transport | null = createTransport(initialKind);
+  /** How subscriptions travel (kept while paused, when there is no transport). */
+  let transportKind: Transport['kind'] = transport.kind;
 
-  /** Moves every subscription to a new transport of `kind`, each resuming after its cursor. */
+  /**
+   * Moves every subscription to a new transport of `kind`, each resuming after its cursor (while
+   * paused, only the kind is kept: resuming creates it).
+   */
   function replaceTransport(kind: Transport['kind']): void {
+    transportKind = kind;
+    if (paused) return;
     const old = transport;
     transport = createTransport(kind);
+    transportKind = transport.kind;
     for (const subscription of subscriptions) subscription.restart();
-    old.dispose();
+    old?.dispose();
+  }
+
+  /** After a new token: reconnect now, or stay paused until the page is seen. */
+  function reconnectWithNewToken(): void {
+    if (paused) {
+      status.setState('paused');
+      return;
+    }
+    status.setState(everConnected ? 'reconnecting' : 'connecting');
+    replaceTransport(transportKind);
+  }
+
+  /** The page has been hidden past its grace period: close the transport; subscriptions keep their cursors. */
+  function pause(): void {
+    if (paused || disposed || fatal !== null) return;
+    paused = true;
+    generation += 1; // the closing transport's last events are ignored
+    const old = transport;
+    transport = null;
+    old?.dispose();
+    status.setState('paused');
+  }
+
+  /** Visible again: one new connection, on which every subscription is sent after its cursor. */
+  function resume(): void {
+    if (!paused || disposed) return;
+    paused = false;
+    if (status.getSnapshot().state === 'paused') {
+      status.setState(!network.isOnline() ? 'offline' : everConnected ? 'reconnecting' : 'connecting');
+    }
+    transport = createTransport(transportKind);
+    transportKind = transport.kind;
+    for (const subscription of subscriptions) subscription.restart();
   }
 
   function switchToSse(detail: { code?: number; reason?: string }): void {
-    if (transport.kind === 'sse' || disposed) return;
+    if (transportKind === 'sse' || disposed) return;
     status.setState(everConnected ? 'reconnecting' : 'connecting', { ...detail, transport: 'sse' });
     replaceTransport('sse');
   }
@@ -261,12 +299,10 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
     setDown(detail);
     recovering = (async () => {
       // A token that keeps being refused (clock skew, a misconfigured server) is not retried in a loop.
-      if (authFailures > 0) await sleeper.sleep(backoff(authFailures - 1, minRetryDelayMs, maxRetryDelayMs, random));
+      if (authFailures > 0) await sleeper.sleep(backoff(authFailures - 1, retryBaseDelayMs, maxRetryDelayMs, random));
       authFailures += 1;
       await tokens.refresh(refused, { code: detail.code, message: detail.reason });
-      if (disposed) return;
-      status.setState(everConnected ? 'reconnecting' : 'connecting');
-      replaceTransport(transport.kind);
+      if (!disposed) reconnectWithNewToken();
     })().finally(() => {
       recovering = null;
     });
@@ -283,23 +319,28 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
       asking = false;
       // Asked because of an HTTP 401 rather than a close: the connection still runs on the refused
       // token and will be cut soon; move it to the new one now (subscriptions resume by cursor).
-      if (!recovering && status.getSnapshot().state === 'auth-needed') {
-        status.setState(everConnected ? 'reconnecting' : 'connecting');
-        replaceTransport(transport.kind);
-      }
+      if (!recovering && status.getSnapshot().state === 'auth-needed') reconnectWithNewToken();
     }
   });
 
   const stopWatchingNetwork = network.subscribe((online) => {
-    if (disposed) return;
+    if (disposed || paused) return;
     const { state, code, reason, retryAt } = status.getSnapshot();
     if (online) {
-      sleeper.wakeAll(); // retry now
+      sleeper.wakeAll(); // retry now, not at the next backoff step
       if (state === 'offline') status.setState('reconnecting', { code, reason });
+    } else if (state === 'connected') {
+      // Nothing can travel on the connection now, and the browser may take a while to notice it died
+      // (until a ping goes unanswered): say so at once and drop it. The new transport's attempts fail
+      // fast while offline and back off; the `online` event wakes the pending one.
+      status.setState('offline', { reason: 'the browser is offline' });
+      replaceTransport(transportKind);
     } else if (state === 'reconnecting' || state === 'connecting') {
       status.setState('offline', { code, reason, retryAt });
     }
   });
+
+  const stopWatchingVisibility = watchHiddenPage({ visibility, graceMs: hiddenGraceMs, pause, resume, now });
 
   return {
     status,
@@ -313,7 +354,8 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
       const subscription: ResumableSubscription = createResumableSubscription({
         request,
         resumable,
-        subscribe: (payload, inner) => transport.subscribe(payload, inner),
+        // While paused there is no transport: resume() restarts every subscription.
+        subscribe: (payload, inner) => (transport ? transport.subscribe(payload, inner) : () => {}),
         onTransportFailure(error) {
           const kind = classifyClose(error);
           if (disposed || (kind !== 'auth' && kind !== 'forbidden')) return false;
@@ -340,7 +382,7 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
     },
     async renewToken(token) {
       const current = transport;
-      if (current.kind !== 'websocket' || status.getSnapshot().state !== 'connected') return false;
+      if (current?.kind !== 'websocket' || status.getSnapshot().state !== 'connected') return false;
       try {
         const result = await (current as WsTransport).execute(RENEW_TOKEN, { token });
         return !result.errors?.length;
@@ -353,9 +395,10 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
       disposed = true;
       stopWatchingTokens();
       stopWatchingNetwork();
+      stopWatchingVisibility();
       for (const subscription of subscriptions) subscription.unsubscribe();
       subscriptions.clear();
-      transport.dispose();
+      transport?.dispose();
       status.setState('closed', { reason: 'closed by the client' });
     },
   };

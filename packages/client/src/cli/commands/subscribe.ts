@@ -18,7 +18,11 @@ function open(titan: TitanClient, command: Subscribe): TitanStream<{ cursor?: st
   const after = command.after !== undefined ? { after: command.after } : {};
   switch (command.stream) {
     case 'price':
-      return titan.subscribe(PricesDocument, { symbols: command.symbols ?? [], ...after });
+      return titan.subscribe(PricesDocument, {
+        symbols: command.symbols ?? [],
+        ...(command.maxRate !== undefined && { maxRate: command.maxRate }),
+        ...after,
+      });
     case 'signal':
       return titan.subscribe(SignalsDocument, {
         ...(command.strategies && { strategyIds: command.strategies }),
