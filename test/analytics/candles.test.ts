@@ -184,6 +184,51 @@ describe('candles', () => {
     expect(ohlcv(received.at(-1)!)).toEqual(expected[2]);
   });
 
+  it('caps the open bar at maxRate, ending on its newest state, and never holds back or drops a closed bar', async () => {
+    const symbol = freshSymbol();
+    // A symbol with a tick is followed at once (a new one only at the next key refresh).
+    await publish(symbol, [['12:00:01.000', 101, 1]]);
+    for (let attempt = 0; (await history(symbol)).candles.length === 0 && attempt < 100; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    const client = await ProtocolClient.connect(server.wsUrl, trader);
+    leftovers.push(() => client.close());
+    const capped = `subscription ($symbol: String!, $after: Cursor) { candles(symbol: $symbol, interval: ONE_MINUTE, after: $after, maxRate: 2) { ${FIELDS} } }`;
+    client.subscribe('c', capped, { symbol, after: (await history(symbol)).cursor });
+    await client.collect('c', 1);
+    // Nineteen more ticks of the minute, one at a time over about a second: an uncapped reader gets nineteen open states.
+    for (let n = 2; n <= 20; n += 1) {
+      await publish(symbol, [[`12:00:${String(n).padStart(2, '0')}.000`, 100 + n, 1]]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const first = await client.collect<{ candles: CandleData }>('c', 1);
+    const rest = client.drain('c').map((message) => message.payload as { data: { candles: CandleData } });
+    const open = [...first.map((event) => event.data!.candles), ...rest.map((event) => event.data.candles)];
+    // About 2 a second over ~1.7 s, plus the first at once.
+    expect(open.length).toBeGreaterThanOrEqual(2);
+    expect(open.length).toBeLessThanOrEqual(6);
+    expect(open.every((bar) => !bar.closed)).toBe(true);
+    expect(ohlcv(open.at(-1)!)).toEqual(['12:00:00', 101, 120, 101, 120, 20, 20, false]);
+    // The minute's last tick, then one of the next minute: the closed bar goes out at once (the last
+    // tick's open state before it only if the window was quiet), the new open state once its window allows.
+    await publish(symbol, [['12:00:59.000', 99, 1], ['12:01:00.500', 98, 1]]);
+    const next: (string | number | boolean)[][] = [];
+    while (next.at(-1)?.[0] !== '12:01:00') next.push(...(await client.collect<{ candles: CandleData }>('c', 1)).map((event) => ohlcv(event.data!.candles)));
+    const closedAt = next.findIndex((bar) => bar[7] === true);
+    expect(next[closedAt]).toEqual(['12:00:00', 101, 120, 99, 99, 21, 21, true]);
+    expect(next.slice(0, closedAt)).toEqual(closedAt === 0 ? [] : [['12:00:00', 101, 120, 99, 99, 21, 21, false]]);
+    expect(next.slice(closedAt + 1)).toEqual([['12:01:00', 98, 98, 98, 98, 1, 1, false]]);
+  });
+
+  it('refuses a maxRate out of bounds on candles', async () => {
+    const client = await ProtocolClient.connect(server.wsUrl, trader);
+    leftovers.push(() => client.close());
+    for (const rate of [0, -1, 1000]) {
+      client.subscribe(`bad${rate}`, `subscription { candles(symbol: "BTC-USD", interval: ONE_MINUTE, maxRate: ${rate}) { openTime } }`, {});
+      const message = await client.waitFor((m) => m.id === `bad${rate}`);
+      expect(JSON.stringify(message.payload)).toContain('BAD_USER_INPUT');
+    }
+  });
+
   it('works over SSE', async () => {
     const symbol = freshSymbol();
     const { cursor } = await history(symbol);

@@ -475,6 +475,10 @@ export type Subscription = {
    * bars closed since, each once and in order, then the open bar's current state, then live. Without
    * `after`, starts with the open bar. The open bar's updates conflate for a slow reader (the newest
    * state wins); closed bars are never dropped (too far behind: SLOW_CONSUMER).
+   *
+   * `maxRate`: at most this many updates of the open bar per second, from 0.01 to 100 (else
+   * BAD_USER_INPUT), as on `price`: the newest state is sent when its window ends. A closed bar is
+   * never held back or dropped.
    */
   candles: Candle;
   /**
@@ -515,6 +519,7 @@ export type SubscriptionBacktestProgressArgs = {
 export type SubscriptionCandlesArgs = {
   after?: InputMaybe<Scalars['Cursor']['input']>;
   interval: CandleInterval;
+  maxRate?: InputMaybe<Scalars['Float']['input']>;
   symbol: Scalars['String']['input'];
 };
 

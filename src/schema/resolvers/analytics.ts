@@ -4,6 +4,8 @@ import { UpdateStream } from '../../analytics/update-stream.js';
 import { canSeeStrategy } from '../../auth/authorization.js';
 import type { CandleSnapshot, QueryResolvers, StrategyStats, SubscriptionCandlesArgs, SubscriptionResolvers } from '../__generated__/resolvers-types.js';
 import { encodeCursor } from '../../bus/cursor.js';
+import { RateCap } from '../../bus/rate-cap.js';
+import { capIntervalOf } from '../subscription-plan.js';
 import { checkRange } from '../arguments.js';
 import { analyticsOf, checkSymbol, decodeAfter, rebuilding, statsStrategies } from '../analytics-arguments.js';
 import { toCandle, toStrategyStats } from '../analytics-fields.js';
@@ -37,10 +39,12 @@ async function candleHistory(symbolArgument: string, interval: CandleInterval, l
  * reader (the newest wins); each closed bar has a key of its own, so it is never dropped: too many
  * waiting end the stream with SLOW_CONSUMER. The queue also holds the bars a resume starts with.
  */
-async function subscribeCandles(symbolArgument: string, interval: CandleInterval, afterArgument: string | null | undefined, { services }: GraphQLContext) {
+async function subscribeCandles(args: SubscriptionCandlesArgs, { services }: GraphQLContext) {
+  const { interval } = args;
   const analytics = analyticsOf(services);
-  const symbol = checkSymbol(symbolArgument);
-  const after = decodeAfter(afterArgument);
+  const symbol = checkSymbol(args.symbol);
+  const after = decodeAfter(args.after);
+  const capIntervalMs = capIntervalOf(args.maxRate);
   const noTicksAt = await analytics.ensureSymbol(symbol);
   const now = noTicksAt ?? analytics.candles.history(symbol, interval, 1)?.position;
   if (!now) throw rebuilding(symbol, analytics.retryAfterMs);
@@ -48,10 +52,17 @@ async function subscribeCandles(symbolArgument: string, interval: CandleInterval
   const stream = new UpdateStream<CandleEvent>(
     services.subscriptionQueueLimit + analytics.candleHistoryBars,
     { kind: 'conflate', keyOf: ({ bar }) => (bar.closed ? `closed ${bar.openTime}` : 'open') },
-    () => stop(),
+    () => {
+      cap?.close();
+      stop();
+    },
   );
+  // `maxRate` caps the open bar's updates only: a closed bar goes out at once. The tick that closes a
+  // bar also opens the next, whose state then replaces the old bar's waiting behind the cap.
+  const cap = capIntervalMs ? new RateCap<CandleBar>(capIntervalMs, () => 'open', (bar) => stream.push({ bar })) : null;
+  const deliver = (bar: CandleBar) => (cap && !bar.closed ? cap.offer(bar) : stream.push({ bar }));
   try {
-    const start = analytics.candles.watch(symbol, { interval, deliver: (bar) => stream.push({ bar }), fail: (error) => stream.fail(error) }, after ?? now);
+    const start = analytics.candles.watch(symbol, { interval, deliver, fail: (error) => stream.fail(error) }, after ?? now);
     stop = start.stop;
     for (const bar of start.bars) stream.push({ bar });
   } catch (error) {
@@ -99,7 +110,7 @@ export const analyticsQuery: Pick<QueryResolvers, 'candleHistory' | 'strategySta
 
 export const analyticsSubscription: Pick<SubscriptionResolvers, 'candles' | 'strategyStats'> = {
   candles: {
-    subscribe: (_parent, args, context) => subscribeCandles(args.symbol, args.interval, args.after, context),
+    subscribe: (_parent, args, context) => subscribeCandles(args, context),
     resolve: (event: CandleEvent, args: SubscriptionCandlesArgs) => toCandle(args.symbol, args.interval, event.bar),
   },
   strategyStats: {
