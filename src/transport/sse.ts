@@ -8,6 +8,7 @@ import { ConnectionAuth } from './connection-auth.js';
 import { clientError } from './error-masking.js';
 import type { GraphQLHandler } from './graphql-handler.js';
 import { allowOriginHeader } from './origin-policy.js';
+import { adoptQueryToken } from './sse-query-token.js';
 import { lastEventId, SSE_COMMENT, SSE_KEEP_ALIVE_MS } from './sse-resume.js';
 
 export interface SseTransportOptions {
@@ -49,6 +50,7 @@ export function createSseTransport(options: SseTransportOptions) {
     if (!accept.includes('text/event-stream') || (method !== 'GET' && method !== 'POST') || (method === 'POST' && request.headers['content-length'] === '0')) {
       return graphql(request, response);
     }
+    if (method === 'GET') adoptQueryToken(request);
     const body = method === 'POST' ? await readBody(request) : null;
     if (method === 'POST' && body === null) return; // the client went away while sending
     const params = paramsOf(request, body);

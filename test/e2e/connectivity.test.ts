@@ -231,9 +231,8 @@ describe('a native EventSource', () => {
   it('whose connection is cut while signals are published receives every one of them once after it reconnects', async () => {
     const proxy = await startTcpProxy(Number(new URL(server.url).port));
     try {
-      // EventSource cannot set headers: the context adds the token to every request (a deployment
-      // would use a cookie or a gateway for this).
-      const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${traderToken}` } });
+      // EventSource cannot set headers: a plain page gives it the token as `access_token`.
+      const context = await browser.newContext();
       contexts.push(context);
       const page = await context.newPage();
       // The headers as sent (allHeaders: Last-Event-ID is added below the page, by the network stack).
@@ -242,15 +241,15 @@ describe('a native EventSource', () => {
         if (request.url().includes('/graphql?')) lastEventIds.push(request.allHeaders().then((headers) => headers['last-event-id']));
       });
       await page.goto(`${proxy.url}/healthz`);
-      await page.evaluate((query) => {
+      await page.evaluate(([query, token]) => {
         const received: { reason: string; cursor: string; id: string }[] = [];
-        const source = new EventSource(`/graphql?query=${encodeURIComponent(query)}`);
+        const source = new EventSource(`/graphql?query=${encodeURIComponent(query)}&access_token=${encodeURIComponent(token)}`);
         source.addEventListener('next', (event) => {
           const { signal } = JSON.parse(event.data).data;
           received.push({ reason: signal.reason, cursor: signal.cursor, id: event.lastEventId });
         });
         Object.assign(window, { received, source });
-      }, 'subscription { signal(symbols: ["ES-TEST"]) { reason cursor } }');
+      }, ['subscription { signal(symbols: ["ES-TEST"]) { reason cursor } }', traderToken] as const);
       const received = () => page.evaluate(() => (window as unknown as { received: { reason: string; cursor: string; id: string }[] }).received);
       const publish = (reason: string) =>
         publisher.publishSignal({ strategyId: 'ma-crossover', symbol: 'ES-TEST', side: 'SELL', price: 10, confidence: 0.5, reason });

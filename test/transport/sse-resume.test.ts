@@ -133,3 +133,42 @@ describe('Last-Event-ID on other requests', () => {
     expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
   });
 });
+
+/** A browser's EventSource cannot send headers: its token may come as `access_token` on an SSE GET, nowhere else. */
+describe('access_token on an SSE GET', () => {
+  const url = (query: string, token: string) => `${server.graphqlUrl}?query=${encodeURIComponent(query)}&access_token=${encodeURIComponent(token)}`;
+
+  it('authenticates a GET that accepts text/event-stream, on both SSE paths', async () => {
+    for (const [, directive] of PATHS) {
+      const symbol = `QT${directive ? 'Y' : 'F'}-${process.pid % 1000}`;
+      const controller = new AbortController();
+      cleanups.push(() => controller.abort());
+      const query = `subscription { signal(symbols: ["${symbol}"]) ${directive} { reason } }`;
+      const response = await fetch(url(query, trader), { headers: { accept: 'text/event-stream' }, signal: controller.signal });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('text/event-stream');
+      const reader = response.body!.getReader();
+      let text = '';
+      const deadline = Date.now() + 10_000;
+      while (!text.includes('"reason":"by query token"') && Date.now() < deadline) {
+        await publishSignal(symbol, 'by query token');
+        const chunk = await Promise.race([reader.read(), new Promise<null>((resolve) => setTimeout(() => resolve(null), 200))]);
+        if (chunk && !chunk.done) text += new TextDecoder().decode(chunk.value);
+      }
+      expect(text).toContain('"reason":"by query token"');
+      controller.abort();
+    }
+  });
+
+  it('refuses a bad token there with UNAUTHENTICATED', async () => {
+    const response = await fetch(url('subscription { signal { reason } }', 'not-a-token'), { headers: { accept: 'text/event-stream' } });
+    expect(response.status).toBe(401);
+    expect(await response.text()).toContain('UNAUTHENTICATED');
+  });
+
+  it('is not a token anywhere else: a plain GET query with it is unauthenticated', async () => {
+    const response = await fetch(url('{ strategies { id } }', trader), { headers: { accept: 'application/json' } });
+    const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
