@@ -64,7 +64,7 @@ describe('CandleChart', () => {
       { symbol: 'BTC-USD', interval: 'ONE_MINUTE', last: 120 },
     ]);
     expect(urql.callsOf('subscription', 'CandleChartLive').map((call) => call.variables)).toEqual([
-      { symbol: 'BTC-USD', interval: 'ONE_MINUTE', after: 'h-BTC-USD-ONE_MINUTE' },
+      { symbol: 'BTC-USD', interval: 'ONE_MINUTE', after: 'h-BTC-USD-ONE_MINUTE', maxRate: null },
     ]);
     expect(candles().map((node) => node.getAttribute('class'))).toEqual(['candle up', 'candle down', 'candle up open-bar']);
     const chart = screen.getByRole('img', { name: /^BTC-USD, 1-minute candles: 3 candles from .* low 190\.00, high 210\.00, last close 195\.00 \(bar still open\)\.$/ });
@@ -110,6 +110,7 @@ describe('CandleChart', () => {
       symbol: 'BTC-USD',
       interval: 'ONE_SECOND',
       after: 'h-BTC-USD-ONE_SECOND',
+      maxRate: null,
     });
     expect(screen.getByRole('img', { name: /^BTC-USD, 1-second candles/ })).toBeTruthy();
 
@@ -122,6 +123,7 @@ describe('CandleChart', () => {
       symbol: 'ETH-USD',
       interval: 'ONE_SECOND',
       after: 'h-ETH-USD-ONE_SECOND',
+      maxRate: null,
     });
     expect(urql.callsOf('subscription', 'CandleChartLive')).toHaveLength(3);
   });

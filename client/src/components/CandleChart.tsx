@@ -3,6 +3,7 @@ import { useQuery } from 'urql';
 import { graphql } from '../gql/index.js';
 import type { CandleBarFragment, CandleChartLiveSubscription, CandleInterval } from '../gql/graphql.js';
 import { useFrameBatchedSubscription } from '../live/use-frame-batched-subscription.js';
+import { dashboardPriceMaxRate } from '../live/price-rate.js';
 import { applyCandle, CHART_BARS, seedChart, type ChartState } from './candle-chart-state.js';
 import { CandlestickSvg } from './CandlestickSvg.js';
 import { errorMessage, isCursorExpired, isFeatureDisabled } from './errors.js';
@@ -38,8 +39,8 @@ const CandleChartHistory = graphql(`
 
 // `cursor` is selected on the root field itself (besides the fragment): the data layer resumes from it.
 const CandleChartLive = graphql(`
-  subscription CandleChartLive($symbol: String!, $interval: CandleInterval!, $after: Cursor) {
-    candles(symbol: $symbol, interval: $interval, after: $after) {
+  subscription CandleChartLive($symbol: String!, $interval: CandleInterval!, $after: Cursor, $maxRate: Float) {
+    candles(symbol: $symbol, interval: $interval, after: $after, maxRate: $maxRate) {
       cursor
       ...CandleBar
     }
@@ -128,6 +129,8 @@ function CandleSeries({ symbol, interval, intervalName }: CandleSeriesProps) {
     requestPolicy: 'network-only',
   });
   const snapshot = historyResult.data?.candleHistory;
+  // The open bar changes with every tick: on a phone, at the price board's rate (closed bars are never held back).
+  const [maxRate] = useState(dashboardPriceMaxRate);
 
   // The chart as last shown: a new subscription (or one whose state an error cleared) goes on from it.
   const shown = useRef<ChartState | undefined>(undefined);
@@ -139,7 +142,7 @@ function CandleSeries({ symbol, interval, intervalName }: CandleSeriesProps) {
     [snapshot],
   );
   const [live] = useFrameBatchedSubscription(
-    { query: CandleChartLive, variables: { symbol, interval, after: snapshot?.cursor }, pause: !snapshot },
+    { query: CandleChartLive, variables: { symbol, interval, after: snapshot?.cursor, maxRate }, pause: !snapshot },
     reducer,
   );
 

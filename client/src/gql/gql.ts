@@ -22,7 +22,7 @@ type Documents = {
     "\n  query BacktestList {\n    backtests {\n      ...BacktestCard\n    }\n  }\n": typeof types.BacktestListDocument,
     "\n  fragment CandleBar on Candle {\n    openTime\n    open\n    high\n    low\n    close\n    volume\n    ticks\n    closed\n    cursor\n  }\n": typeof types.CandleBarFragmentDoc,
     "\n  query CandleChartHistory($symbol: String!, $interval: CandleInterval!, $last: Int) {\n    candleHistory(symbol: $symbol, interval: $interval, last: $last) {\n      candles {\n        ...CandleBar\n      }\n      cursor\n    }\n  }\n": typeof types.CandleChartHistoryDocument,
-    "\n  subscription CandleChartLive($symbol: String!, $interval: CandleInterval!, $after: Cursor) {\n    candles(symbol: $symbol, interval: $interval, after: $after) {\n      cursor\n      ...CandleBar\n    }\n  }\n": typeof types.CandleChartLiveDocument,
+    "\n  subscription CandleChartLive($symbol: String!, $interval: CandleInterval!, $after: Cursor, $maxRate: Float) {\n    candles(symbol: $symbol, interval: $interval, after: $after, maxRate: $maxRate) {\n      cursor\n      ...CandleBar\n    }\n  }\n": typeof types.CandleChartLiveDocument,
     "\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    timestamp\n    cursor\n  }\n": typeof types.PriceRowFragmentDoc,
     "\n  query PriceBoardSnapshot {\n    priceSnapshot {\n      ticks {\n        ...PriceRow\n      }\n      cursor\n    }\n  }\n": typeof types.PriceBoardSnapshotDocument,
     "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor, $maxRate: Float) {\n    price(symbols: $symbols, after: $after, maxRate: $maxRate) {\n      cursor\n      ...PriceRow\n    }\n  }\n": typeof types.PriceBoardTicksDocument,
@@ -43,7 +43,7 @@ const documents: Documents = {
     "\n  query BacktestList {\n    backtests {\n      ...BacktestCard\n    }\n  }\n": types.BacktestListDocument,
     "\n  fragment CandleBar on Candle {\n    openTime\n    open\n    high\n    low\n    close\n    volume\n    ticks\n    closed\n    cursor\n  }\n": types.CandleBarFragmentDoc,
     "\n  query CandleChartHistory($symbol: String!, $interval: CandleInterval!, $last: Int) {\n    candleHistory(symbol: $symbol, interval: $interval, last: $last) {\n      candles {\n        ...CandleBar\n      }\n      cursor\n    }\n  }\n": types.CandleChartHistoryDocument,
-    "\n  subscription CandleChartLive($symbol: String!, $interval: CandleInterval!, $after: Cursor) {\n    candles(symbol: $symbol, interval: $interval, after: $after) {\n      cursor\n      ...CandleBar\n    }\n  }\n": types.CandleChartLiveDocument,
+    "\n  subscription CandleChartLive($symbol: String!, $interval: CandleInterval!, $after: Cursor, $maxRate: Float) {\n    candles(symbol: $symbol, interval: $interval, after: $after, maxRate: $maxRate) {\n      cursor\n      ...CandleBar\n    }\n  }\n": types.CandleChartLiveDocument,
     "\n  fragment PriceRow on PriceTick {\n    symbol\n    price\n    bid\n    ask\n    timestamp\n    cursor\n  }\n": types.PriceRowFragmentDoc,
     "\n  query PriceBoardSnapshot {\n    priceSnapshot {\n      ticks {\n        ...PriceRow\n      }\n      cursor\n    }\n  }\n": types.PriceBoardSnapshotDocument,
     "\n  subscription PriceBoardTicks($symbols: [String!]!, $after: Cursor, $maxRate: Float) {\n    price(symbols: $symbols, after: $after, maxRate: $maxRate) {\n      cursor\n      ...PriceRow\n    }\n  }\n": types.PriceBoardTicksDocument,
@@ -105,7 +105,7 @@ export function graphql(source: "\n  query CandleChartHistory($symbol: String!, 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription CandleChartLive($symbol: String!, $interval: CandleInterval!, $after: Cursor) {\n    candles(symbol: $symbol, interval: $interval, after: $after) {\n      cursor\n      ...CandleBar\n    }\n  }\n"): (typeof documents)["\n  subscription CandleChartLive($symbol: String!, $interval: CandleInterval!, $after: Cursor) {\n    candles(symbol: $symbol, interval: $interval, after: $after) {\n      cursor\n      ...CandleBar\n    }\n  }\n"];
+export function graphql(source: "\n  subscription CandleChartLive($symbol: String!, $interval: CandleInterval!, $after: Cursor, $maxRate: Float) {\n    candles(symbol: $symbol, interval: $interval, after: $after, maxRate: $maxRate) {\n      cursor\n      ...CandleBar\n    }\n  }\n"): (typeof documents)["\n  subscription CandleChartLive($symbol: String!, $interval: CandleInterval!, $after: Cursor, $maxRate: Float) {\n    candles(symbol: $symbol, interval: $interval, after: $after, maxRate: $maxRate) {\n      cursor\n      ...CandleBar\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

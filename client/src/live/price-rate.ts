@@ -1,5 +1,6 @@
 /**
- * How many price updates a second per symbol the dashboard asks for (`price(maxRate:)`). On a
+ * How many price updates a second per symbol the dashboard asks for (`price(maxRate:)`, and the
+ * candle chart's open bar, `candles(maxRate:)`). On a
  * phone, or with the browser's data saver on, one a second: a person reads a price at most that
  * often on a small screen, and the server conflates to the newest tick (a capped board always ends
  * on the latest price), so the same screen costs a fraction of the bytes and the battery. Elsewhere
