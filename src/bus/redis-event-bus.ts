@@ -1,6 +1,7 @@
-import type { Redis, RedisOptions, Result } from 'ioredis';
+import { Cluster, type Redis, type RedisOptions, type Result } from 'ioredis';
 import {
   MAX_PUBLISH_BATCH,
+  TOPICS,
   mergePages,
   type EventBus,
   type Envelope,
@@ -18,10 +19,19 @@ import {
 import { newEpoch } from './epoch.js';
 import { CursorExpiredError, PositionAheadError } from './errors.js';
 import { historyPages, ReplayHold, StreamPoint } from './resume.js';
-import { createRedisClient, redactUrl, type RedisTimeouts } from './redis-connection.js';
+import {
+  createRedisClient,
+  createServerClient,
+  createShardSubscriber,
+  quitClient,
+  redactUrl,
+  type RedisClient,
+  type RedisTimeouts,
+} from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import { RedisLink, type LinkLog } from './redis-link.js';
-import { HISTORY_SCRIPT, PUBLISH_SCRIPT, RESET_EPOCH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
+import { HISTORY_SCRIPT, publishScript, RESET_EPOCH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
+import { SubscriberConnection } from './redis-subscriber.js';
 import { asUnavailable, isUnavailable, UnavailableError } from './unavailable.js';
 
 type StreamEntry = [id: string, fields: string[]];
@@ -38,7 +48,7 @@ declare module 'ioredis' {
 
 /** `redisUrl`, `historyMaxLen` and `timeouts` are the `bus` knobs of `config.ts`, named as they are. */
 export interface RedisEventBusOptions {
-  /** Where Redis is: `redis://`, `rediss://` or `redis+sentinel://` (see `redis-connection.ts`). */
+  /** Where Redis is: `redis://`, `rediss://`, `redis+sentinel://` or `redis+cluster://` (see `redis-connection.ts`). */
   redisUrl: string;
   /** Prefix of every key and channel, so several systems can share one Redis. @default "titan" */
   prefix?: string;
@@ -67,6 +77,8 @@ interface Channel {
   topic: Topic;
   key: string;
   listeners: Map<Listener<Topic>, ((error: CursorExpiredError) => void) | undefined>;
+  /** The connection its live messages arrive on. */
+  connection: SubscriberConnection;
   ready: Promise<void>;
   /** Position of the last event delivered (or of the key when subscribing): recovery resumes after it. */
   point: StreamPoint;
@@ -86,6 +98,11 @@ const SILENT_LOG: LinkLog = { info: () => {}, warn: () => {} };
  * PUBLISHes it. Live fan-out is one Redis SUBSCRIBE per
  * channel per process on a connection of its own, each message parsed once.
  *
+ * On a Redis Cluster (`redis+cluster://`) the same script runs on the master that owns the topic's
+ * slot (every key of a topic carries the topic as a hash tag, `redis-keys.ts`) and SPUBLISHes;
+ * each topic has its own subscriber connection (SSUBSCRIBE) to that master, which follows it across
+ * a failover and then recovers its channels exactly as the single connection does after an outage.
+ *
  * Redis may vanish, freeze, restart or fail over at any moment, and the bus never lets that escape
  * as anything but `UnavailableError` (every command has a timeout; nothing waits in a queue while
  * Redis is away). Once the subscriber connection is back, every channel subscribes again and reads
@@ -95,15 +112,14 @@ const SILENT_LOG: LinkLog = { info: () => {}, warn: () => {} };
 export class RedisEventBus implements EventBus {
   private readonly channels = new Map<string, Channel>();
   private readonly commandsLink: RedisLink;
-  private readonly subscriberLink: RedisLink;
-  /** The subscriber connection dropped: its channels must subscribe again and recover. */
-  private needsRecovery = false;
-  private recoveryRetry: NodeJS.Timeout | null = null;
+  /** Where each topic's live messages arrive: one connection for all on one Redis, one per topic on a cluster. */
+  private readonly subscribers = new Map<Topic, SubscriberConnection>();
   private closed = false;
 
   private constructor(
-    private readonly commands: Redis,
-    private readonly subscriber: Redis,
+    private readonly commands: RedisClient,
+    /** A subscriber connection for the topic's channels, or for every channel when given null. */
+    openSubscriber: (topic: Topic | null) => Redis,
     private readonly names: RedisKeys,
     private readonly historyMaxLen: number,
     private readonly timeouts: RedisTimeouts,
@@ -112,12 +128,22 @@ export class RedisEventBus implements EventBus {
     log: LinkLog,
   ) {
     this.commandsLink = new RedisLink(commands, { role: 'bus', log, onError });
-    this.subscriberLink = new RedisLink(subscriber, { role: 'bus-subscriber', log, onError });
-    subscriber.on('message', (name: string, text: string) => this.onMessage(name, text));
-    subscriber.on('close', () => {
-      if (this.channels.size > 0) this.needsRecovery = true;
-    });
-    subscriber.on('ready', () => this.recoverAll());
+    const open = (topic: Topic | null): SubscriberConnection => {
+      const connection: SubscriberConnection = new SubscriberConnection(
+        openSubscriber(topic),
+        { sharded: names.cluster, role: topic ? `bus-subscriber:${topic}` : 'bus-subscriber', log, onError },
+        {
+          message: (name, text) => this.onMessage(name, text),
+          closed: () => {
+            if (this.channelsOf(connection).length > 0) connection.needsRecovery = true;
+          },
+          ready: () => this.recoverAll(connection),
+        },
+      );
+      return connection;
+    };
+    const shared = names.cluster ? null : open(null);
+    for (const topic of TOPICS) this.subscribers.set(topic, shared ?? open(topic));
   }
 
   /**
@@ -144,14 +170,20 @@ export class RedisEventBus implements EventBus {
       maxRetriesPerRequest: 1,
     };
     const commands = createRedisClient(redisUrl, base, timeouts);
-    // The subscriber skips the ready check: a SUBSCRIBE racing the INFO handshake is otherwise lost
+    const cluster = commands instanceof Cluster;
+    const names = new RedisKeys(prefix, cluster);
+    // A subscriber skips the ready check: a SUBSCRIBE racing the INFO handshake is otherwise lost
     // under load (ioredis#2037). The bus subscribes again itself after a reconnect, then recovers.
-    const subscriber = createRedisClient(redisUrl, { ...base, enableReadyCheck: false, autoResubscribe: false }, timeouts);
-    commands.defineCommand('titanPublish', { lua: PUBLISH_SCRIPT });
+    const subscriberOptions: RedisOptions = { ...base, enableReadyCheck: false, autoResubscribe: false };
+    const openSubscriber = (topic: Topic | null): Redis =>
+      commands instanceof Cluster && topic
+        ? createShardSubscriber(commands, names.channel(topic, ''), subscriberOptions, timeouts)
+        : createServerClient(redisUrl, subscriberOptions, timeouts);
+    commands.defineCommand('titanPublish', { lua: publishScript(cluster ? 'SPUBLISH' : 'PUBLISH') });
     commands.defineCommand('titanHistory', { lua: HISTORY_SCRIPT });
     commands.defineCommand('titanSnapshot', { lua: SNAPSHOT_SCRIPT });
     commands.defineCommand('titanResetEpoch', { numberOfKeys: 1, lua: RESET_EPOCH_SCRIPT });
-    return new RedisEventBus(commands, subscriber, new RedisKeys(prefix), historyMaxLen, timeouts, onError, onPublished, log);
+    return new RedisEventBus(commands, openSubscriber, names, historyMaxLen, timeouts, onError, onPublished, log);
   }
 
   /** Opens the bus and waits until Redis answers (`timeouts.connectTimeoutMs`); for publishers and tools. */
@@ -159,7 +191,7 @@ export class RedisEventBus implements EventBus {
     const bus = RedisEventBus.open(options);
     const { connectTimeoutMs } = options.timeouts;
     const deadline = Date.now() + connectTimeoutMs;
-    while (!(bus.commands.status === 'ready' && bus.subscriber.status === 'ready')) {
+    while (!(bus.commands.status === 'ready' && bus.connections().every((connection) => connection.isReady))) {
       if (Date.now() > deadline) {
         await bus.close();
         throw new UnavailableError(
@@ -193,8 +225,9 @@ export class RedisEventBus implements EventBus {
   /** One publish script call for up to `MAX_PUBLISH_BATCH` events. */
   private async publishChunk<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[], source?: StreamSource): Promise<(Envelope<T> | null)[]> {
     if (requests.length === 0) return [];
+    if (source && this.names.cluster) return this.publishEntriesByIds(topic, requests, source);
     const n = this.names;
-    const keys: string[] = [n.epoch(), n.offset(topic), n.keySet(topic), source?.stream ?? n.keySet(topic)];
+    const keys: string[] = [n.epoch(topic), n.offset(topic), n.keySet(topic), source?.stream ?? n.keySet(topic)];
     const args: (string | number)[] = [this.historyMaxLen, newEpoch(), source?.group ?? '', source?.consumer ?? ''];
     for (const { key, payload, id, entry } of requests) {
       keys.push(n.stream(topic, key), n.ids(topic, key));
@@ -213,6 +246,25 @@ export class RedisEventBus implements EventBus {
       this.onPublished?.(topic);
       return { topic, key, position, payload };
     });
+  }
+
+  /**
+   * Stream entries on a cluster, where the source stream is in another slot than the topic, so one
+   * script cannot settle both: each event is published under an idempotency id, its own or one made
+   * from its entry id, then the entries are acknowledged. An entry published before (an earlier
+   * attempt whose XACK was lost, or another consumer that took it over) is found by that id while its
+   * event is retained, and answers null as when the script found it settled. If the XACK fails, the
+   * whole call fails (`UnavailableError`); the entries stay pending and their next publish finds them.
+   */
+  private async publishEntriesByIds<T extends Topic>(topic: T, requests: readonly PublishRequest<T>[], source: StreamSource): Promise<(Envelope<T> | null)[]> {
+    const entryIds = requests.map(({ entry }) => (entry ? `${source.stream}:${entry}` : undefined));
+    const envelopes = await this.publishChunk(
+      topic,
+      requests.map((request, index) => ({ ...request, id: request.id ?? entryIds[index], entry: undefined })),
+    );
+    const entries = requests.flatMap(({ entry }) => (entry ? [entry] : []));
+    if (entries.length > 0) await this.command(() => this.commands.xack(source.stream, source.group, ...entries));
+    return envelopes.map((envelope, index) => (envelope?.duplicate && requests[index]!.id === undefined && entryIds[index] ? null : envelope));
   }
 
   async subscribe<T extends Topic>(
@@ -242,7 +294,7 @@ export class RedisEventBus implements EventBus {
     const [epoch, offset, ...perKey] = await this.command(() =>
       this.commands.titanSnapshot(
         2 + keys.length,
-        this.names.epoch(),
+        this.names.epoch(topic),
         this.names.offset(topic),
         ...keys.map((key) => this.names.stream(topic, key)),
         count,
@@ -264,7 +316,7 @@ export class RedisEventBus implements EventBus {
     const [epoch, current, ...perKey] = await this.command(() =>
       this.commands.titanHistory(
         2 + keys.length,
-        this.names.epoch(),
+        this.names.epoch(topic),
         this.names.offset(topic),
         ...keys.map((key) => this.names.stream(topic, key)),
         after.offset,
@@ -289,7 +341,7 @@ export class RedisEventBus implements EventBus {
   }
 
   isHealthy(): boolean {
-    return !this.closed && this.commandsLink.isUp && this.subscriberLink.isUp;
+    return !this.closed && this.commandsLink.isUp && this.connections().every((connection) => connection.link.isUp);
   }
 
   stats(): { channels: number; listeners: number } {
@@ -301,11 +353,18 @@ export class RedisEventBus implements EventBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.recoveryRetry) clearTimeout(this.recoveryRetry);
     this.commandsLink.stop();
-    this.subscriberLink.stop();
     this.channels.clear();
-    await Promise.all([quit(this.commands), quit(this.subscriber)]);
+    await Promise.all([quitClient(this.commands), ...this.connections().map((connection) => connection.close())]);
+  }
+
+  /** The distinct subscriber connections. */
+  private connections(): SubscriberConnection[] {
+    return [...new Set(this.subscribers.values())];
+  }
+
+  private channelsOf(connection: SubscriberConnection): Channel[] {
+    return [...this.channels.values()].filter((channel) => channel.connection === connection);
   }
 
   /** Runs a Redis call; a connection problem becomes `UnavailableError`. */
@@ -323,6 +382,7 @@ export class RedisEventBus implements EventBus {
       topic,
       key,
       listeners: new Map(),
+      connection: this.subscribers.get(topic)!,
       ready: Promise.resolve(),
       point: new StreamPoint(),
       hold: null,
@@ -331,7 +391,7 @@ export class RedisEventBus implements EventBus {
     this.channels.set(name, channel);
     channel.ready = (async () => {
       try {
-        await this.command(() => this.subscriber.subscribe(name));
+        await this.command(() => channel.connection.subscribe([name]));
         // Where the key stood once subscribed: a later recovery reads what came after this point.
         const { position, latest } = await this.snapshot(topic, [key], 1);
         channel.point.epoch ??= position.epoch;
@@ -347,8 +407,7 @@ export class RedisEventBus implements EventBus {
   private closeChannel(channel: Channel): void {
     if (this.channels.get(channel.name) !== channel) return;
     this.channels.delete(channel.name);
-    // Nothing to undo on a connection that is gone: the next one subscribes only to open channels.
-    if (this.subscriber.status === 'ready') this.subscriber.unsubscribe(channel.name).catch(() => {});
+    channel.connection.unsubscribe(channel.name);
   }
 
   private onMessage(name: string, text: string): void {
@@ -407,29 +466,30 @@ export class RedisEventBus implements EventBus {
   }
 
   /**
-   * After the subscriber connection came back: subscribe every open channel again, then let each
-   * read what it missed. Live messages are held from the moment the SUBSCRIBE is sent, so nothing
-   * published meanwhile falls between history and live. Retried until it succeeds or the bus closes.
+   * After a subscriber connection came back: subscribe each of its open channels again, then let
+   * each read what it missed. Live messages are held from the moment the SUBSCRIBE is sent, so
+   * nothing published meanwhile falls between history and live. Retried until it succeeds or the
+   * bus closes.
    */
-  private recoverAll(): void {
-    if (!this.needsRecovery || this.closed || this.recoveryRetry) return;
-    const channels = [...this.channels.values()];
+  private recoverAll(connection: SubscriberConnection): void {
+    if (!connection.needsRecovery || this.closed || connection.recoveryRetry) return;
+    const channels = this.channelsOf(connection);
     if (channels.length === 0) {
-      this.needsRecovery = false;
+      connection.needsRecovery = false;
       return;
     }
     for (const channel of channels) channel.hold ??= new ReplayHold(MAX_HELD, { kind: 'disconnect' });
-    this.command(() => this.subscriber.subscribe(...channels.map((channel) => channel.name))).then(
+    this.command(() => connection.subscribe(channels.map((channel) => channel.name))).then(
       () => {
-        this.needsRecovery = false;
+        connection.needsRecovery = false;
         for (const channel of channels) this.recover(channel);
       },
       (error: unknown) => {
         if (!isUnavailable(error)) this.onError(error);
         // A connection that stays "ready" (a frozen Redis) gives no new ready event: try again later.
-        this.recoveryRetry = setTimeout(() => {
-          this.recoveryRetry = null;
-          if (this.subscriber.status === 'ready') this.recoverAll();
+        connection.recoveryRetry = setTimeout(() => {
+          connection.recoveryRetry = null;
+          if (connection.isReady) this.recoverAll(connection);
         }, this.timeouts.retryMaxDelayMs);
       },
     );
@@ -463,7 +523,7 @@ export class RedisEventBus implements EventBus {
         }
         if (error instanceof PositionAheadError && channel.point.epoch !== null) {
           const stale = channel.point.epoch;
-          await this.command(() => this.commands.titanResetEpoch(this.names.epoch(), stale, newEpoch())).catch(() => {});
+          await this.command(() => this.commands.titanResetEpoch(this.names.epoch(channel.topic), stale, newEpoch())).catch(() => {});
           this.lose(channel, new CursorExpiredError('History went back in time (Redis failed over to a replica that had not received the newest events)'));
           return;
         }
@@ -489,18 +549,6 @@ function isWireMessage(message: unknown): message is WireMessage {
   if (typeof message !== 'object' || message === null) return false;
   const { epoch, offset, payload } = message as Partial<WireMessage>;
   return typeof epoch === 'string' && Number.isSafeInteger(offset) && typeof payload === 'object' && payload !== null;
-}
-
-/** QUIT, or a hard disconnect when Redis cannot take it (down or frozen). */
-async function quit(client: Redis): Promise<void> {
-  if (client.status !== 'ready') {
-    client.disconnect();
-    return;
-  }
-  await client.quit().then(
-    () => {},
-    () => client.disconnect(),
-  );
 }
 
 function delay(ms: number): Promise<void> {
