@@ -2,6 +2,9 @@ import type { Redis } from 'ioredis';
 import { quitClient } from './redis-connection.js';
 import { RedisLink, type LinkLog } from './redis-link.js';
 
+/** How ioredis reports a reply that no command of its queue was waiting for. */
+const UNEXPECTED_REPLY = 'Command queue state error';
+
 /** What a subscriber connection tells the bus. */
 export interface SubscriberEvents {
   message(name: string, text: string): void;
@@ -41,16 +44,26 @@ export class SubscriberConnection {
   ) {
     const { sharded, role, log, onError } = options;
     this.sharded = sharded;
-    this.link = new RedisLink(redis, { role, log, onError });
+    const droppedByServer = (error: unknown) => sharded && error instanceof Error && error.message.startsWith(UNEXPECTED_REPLY);
+    const report = (error: unknown) => {
+      if (!droppedByServer(error)) onError(error);
+    };
+    this.link = new RedisLink(redis, { role, log, onError: report });
     redis.on(sharded ? 'smessage' : 'message', events.message);
     redis.on('close', events.closed);
     redis.on('ready', events.ready);
-    if (sharded) {
-      // The node no longer owns the slot (resharding, or a master turned replica): ioredis reports the
-      // MOVED reply of an SSUBSCRIBE this way, without failing the command. A new connection finds
-      // the slot's current master; the bus then subscribes again and recovers.
-      redis.on('moved', () => redis.disconnect(true));
-    }
+    if (!sharded) return;
+    // The node no longer owns the slot (resharding, or a master turned replica): a new connection
+    // finds the slot's current master; the bus then subscribes again and recovers what it missed.
+    // ioredis reports an SSUBSCRIBE answered MOVED with this event (without failing the command)...
+    redis.on('moved', () => redis.disconnect(true));
+    // ...and the SUNSUBSCRIBE the node sends by itself when it gives the slot up (a planned failover,
+    // CLUSTER FAILOVER, keeps the old master up as a replica) as a reply it did not expect.
+    redis.on('error', (error: unknown) => {
+      if (!droppedByServer(error)) return;
+      log.warn({ redis: role }, 'redis node gave up the slot: reconnecting to its new master');
+      redis.disconnect(true);
+    });
   }
 
   get isReady(): boolean {

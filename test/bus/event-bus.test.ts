@@ -428,6 +428,33 @@ describe('redis event bus across processes', () => {
     expect(received.received.map((e) => e.payload.price)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
   });
 
+  it('on a cluster, follows a planned failover (CLUSTER FAILOVER) to the promoted replica, without a gap', async () => {
+    const a = await RedisEventBus.connect({ ...BUS, redisUrl: cluster.url, onError: () => {} });
+    const b = await RedisEventBus.connect({ ...BUS, redisUrl: cluster.url, onError: () => {} });
+    opened.push(a, b);
+    const key = uniqueKey();
+    const received = collector<'signal'>();
+    await a.subscribe('signal', key, received.listener);
+    const signal = (n: number) => ({ id: `s${n}`, strategyId: key, symbol: 'X', side: 'BUY' as const, price: n, confidence: 1, reason: String(n), timestamp: new Date().toISOString() });
+    await b.publish('signal', key, signal(1));
+    await received.waitFor(1);
+    const master = await cluster.masterOf('{signal}');
+    const replica = await cluster.replicaOf(master);
+    await replica.client.call('CLUSTER', 'FAILOVER');
+    await cluster.promoted('{signal}', master);
+    // The old master, now a replica, is still up: publishes must reach the new one, and so must a.
+    for (let n = 2; n <= 20; n += 1) {
+      for (let attempt = 0; ; attempt += 1) {
+        const published = await b.publish('signal', key, signal(n), { id: `s${n}` }).catch((error: unknown) => error);
+        if (!(published instanceof Error)) break;
+        if (attempt > 50) throw published;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    await received.waitFor(20, 10_000);
+    expect(received.received.map((e) => e.payload.price)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
   it('on a cluster, settles stream entries by ids: each published once and acknowledged, null when read again', async () => {
     const bus = await RedisEventBus.connect({ ...BUS, redisUrl: cluster.url, onError: () => {} });
     opened.push(bus);

@@ -23,6 +23,8 @@ export interface TestCluster {
   client: Cluster;
   /** The node that is master of `key`'s hash slot now, as the cluster says. */
   masterOf(key: string): Promise<ClusterNode>;
+  /** The replica of `master`. */
+  replicaOf(master: ClusterNode): Promise<ClusterNode>;
   /** Kills a node at once (SIGKILL), as a crash would. */
   kill(node: ClusterNode): Promise<void>;
   /** Resolves once `key`'s slot has a master other than `old` and every live node says `cluster_state:ok`. */
@@ -85,11 +87,19 @@ export async function startCluster(): Promise<TestCluster> {
       if (!node) throw new Error(`no master owns slot ${slot}`);
       return node;
     };
+    const replicaOf = async (master: ClusterNode): Promise<ClusterNode> => {
+      for (const node of live()) {
+        const [role, , port] = (await node.client.call('ROLE')) as [string, string, number];
+        if (role === 'slave' && Number(port) === master.port) return node;
+      }
+      throw new Error(`no replica of ${master.port}`);
+    };
     return {
       url: `redis+cluster://${addresses.join(',')}`,
       nodes,
       client,
       masterOf,
+      replicaOf,
       kill: (node) => stopChild(node.child, 'SIGKILL'),
       async promoted(key, old) {
         let master = old;
