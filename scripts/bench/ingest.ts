@@ -65,6 +65,8 @@ export interface IngestResult {
   deliveredPerSecond: number;
   /** Accepted in all (once drained) minus delivered: ticks subscribers did not receive. */
   lost: number;
+  /** Of those, ticks the instance dropped for a subscriber because a newer one of the symbol superseded them (`titan_events_conflated_total`). */
+  conflated: number;
   disorder: number;
   /** Stream entries not yet read or not yet acknowledged when publishing stopped. */
   backlogAtEnd: number;
@@ -75,9 +77,13 @@ export interface IngestResult {
   /** The masters' CPU together, in cores; then each master's (how evenly the load spread). */
   redisCpuShare: number;
   redisCpuSharePerMaster: number[];
+  /** Each master's CPU per 1,000 ticks: the busiest one's is the cluster's ceiling for this load. */
+  redisCpuMsPer1000PerMaster: number[];
   /** Cluster: the replicas' CPU (replication), per 1,000 ticks and in cores. */
   replicaCpuMsPer1000: number;
   replicaCpuShare: number;
+  /** Cluster: masters that were no longer masters at the end (a failover during the run makes its figures moot). */
+  mastersLost: number;
   peakRssMB: number;
   refusals: Record<string, number>;
   /** Where Redis spent its time (INFO commandstats, scripts' inner calls included): µs per 1,000 ticks, largest first. */
@@ -160,8 +166,10 @@ export async function runIngest(cell: IngestCell, titanFlags: string): Promise<I
 
     resetPeak(serverPid);
     await Promise.all(masters.map(({ client }) => client.config('RESETSTAT')));
-    const acceptedSoFar = () => metric(httpUrl.replace(/\/graphql$/, ''), 'titan_events_published_total{topic="price"}');
-    const acceptedBefore = await acceptedSoFar();
+    const baseUrl = httpUrl.replace(/\/graphql$/, '');
+    const acceptedSoFar = () => metric(baseUrl, 'titan_events_published_total{topic="price"}');
+    const conflatedSoFar = () => metric(baseUrl, 'titan_events_conflated_total');
+    const [acceptedBefore, conflatedBefore] = await Promise.all([acceptedSoFar(), conflatedSoFar()]);
     const redisCpu = () => masters.map(({ pid }) => cpuMicros(pid));
     const replicaCpu = () => redisUnderTest.replicas.reduce((sum, { pid }) => sum + cpuMicros(pid), 0);
     const cpuBefore = { instance: cpuMicros(serverPid), masters: redisCpu(), replicas: replicaCpu() };
@@ -188,7 +196,9 @@ export async function runIngest(cell: IngestCell, titanFlags: string): Promise<I
     const mastersCpu = perMasterCpu.reduce((sum, micros) => sum + micros, 0);
     const replicasCpu = replicaCpu() - cpuBefore.replicas;
     const acceptedAll = (await acceptedSoFar()) - acceptedBefore;
+    const conflated = (await conflatedSoFar()) - conflatedBefore;
     const commandStats = await Promise.all(masters.map(({ client }) => client.info('commandstats')));
+    const roles = await Promise.all(masters.map(({ client }) => client.role().then(([role]) => role, () => 'gone')));
     const sorted = Float64Array.from(report.latencies).sort();
     const per1000 = (micros: number) => (acceptedAll > 0 ? Number((micros / 1000 / (acceptedAll / 1000)).toFixed(1)) : 0);
     const cores = (micros: number) => Number((micros / (wall * 1000)).toFixed(2));
@@ -202,6 +212,7 @@ export async function runIngest(cell: IngestCell, titanFlags: string): Promise<I
       acceptedPerSecond: Math.round(acceptedWhilePublishing / (published.wallMs / 1000)),
       deliveredPerSecond: Math.round(report.deliveries / (deliveringMs / 1000)),
       lost: Math.max(0, acceptedAll - report.deliveries),
+      conflated,
       disorder: report.disorder,
       backlogAtEnd,
       latencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0 },
@@ -210,8 +221,10 @@ export async function runIngest(cell: IngestCell, titanFlags: string): Promise<I
       instanceCpuShare: cores(instanceCpu),
       redisCpuShare: cores(mastersCpu),
       redisCpuSharePerMaster: perMasterCpu.map(cores),
+      redisCpuMsPer1000PerMaster: perMasterCpu.map(per1000),
       replicaCpuMsPer1000: per1000(replicasCpu),
       replicaCpuShare: cores(replicasCpu),
+      mastersLost: roles.filter((role) => role !== 'master').length,
       peakRssMB: Math.round(memory(serverPid).peak / 2 ** 20),
       refusals: published.refusals,
       redisCommandsMicrosPer1000: commandMicros(commandStats, acceptedAll),

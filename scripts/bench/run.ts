@@ -344,11 +344,12 @@ for (const ingest of ingests) {
   const result = await runIngest(ingest, process.env.TITAN_FLAGS ?? '');
   ingestResults.push(result);
   console.log(
-    `${result.acceptedPerSecond} accepted/s, ${result.deliveredPerSecond} delivered/s, lost ${result.lost}, disorder ${result.disorder}, ` +
+    `${result.acceptedPerSecond} accepted/s, ${result.deliveredPerSecond} delivered/s, lost ${result.lost} (conflated ${result.conflated}), disorder ${result.disorder}, ` +
       `backlog at end ${result.backlogAtEnd}, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms, ` +
       `instance ${result.instanceCpuMsPer1000} ms CPU/1000 ticks (${result.instanceCpuShare} core), ` +
       `Redis ${result.redisCpuMsPer1000} ms CPU/1000 ticks (${result.redisCpuShare} core` +
-      (ingest.redis === 'cluster' ? ` over the masters, ${result.redisCpuSharePerMaster.join(' + ')}; replicas ${result.replicaCpuMsPer1000} ms/1000, ${result.replicaCpuShare} core` : '') +
+      (ingest.redis === 'cluster' ? ` over the masters, ${result.redisCpuSharePerMaster.join(' + ')}, ms/1000 ${result.redisCpuMsPer1000PerMaster.join(' + ')}; replicas ${result.replicaCpuMsPer1000} ms/1000, ${result.replicaCpuShare} core` : '') +
+      (result.mastersLost > 0 ? `, ${result.mastersLost} MASTER(S) FAILED OVER DURING THE RUN` : '') +
       `), peak RSS ${result.peakRssMB} MB` +
       (Object.keys(result.refusals).length > 0 ? `, refused ${JSON.stringify(result.refusals)}` : '') +
       `\n  Redis µs/1000 ticks by command: ${JSON.stringify(result.redisCommandsMicrosPer1000)}`,
