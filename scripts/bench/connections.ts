@@ -48,6 +48,9 @@ export interface ConnectionsResult {
   serverExit?: { code: number | null; signal: string | null; lastErrors: string[] };
   acceptSeconds: number;
   acceptedPerSecond: number;
+  /** The server's CPU while accepting (cores), and per socket accepted (µs; refused ones included in the cost). */
+  acceptCpuShare: number;
+  acceptCpuMicrosPerConnection: number;
   rssBeforeMB: number;
   rssAfterMB: number;
   rssPerConnectionKB: number;
@@ -106,6 +109,7 @@ export async function runConnections(wanted: number, seconds: number, titanFlags
     await sleep(2000);
     const rssBefore = memory(pid).rss;
 
+    const acceptCpuBefore = [cpuMicros(pid), Date.now()] as const;
     let first = 0;
     const localAddresses = Array.from({ length: Math.ceil(wanted / PER_ADDRESS) }, (_, i) => `127.0.0.${i + 2}`);
     for (const count of holderCounts) {
@@ -120,6 +124,8 @@ export async function runConnections(wanted: number, seconds: number, titanFlags
     // The holders work at once: the slowest one's time is the time to accept them all.
     const helds = await Promise.all(holders.map((holder) => message<Held>(holder, 'held')));
     const acceptMs = Math.max(1, ...helds.map((h) => h.ms));
+    const acceptCpu = cpuMicros(pid) - acceptCpuBefore[0];
+    const acceptWallMs = Date.now() - acceptCpuBefore[1];
     const held = helds.reduce((sum, h) => sum + h.opened, 0);
     const refused: Record<string, number> = {};
     for (const h of helds) for (const [reason, count] of Object.entries(h.failed)) refused[reason] = (refused[reason] ?? 0) + count;
@@ -165,6 +171,8 @@ export async function runConnections(wanted: number, seconds: number, titanFlags
       ...(alive ? {} : { serverExit: { code: server.exitCode, signal: server.signalCode, lastErrors } }),
       acceptSeconds: Number((acceptMs / 1000).toFixed(1)),
       acceptedPerSecond: Math.round(held / (acceptMs / 1000)),
+      acceptCpuShare: Number((acceptCpu / (acceptWallMs * 1000)).toFixed(2)),
+      acceptCpuMicrosPerConnection: Math.round(acceptCpu / Math.max(1, held)),
       rssBeforeMB: Math.round(rssBefore / 2 ** 20),
       rssAfterMB: Math.round(rssAfter / 2 ** 20),
       rssPerConnectionKB: Number(((rssAfter - rssBefore) / held / 1024).toFixed(1)),
@@ -191,7 +199,7 @@ export function describeConnections(r: ConnectionsResult): string {
   const refused = Object.keys(r.refused).length > 0 ? `, refused ${JSON.stringify(r.refused)}` : '';
   const limit = r.serverFileLimit.refusal ? ` (server's open-file limit ${r.serverFileLimit.soft}: ${r.serverFileLimit.refusal})` : '';
   return (
-    `${r.held} of ${r.wanted} held${refused}${limit}, ${r.serverOpenFiles} fds open, accepted in ${r.acceptSeconds} s (${r.acceptedPerSecond}/s), ` +
+    `${r.held} of ${r.wanted} held${refused}${limit}, ${r.serverOpenFiles} fds open, accepted in ${r.acceptSeconds} s (${r.acceptedPerSecond}/s, server ${r.acceptCpuShare} core, ${r.acceptCpuMicrosPerConnection} µs CPU/conn), ` +
     `RSS ${r.rssBeforeMB} → ${r.rssAfterMB} MB = ${r.rssPerConnectionKB} KB/conn, idle ${r.idleCpuShare} core; ` +
     `1 tick/s: ${r.deliveries} deliveries, lost ${r.lost}, ${r.cpuMicrosPerDelivery} µs CPU/delivery (${r.cpuMicrosPerDeliveryOverIdle} over idle), ` +
     `p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms, peak ${r.peakRssMB} MB${r.serverExit ? `; SERVER DOWN ${JSON.stringify(r.serverExit)}` : ''}`
