@@ -1,5 +1,5 @@
 import { createConnection } from 'node:net';
-import { AbstractConnector, Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { AbstractConnector, Cluster, Redis, type ClusterOptions, type Command, type RedisOptions } from 'ioredis';
 import type { ClusterUrl } from './redis-connection.js';
 
 /**
@@ -8,15 +8,40 @@ import type { ClusterUrl } from './redis-connection.js';
  */
 const SLOTS_REFRESH_INTERVAL_MS = 1000;
 
+/** What a command gets while the cluster client is not connected: one of the messages `isUnavailable` knows. */
+const NOT_READY = "Cluster isn't ready";
+
 /**
- * A cluster client with the same policy as a single-server one (`options`: no offline queue, no
- * resend, the timeouts), reconnecting forever with the same capped backoff.
+ * ioredis' cluster client, with the single-server policy for waiting: a command for a node whose
+ * connection is still being opened waits for it in that node's queue (at most the command timeout),
+ * and a command while the cluster client itself is not connected fails at once. ioredis offers both
+ * queues or neither: its own queue has no timeout (a call would wait as long as the cluster is
+ * away), and without it a command for a node still connecting fails as "Connection is closed", so
+ * the first burst at start-up, or just after a replica became master, was refused for nothing
+ * (20 of 30 concurrent first commands, measured on a fresh client).
+ */
+class FailFastCluster extends Cluster {
+  override sendCommand(command: Command, stream?: Parameters<Cluster['sendCommand']>[1], node?: unknown): unknown {
+    // CLUSTER commands are ioredis' own handshake (and the slot lookups of `createSlotOwnerClient`).
+    if (command.name !== 'cluster' && (this.status !== 'ready' || this.nodes('all').length === 0)) {
+      command.reject(new Error(`${NOT_READY}: its connections are being made again`));
+      return command.promise;
+    }
+    return super.sendCommand(command, stream, node);
+  }
+}
+
+/**
+ * A cluster client with the same policy as a single-server one (`options`: nothing waits while it is
+ * not connected, no resend, the timeouts), reconnecting forever with the same capped backoff.
  */
 export function createClusterClient(cluster: ClusterUrl, options: RedisOptions): Cluster {
-  const { enableOfflineQueue, retryStrategy, ...perNode } = options;
+  // The nodes' queues are always on in ioredis' cluster client (bounded by the command timeout); the
+  // cluster's own is replaced by FailFastCluster's check.
+  const { enableOfflineQueue: _replaced, retryStrategy, ...perNode } = options;
   const clusterOptions: ClusterOptions = {
     redisOptions: { ...perNode, username: cluster.username, password: cluster.password },
-    enableOfflineQueue: enableOfflineQueue ?? false,
+    enableOfflineQueue: true,
     clusterRetryStrategy: retryStrategy ?? null,
     slotsRefreshInterval: SLOTS_REFRESH_INTERVAL_MS,
     slotsRefreshTimeout: options.connectTimeout,
@@ -29,7 +54,7 @@ export function createClusterClient(cluster: ClusterUrl, options: RedisOptions):
     retryDelayOnTryAgain: 100,
     maxRedirections: 8,
   };
-  return new Cluster(cluster.nodes, clusterOptions);
+  return new FailFastCluster(cluster.nodes, clusterOptions);
 }
 
 /**

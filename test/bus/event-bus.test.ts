@@ -473,6 +473,18 @@ describe('redis event bus across processes', () => {
     expect(await cluster.client.xlen(`titan:{price}:stream:${key}`)).toBe(3);
   });
 
+  it('on a cluster that is not there, refuses at once with UnavailableError and fails to connect with a clear message', async () => {
+    const timeouts = { ...BUS.timeouts, connectTimeoutMs: 500 };
+    const bus = RedisEventBus.open({ ...BUS, redisUrl: 'redis+cluster://127.0.0.1:1', timeouts, onError: () => {} });
+    opened.push(bus);
+    const started = Date.now();
+    await expect(bus.publish('price', uniqueKey(), tick('X', 1))).rejects.toBeInstanceOf(UnavailableError);
+    expect(Date.now() - started).toBeLessThan(200);
+    await expect(RedisEventBus.connect({ ...BUS, redisUrl: 'redis+cluster://127.0.0.1:1', timeouts, onError: () => {} })).rejects.toThrow(
+      /not reachable within 500 ms/,
+    );
+  });
+
   it('fails to connect with a clear message when Redis is not there', async () => {
     await expect(
       RedisEventBus.connect({ ...BUS, redisUrl: 'redis://127.0.0.1:1', timeouts: { ...BUS.timeouts, connectTimeoutMs: 500 }, onError: () => {} }),

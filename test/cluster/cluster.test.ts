@@ -132,6 +132,7 @@ describe('Redis Cluster', () => {
       { input: { strategyId: 'ma-crossover', symbol: 'BTC-USD', bars: 200 } },
       trader,
     );
+    expect(started.errors, JSON.stringify(started.errors)).toBeUndefined();
     const id = started.data!.startBacktest.id;
     await expect
       .poll(async () => (await execute<{ backtests: { id: string; status: string }[] }>(b.graphqlUrl, '{ backtests { id status } }', {}, trader)).data?.backtests, {
