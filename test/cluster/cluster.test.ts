@@ -141,7 +141,7 @@ describe('Redis Cluster', () => {
       .toContainEqual({ id, status: 'COMPLETED' });
   });
 
-  it('goes on after the master of a topic crashed: publishes are refused with UNAVAILABLE or stored, subscriptions resume from their cursors', async () => {
+  it('goes on after the master of a topic crashed: publishes are refused with UNAVAILABLE or stored, subscriptions resume from their cursors, the ingest stream flows again', async () => {
     const start = await publishUntilStored(a, 'FAILOVER', 'failover-0');
     const follow = (server: ServerProcess) =>
       followWithResume<SignalData>({
@@ -151,7 +151,7 @@ describe('Redis Cluster', () => {
         variables: { symbols: ['FAILOVER'] },
         after: start,
         cursorOf: (payload) => payload.data!.signal.cursor,
-        done: (received) => received.length >= 40,
+        done: (received) => received.length >= 43,
         timeoutMs: 60_000,
       });
     const followers = [follow(a), follow(b)];
@@ -167,8 +167,13 @@ describe('Redis Cluster', () => {
     // Published while the replica takes over: each is refused (UNAVAILABLE) until it is stored.
     for (let i = 21; i <= 40; i += 1) await publishUntilStored(i % 2 ? a : b, 'FAILOVER', `failover-${i}`, refusals);
     await cluster.promoted('{signal}', master);
+    // The ingest stream lived on the crashed master too: its consumers go on with the new one.
+    for (let i = 41; i <= 43; i += 1) {
+      const data = JSON.stringify({ strategyId: 'ma-crossover', symbol: 'FAILOVER', side: 'SELL', price: 2, confidence: 0.9, reason: `failover-${i}` });
+      await cluster.client.xadd('titan:{ingest}', '*', 'type', 'signal', 'data', data);
+    }
 
-    const expected = Array.from({ length: 40 }, (_, i) => `failover-${i + 1}`);
+    const expected = Array.from({ length: 43 }, (_, i) => `failover-${i + 1}`);
     for (const received of await Promise.all(followers)) expect(reasons(received)).toEqual(expected);
     // The crash was felt (the first publishes after it found no master), and only as UNAVAILABLE.
     expect(refusals.length).toBeGreaterThan(0);
