@@ -1,7 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, type Redis, type RedisOptions, type Result } from 'ioredis';
 import {
   MAX_PUBLISH_BATCH,
-  TOPICS,
   mergePages,
   type EventBus,
   type Envelope,
@@ -18,7 +18,6 @@ import {
 } from './event-bus.js';
 import { newEpoch } from './epoch.js';
 import { CursorExpiredError, PositionAheadError } from './errors.js';
-import { historyPages, ReplayHold, StreamPoint } from './resume.js';
 import {
   createRedisClient,
   createServerClient,
@@ -30,9 +29,9 @@ import {
 } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 import { RedisLink, type LinkLog } from './redis-link.js';
+import { RedisLiveChannels } from './redis-live-channels.js';
 import { HISTORY_SCRIPT, publishScript, RESET_EPOCH_SCRIPT, SNAPSHOT_SCRIPT } from './redis-scripts.js';
-import { SubscriberConnection } from './redis-subscriber.js';
-import { asUnavailable, isUnavailable, UnavailableError } from './unavailable.js';
+import { asUnavailable, UnavailableError } from './unavailable.js';
 
 type StreamEntry = [id: string, fields: string[]];
 type Head = [epoch: string, offset: number];
@@ -64,39 +63,13 @@ export interface RedisEventBusOptions {
   onPublished?: (topic: Topic) => void;
 }
 
-/** What travels on a channel: the position the publish script assigned and the payload. */
-interface WireMessage {
-  epoch: string;
-  offset: number;
-  payload: unknown;
-}
-
-/** One Redis channel (topic key) of this process and the listeners sharing it. */
-interface Channel {
-  name: string;
-  topic: Topic;
-  key: string;
-  listeners: Map<Listener<Topic>, ((error: CursorExpiredError) => void) | undefined>;
-  /** The connection its live messages arrive on. */
-  connection: SubscriberConnection;
-  ready: Promise<void>;
-  /** Position of the last event delivered (or of the key when subscribing): recovery resumes after it. */
-  point: StreamPoint;
-  /** Live messages held while missed ones are read from history; null when not recovering. */
-  hold: ReplayHold<Envelope> | null;
-  recovering: boolean;
-}
-
-/** Live messages held during one recovery before the channel gives up and reports them lost. */
-const MAX_HELD = 10_000;
-
 const SILENT_LOG: LinkLog = { info: () => {}, warn: () => {} };
 
 /**
  * The Redis bus. A publish, or a batch of up to `MAX_PUBLISH_BATCH`, is one Lua script that assigns
  * the topic's next offsets, appends each event to its key's capped stream (its history) and
- * PUBLISHes it. Live fan-out is one Redis SUBSCRIBE per
- * channel per process on a connection of its own, each message parsed once.
+ * PUBLISHes it. Live fan-out is one Redis SUBSCRIBE per channel per process on a connection of its
+ * own, each message parsed once (`RedisLiveChannels`).
  *
  * On a Redis Cluster (`redis+cluster://`) the same script runs on the master that owns the topic's
  * slot (every key of a topic carries the topic as a hash tag, `redis-keys.ts`) and SPUBLISHes;
@@ -110,10 +83,9 @@ const SILENT_LOG: LinkLog = { info: () => {}, warn: () => {} };
  * if the history was lost meanwhile, they are told (`onLost`: CURSOR_EXPIRED).
  */
 export class RedisEventBus implements EventBus {
-  private readonly channels = new Map<string, Channel>();
   private readonly commandsLink: RedisLink;
-  /** Where each topic's live messages arrive: one connection for all on one Redis, one per topic on a cluster. */
-  private readonly subscribers = new Map<Topic, SubscriberConnection>();
+  /** Subscriptions: the channels of this process, their connections and their recovery. */
+  private readonly live: RedisLiveChannels;
   private closed = false;
 
   private constructor(
@@ -123,27 +95,20 @@ export class RedisEventBus implements EventBus {
     private readonly names: RedisKeys,
     private readonly historyMaxLen: number,
     private readonly timeouts: RedisTimeouts,
-    private readonly onError: (error: unknown) => void,
+    onError: (error: unknown) => void,
     private readonly onPublished: ((topic: Topic) => void) | undefined,
     log: LinkLog,
   ) {
     this.commandsLink = new RedisLink(commands, { role: 'bus', log, onError });
-    const open = (topic: Topic | null): SubscriberConnection => {
-      const connection: SubscriberConnection = new SubscriberConnection(
-        openSubscriber(topic),
-        { sharded: names.cluster, role: topic ? `bus-subscriber:${topic}` : 'bus-subscriber', log, onError },
-        {
-          message: (name, text) => this.onMessage(name, text),
-          closed: () => {
-            if (this.channelsOf(connection).length > 0) connection.needsRecovery = true;
-          },
-          ready: () => this.recoverAll(connection),
-        },
-      );
-      return connection;
-    };
-    const shared = names.cluster ? null : open(null);
-    for (const topic of TOPICS) this.subscribers.set(topic, shared ?? open(topic));
+    this.live = new RedisLiveChannels({
+      names,
+      openSubscriber,
+      reader: this,
+      resetEpoch: (topic, stale) => this.command(() => this.commands.titanResetEpoch(names.epoch(topic), stale, newEpoch())),
+      retryMaxDelayMs: timeouts.retryMaxDelayMs,
+      log,
+      onError,
+    });
   }
 
   /**
@@ -191,7 +156,7 @@ export class RedisEventBus implements EventBus {
     const bus = RedisEventBus.open(options);
     const { connectTimeoutMs } = options.timeouts;
     const deadline = Date.now() + connectTimeoutMs;
-    while (!(bus.commands.status === 'ready' && bus.connections().every((connection) => connection.isReady))) {
+    while (!(bus.commands.status === 'ready' && bus.live.isReady)) {
       if (Date.now() > deadline) {
         await bus.close();
         throw new UnavailableError(
@@ -199,7 +164,7 @@ export class RedisEventBus implements EventBus {
           options.timeouts.retryMaxDelayMs,
         );
       }
-      await delay(20);
+      await sleep(20);
     }
     return bus;
   }
@@ -267,29 +232,6 @@ export class RedisEventBus implements EventBus {
     return envelopes.map((envelope, index) => (envelope?.duplicate && requests[index]!.id === undefined && entryIds[index] ? null : envelope));
   }
 
-  async subscribe<T extends Topic>(
-    topic: T,
-    key: string,
-    listener: Listener<T>,
-    onLost?: (error: CursorExpiredError) => void,
-  ): Promise<Unsubscribe> {
-    if (this.closed) throw new UnavailableError('The event bus is closed', this.timeouts.retryMaxDelayMs);
-    const name = this.names.channel(topic, key);
-    const channel = this.channels.get(name) ?? this.openChannel(name, topic, key);
-    const entry = listener as Listener<Topic>;
-    channel.listeners.set(entry, onLost);
-    try {
-      await channel.ready;
-    } catch (error) {
-      channel.listeners.delete(entry);
-      throw error;
-    }
-    return () => {
-      if (!channel.listeners.delete(entry) || channel.listeners.size > 0) return;
-      this.closeChannel(channel);
-    };
-  }
-
   async snapshot<T extends Topic>(topic: T, keys: readonly string[], count: number): Promise<Snapshot<T>> {
     const [epoch, offset, ...perKey] = await this.command(() =>
       this.commands.titanSnapshot(
@@ -340,31 +282,28 @@ export class RedisEventBus implements EventBus {
     return this.command(() => this.commands.smembers(this.names.keySet(topic)));
   }
 
+  subscribe<T extends Topic>(
+    topic: T,
+    key: string,
+    listener: Listener<T>,
+    onLost?: (error: CursorExpiredError) => void,
+  ): Promise<Unsubscribe> {
+    return this.live.subscribe(topic, key, listener, onLost);
+  }
+
   isHealthy(): boolean {
-    return !this.closed && this.commandsLink.isUp && this.connections().every((connection) => connection.link.isUp);
+    return !this.closed && this.commandsLink.isUp && this.live.isHealthy();
   }
 
   stats(): { channels: number; listeners: number } {
-    let listeners = 0;
-    for (const channel of this.channels.values()) listeners += channel.listeners.size;
-    return { channels: this.channels.size, listeners };
+    return this.live.stats();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.commandsLink.stop();
-    this.channels.clear();
-    await Promise.all([quitClient(this.commands), ...this.connections().map((connection) => connection.close())]);
-  }
-
-  /** The distinct subscriber connections. */
-  private connections(): SubscriberConnection[] {
-    return [...new Set(this.subscribers.values())];
-  }
-
-  private channelsOf(connection: SubscriberConnection): Channel[] {
-    return [...this.channels.values()].filter((channel) => channel.connection === connection);
+    await Promise.all([quitClient(this.commands), this.live.close()]);
   }
 
   /** Runs a Redis call; a connection problem becomes `UnavailableError`. */
@@ -375,164 +314,6 @@ export class RedisEventBus implements EventBus {
       throw asUnavailable(error, this.timeouts.retryMaxDelayMs);
     }
   }
-
-  private openChannel(name: string, topic: Topic, key: string): Channel {
-    const channel: Channel = {
-      name,
-      topic,
-      key,
-      listeners: new Map(),
-      connection: this.subscribers.get(topic)!,
-      ready: Promise.resolve(),
-      point: new StreamPoint(),
-      hold: null,
-      recovering: false,
-    };
-    this.channels.set(name, channel);
-    channel.ready = (async () => {
-      try {
-        await this.command(() => channel.connection.subscribe([name]));
-        // Where the key stood once subscribed: a later recovery reads what came after this point.
-        const { position, latest } = await this.snapshot(topic, [key], 1);
-        channel.point.epoch ??= position.epoch;
-        channel.point.offset = Math.max(channel.point.offset, latest[0]?.[0]?.position.offset ?? 0);
-      } catch (error) {
-        this.closeChannel(channel);
-        throw error;
-      }
-    })();
-    return channel;
-  }
-
-  private closeChannel(channel: Channel): void {
-    if (this.channels.get(channel.name) !== channel) return;
-    this.channels.delete(channel.name);
-    channel.connection.unsubscribe(channel.name);
-  }
-
-  private onMessage(name: string, text: string): void {
-    const channel = this.channels.get(name);
-    if (!channel) return;
-    let message: unknown;
-    try {
-      message = JSON.parse(text);
-    } catch {
-      message = null;
-    }
-    if (!isWireMessage(message)) {
-      this.onError(new Error(`ignored a malformed message on ${name}`));
-      return;
-    }
-    const envelope: Envelope = {
-      topic: channel.topic,
-      key: channel.key,
-      position: { epoch: message.epoch, offset: message.offset },
-      payload: message.payload as Topics[Topic],
-    };
-    if (channel.hold) {
-      try {
-        channel.hold.hold(envelope);
-      } catch {
-        this.lose(channel, new CursorExpiredError('Too many events arrived while recovering from a Redis outage'));
-      }
-      return;
-    }
-    this.deliver(channel, envelope);
-  }
-
-  private deliver(channel: Channel, envelope: Envelope): void {
-    try {
-      // Already delivered (recovered from history, then received live): dropped.
-      if (!channel.point.admit(envelope.position)) return;
-    } catch (error) {
-      // Redis lost its data: the listeners are told, and go on with the new history.
-      this.lose(channel, error as CursorExpiredError);
-      channel.point.admit(envelope.position);
-    }
-    for (const listener of channel.listeners.keys()) {
-      try {
-        listener(envelope);
-      } catch (error) {
-        this.onError(error);
-      }
-    }
-  }
-
-  /** Tells the listeners that events were missed for good, then starts over from the next one. */
-  private lose(channel: Channel, error: CursorExpiredError): void {
-    channel.point = new StreamPoint();
-    channel.hold = null;
-    for (const onLost of channel.listeners.values()) onLost?.(error);
-  }
-
-  /**
-   * After a subscriber connection came back: subscribe each of its open channels again, then let
-   * each read what it missed. Live messages are held from the moment the SUBSCRIBE is sent, so
-   * nothing published meanwhile falls between history and live. Retried until it succeeds or the
-   * bus closes.
-   */
-  private recoverAll(connection: SubscriberConnection): void {
-    if (!connection.needsRecovery || this.closed || connection.recoveryRetry) return;
-    const channels = this.channelsOf(connection);
-    if (channels.length === 0) {
-      connection.needsRecovery = false;
-      return;
-    }
-    for (const channel of channels) channel.hold ??= new ReplayHold(MAX_HELD, { kind: 'disconnect' });
-    this.command(() => connection.subscribe(channels.map((channel) => channel.name))).then(
-      () => {
-        connection.needsRecovery = false;
-        for (const channel of channels) this.recover(channel);
-      },
-      (error: unknown) => {
-        if (!isUnavailable(error)) this.onError(error);
-        // A connection that stays "ready" (a frozen Redis) gives no new ready event: try again later.
-        connection.recoveryRetry = setTimeout(() => {
-          connection.recoveryRetry = null;
-          if (connection.isReady) this.recoverAll(connection);
-        }, this.timeouts.retryMaxDelayMs);
-      },
-    );
-  }
-
-  private recover(channel: Channel): void {
-    if (channel.recovering) return;
-    channel.recovering = true;
-    this.recoverChannel(channel)
-      .catch(this.onError)
-      .finally(() => (channel.recovering = false));
-  }
-
-  private async recoverChannel(channel: Channel): Promise<void> {
-    while (!this.closed && channel.hold && this.channels.get(channel.name) === channel) {
-      try {
-        const from = channel.point.position;
-        if (from) {
-          for await (const page of historyPages(this, channel.topic, [channel.key], from)) {
-            for (const envelope of page) this.deliver(channel, envelope);
-          }
-        }
-        const held = channel.hold?.release() ?? [];
-        channel.hold = null;
-        for (const envelope of held) this.deliver(channel, envelope);
-        return;
-      } catch (error) {
-        if (error instanceof CursorExpiredError) {
-          this.lose(channel, error);
-          return;
-        }
-        if (error instanceof PositionAheadError && channel.point.epoch !== null) {
-          const stale = channel.point.epoch;
-          await this.command(() => this.commands.titanResetEpoch(this.names.epoch(channel.topic), stale, newEpoch())).catch(() => {});
-          this.lose(channel, new CursorExpiredError('History went back in time (Redis failed over to a replica that had not received the newest events)'));
-          return;
-        }
-        if (!isUnavailable(error)) this.onError(error);
-        await delay(this.timeouts.retryMaxDelayMs);
-      }
-    }
-  }
-
 }
 
 function toEnvelope<T extends Topic>(topic: T, key: string, epoch: string, [id, fields]: StreamEntry): Envelope<T> {
@@ -543,14 +324,4 @@ function toEnvelope<T extends Topic>(topic: T, key: string, epoch: string, [id, 
     position: { epoch, offset: Number(id.split('-')[0]) },
     payload: JSON.parse(fields[payloadIndex] ?? 'null') as Topics[T],
   };
-}
-
-function isWireMessage(message: unknown): message is WireMessage {
-  if (typeof message !== 'object' || message === null) return false;
-  const { epoch, offset, payload } = message as Partial<WireMessage>;
-  return typeof epoch === 'string' && Number.isSafeInteger(offset) && typeof payload === 'object' && payload !== null;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
