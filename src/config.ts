@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { parseSentinelUrl, redactUrl, RedisUrlError, type RedisTimeouts } from './bus/redis-connection.js';
+import { parseClusterUrl, parseSentinelUrl, redactUrl, RedisUrlError, type RedisTimeouts } from './bus/redis-connection.js';
 import { SYMBOL_PATTERN } from './domain/symbols.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 
@@ -211,7 +211,8 @@ export interface BusConfig {
   /**
    * `REDIS_URL`: use Redis as the event bus. `redis://` or `rediss://` for one server,
    * `redis+sentinel://host:port[,host:port…]/<master name>` to follow the master that Redis Sentinel
-   * names (see `bus/redis-connection.ts`). Unset: in-memory bus.
+   * names, `redis+cluster://host:port[,host:port…]` for a Redis Cluster (see
+   * `bus/redis-connection.ts`). Unset: in-memory bus.
    */
   redisUrl: string | undefined;
   /**
@@ -465,12 +466,12 @@ export function loadConfigOrExit(require: (config: Config) => string[] = () => [
 function redisUrlProblem(url: string): string | undefined {
   if (/\s/.test(url)) return 'must not contain spaces';
   try {
-    if (parseSentinelUrl(url)) return undefined;
+    if (parseSentinelUrl(url) || parseClusterUrl(url)) return undefined;
   } catch (error) {
     if (error instanceof RedisUrlError) return `is malformed: ${error.message}`;
     throw error;
   }
-  return /^rediss?:\/\/.+$/.test(url) ? undefined : 'must start with redis://, rediss:// or redis+sentinel://';
+  return /^rediss?:\/\/.+$/.test(url) ? undefined : 'must start with redis://, rediss://, redis+sentinel:// or redis+cluster://';
 }
 
 /** What is wrong with a `JWKS_URL`, or undefined when it is usable. */

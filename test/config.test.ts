@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseSentinelUrl } from '../src/bus/redis-connection.js';
+import { parseClusterUrl, parseSentinelUrl } from '../src/bus/redis-connection.js';
 import { ConfigError, DEFAULT_SYMBOLS, loadConfig } from '../src/config.js';
 
 const SECRET = 'a-production-secret-of-at-least-32-characters';
@@ -160,6 +160,21 @@ describe('loadConfig accepted values', () => {
     });
     expect(parseSentinelUrl('redis://localhost:6379')).toBeNull();
   });
+
+  it('accepts a redis+cluster:// REDIS_URL and reads the nodes and credentials from it', () => {
+    const url = 'redis+cluster://app:p%40ss@n1.internal:7000,[::1]:7001,10.0.0.3:7002';
+    expect(loadConfig({ REDIS_URL: url }).bus.redisUrl).toBe(url);
+    expect(parseClusterUrl(url)).toEqual({
+      nodes: [
+        { host: 'n1.internal', port: 7000 },
+        { host: '::1', port: 7001 },
+        { host: '10.0.0.3', port: 7002 },
+      ],
+      username: 'app',
+      password: 'p@ss',
+    });
+    expect(parseClusterUrl('redis+sentinel://s1/mymaster')).toBeNull();
+  });
 });
 
 describe('loadConfig refusals name the variable and the bad value', () => {
@@ -176,14 +191,19 @@ describe('loadConfig refusals name the variable and the bad value', () => {
     ['FEED_TICKS_PER_SECOND', '0', 'FEED_TICKS_PER_SECOND must be a number from 0.1 to 1000'],
     ['FEED_TICKS_PER_SECOND', '1001', 'FEED_TICKS_PER_SECOND must be a number from 0.1 to 1000'],
     ['BACKTEST_CONCURRENCY', '0', 'BACKTEST_CONCURRENCY must be a number from 1 to 64'],
-    ['REDIS_URL', 'http://x', 'REDIS_URL must start with redis://, rediss:// or redis+sentinel://'],
-    ['REDIS_URL', 'redis://', 'REDIS_URL must start with redis://, rediss:// or redis+sentinel://'],
+    ['REDIS_URL', 'http://x', 'REDIS_URL must start with redis://, rediss://, redis+sentinel:// or redis+cluster://'],
+    ['REDIS_URL', 'redis://', 'REDIS_URL must start with redis://, rediss://, redis+sentinel:// or redis+cluster://'],
     ['REDIS_URL', 'redis://a b:6379', 'REDIS_URL must not contain spaces'],
     ['REDIS_URL', 'redis+sentinel://s1:26379', 'REDIS_URL is malformed: a Sentinel URL is redis+sentinel://'],
     ['REDIS_URL', 'redis+sentinel://s1:26379,s2:abc/mymaster', 'REDIS_URL is malformed: "s2:abc" is not a Sentinel host[:port]'],
     ['REDIS_URL', 'redis+sentinel://s1:99999/mymaster', 'REDIS_URL is malformed: "s1:99999" is not a Sentinel host[:port]'],
     ['REDIS_URL', 'redis+sentinel://s1/mymaster/x', 'REDIS_URL is malformed: the database after the master name must be a number'],
     ['REDIS_URL', 'redis+sentinel://s1/mymaster?password=x', 'REDIS_URL is malformed: unknown parameter "password"'],
+    ['REDIS_URL', 'redis+cluster://', 'REDIS_URL is malformed: a cluster URL is redis+cluster://'],
+    ['REDIS_URL', 'redis+cluster://n1:7000/0', 'REDIS_URL is malformed: a cluster URL is redis+cluster://'],
+    ['REDIS_URL', 'redis+cluster://n1:7000?tls=1', 'REDIS_URL is malformed: a cluster URL is redis+cluster://'],
+    ['REDIS_URL', 'redis+cluster://n1:7000,n2', 'REDIS_URL is malformed: "n2" is not a cluster node host:port'],
+    ['REDIS_URL', 'redis+cluster://n1:70000', 'REDIS_URL is malformed: "n1:70000" is not a cluster node host:port'],
     ['HISTORY_MAX_LEN', '0', 'HISTORY_MAX_LEN must be a number from 1 to'],
     ['HISTORY_MAX_LEN', '10.5', 'HISTORY_MAX_LEN must be a whole number'],
   ])('%s=%s', (name, raw, reason) => {
@@ -206,6 +226,9 @@ describe('loadConfig refusals name the variable and the bad value', () => {
     const error = configError({ REDIS_URL: 'redis+sentinel://:master-pw@s1:26379/mymaster/x?sentinelPassword=sentinel-pw' });
     expect(error.problems).toEqual([
       'REDIS_URL is malformed: the database after the master name must be a number (got "redis+sentinel://:***@s1:26379/mymaster/x?sentinelPassword=***")',
+    ]);
+    expect(configError({ REDIS_URL: 'redis+cluster://:cluster-pw@n1:7000,n2' }).problems).toEqual([
+      'REDIS_URL is malformed: "n2" is not a cluster node host:port (got "redis+cluster://:***@n1:7000,n2")',
     ]);
   });
 

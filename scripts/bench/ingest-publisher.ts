@@ -3,9 +3,10 @@
  * publish time as `timestamp` and a per-symbol sequence number as its price (the load generator
  * checks order and measures latency from them). PATH:
  *
- * - `stream`: `XADD <prefix>:ingest * type price data <json>`, pipelined, to REDIS_URL. RATE > 0:
- *   that many ticks a second, sent every 10 ms; RATE = 0: as fast as the instance drains, keeping
- *   about BACKLOG entries not yet published (the price topic's offset counter says how many were).
+ * - `stream`: `XADD <prefix>:ingest * type price data <json>` (on a cluster `<prefix>:{ingest}`),
+ *   pipelined, to REDIS_URL (any form the servers take, through their own client). RATE > 0: that many ticks a second, sent every 10 ms;
+ *   RATE = 0: as fast as the instance drains, keeping about BACKLOG entries not yet published (not
+ *   yet read, or read and not yet acknowledged, by the servers' consumer group).
  * - `mutations`: `publishPrice` (BATCH = 1) or `publishPrices` with BATCH inputs, over HTTP to URL,
  *   from CONCURRENCY workers each one request at a time on its own kept-alive connection; RATE > 0
  *   paces them to that many ticks a second in all, RATE = 0 is as fast as the server answers.
@@ -14,7 +15,10 @@
  * and refused, by status or GraphQL error code).
  */
 import { Agent, request } from 'node:http';
-import { Redis } from 'ioredis';
+import { createRedisClient, isClusterUrl } from '../../src/bus/redis-connection.js';
+import { loadConfig } from '../../src/config.js';
+import { ingestStream } from '../../src/publish/redis-ingest.js';
+import { ingestBacklog } from './redis-under-test.js';
 
 const path = process.env.PATH_KIND ?? 'stream';
 const rate = Number(process.env.RATE ?? 0);
@@ -57,13 +61,12 @@ const refusals: Record<string, number> = {};
 const due = () => (rate > 0 ? Math.floor(((Date.now() - started) / 1000) * rate) : Infinity);
 
 async function viaStream(): Promise<void> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const stream = `${prefix}:ingest`;
-  const counter = `${prefix}:price:offset`;
-  const base = Number((await redis.get(counter)) ?? 0);
+  const { timeouts } = loadConfig({}).bus;
+  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redis = createRedisClient(url, {}, timeouts);
+  const stream = ingestStream(prefix, isClusterUrl(url));
   while (Date.now() < deadline) {
-    const published = rate > 0 ? 0 : Number((await redis.get(counter)) ?? 0) - base;
-    const want = rate > 0 ? due() - sent : backlog - (sent - published);
+    const want = rate > 0 ? due() - sent : backlog - (await ingestBacklog(redis, stream));
     const count = Math.min(Math.max(0, want), 20_000);
     if (count > 0) {
       const pipeline = redis.pipeline();

@@ -133,6 +133,18 @@ export function message<T>(child: ChildProcess, type: string): Promise<T> {
   });
 }
 
+/**
+ * One counter or gauge of a TITAN server's `/metrics` (`url` without the path), summed over its
+ * labels; `name` may carry them (`titan_events_published_total{topic="price"}`) to read one series.
+ */
+export async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
 export function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {

@@ -31,10 +31,15 @@
  * ticks/s, latency, instance and Redis CPU per 1,000 ticks, peak RSS. --path=stream|mutations,
  * --rate=R (ticks/s offered, 0: as fast as taken), --batch=B (1: single `publishPrice`),
  * --concurrency=P, --symbols=K, --clients=S (subscriber sockets) and --server=<entry> (another
- * build, e.g. of the previous commit, to compare) override a cell's figures.
+ * build, e.g. of the previous commit, to compare) override a cell's figures; --redis=cluster runs them on
+ * a local Redis Cluster of 3 masters and 3 replicas (redis-under-test.ts) instead of one redis-server.
+ *
+ * Connections cell (connections.ts; one instance): `connections` holds 1,000, 10,000 and 50,000
+ * subscribed WebSockets (--steps=N,N,…), each step on a fresh instance: RSS per connection, time to
+ * accept them all, CPU per delivery and p99 at one tick a second to all for --seconds.
  *
  * Flags: --cells=1000x10,1000x100,5000x10,10000x5,mix (default: these five),overload,storm,storm-same,
- *        storm-readers,storm-idle,ingest,ingest-mutations | --clients=N --rate=R
+ *        storm-readers,storm-idle,ingest,ingest-mutations,connections | --clients=N --rate=R
  *        --seconds=T (default 10) --symbols=K (symbols in all) --per-client=M (symbols per client)
  *        --ticks=N --publishers=P (storm cells)
  *        --targets=titan,titan-msgpack,titan-sse,raw,raw-deflate (default titan,raw) --out=bench-results/bench.json
@@ -51,7 +56,9 @@ import { parseArgs } from 'node:util';
 import { TokenService } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config.js';
 import type { ConnectCommand, LoadReport } from './load-generator.js';
+import { CONNECTION_STEPS, describeConnections, runConnections, type ConnectionsResult } from './connections.js';
 import { INGEST_CELLS, runIngest, type IngestCell, type IngestResult } from './ingest.js';
+import { REDIS_KINDS, type RedisKind } from './redis-under-test.js';
 import { runStorm, STORM_CELLS, type StormCell, type StormResult } from './storm.js';
 import { BENCH_SECRET, benchServerEnv, buildServer, hasTaskset, message, node, pidOf, productionNodeFlags, ROOT, SERVER_ENTRY, startRedis, stop, waitForLine } from './processes.js';
 import { cpuMicros, memory, resetPeak } from './proc-stats.js';
@@ -118,6 +125,8 @@ const { values: flags } = parseArgs({
     batch: { type: 'string' },
     concurrency: { type: 'string' },
     server: { type: 'string' },
+    redis: { type: 'string', default: 'single' },
+    steps: { type: 'string' },
     targets: { type: 'string', default: 'titan,raw' },
     fields: { type: 'string', default: 'symbol,price,timestamp' },
     out: { type: 'string', default: 'bench-results/bench.json' },
@@ -142,17 +151,24 @@ const NAMED: Record<string, Cell> = {
 };
 const DEFAULT_CELLS = ['1000x10', '1000x100', '5000x10', '10000x5', 'mix'];
 
-function cellsFromFlags(): { cells: Cell[]; storms: StormCell[]; ingests: IngestCell[] } {
+function cellsFromFlags(): { cells: Cell[]; storms: StormCell[]; ingests: IngestCell[]; connectionSteps: number[] } {
   const ingestOnly = (flags.cells ?? '').split(',').some((name) => name in INGEST_CELLS);
   if (flags.clients && flags.rate && !ingestOnly) {
     const cell = { clients: Number(flags.clients), rate: Number(flags.rate), symbols: Number(flags.symbols ?? 1), perClient: Number(flags['per-client'] ?? 1) };
-    return { cells: [{ name: `${cell.clients}x${cell.rate}`, ...cell }], storms: [], ingests: [] };
+    return { cells: [{ name: `${cell.clients}x${cell.rate}`, ...cell }], storms: [], ingests: [], connectionSteps: [] };
   }
   const names = flags.cells ? flags.cells.split(',') : DEFAULT_CELLS;
   const cells: Cell[] = [];
   const storms: StormCell[] = [];
   const ingests: IngestCell[] = [];
+  let connectionSteps: number[] = [];
+  const redis = flags.redis as RedisKind;
+  if (!REDIS_KINDS.includes(redis)) throw new Error(`unknown --redis ${flags.redis}; known: ${REDIS_KINDS.join(', ')}`);
   for (const name of names) {
+    if (name === 'connections') {
+      connectionSteps = flags.steps ? flags.steps.split(',').map(Number) : CONNECTION_STEPS;
+      continue;
+    }
     const ingest = INGEST_CELLS[name];
     if (ingest) {
       const figure = (flag: string | undefined, value: number) => (flag === undefined ? value : Number(flag));
@@ -168,6 +184,7 @@ function cellsFromFlags(): { cells: Cell[]; storms: StormCell[]; ingests: Ingest
         batch: figure(flags.batch, path === ingest.path ? ingest.batch : 1),
         concurrency: figure(flags.concurrency, ingest.concurrency),
         server: flags.server,
+        redis,
       });
       continue;
     }
@@ -185,10 +202,10 @@ function cellsFromFlags(): { cells: Cell[]; storms: StormCell[]; ingests: Ingest
       continue;
     }
     const cell = NAMED[name];
-    if (!cell) throw new Error(`unknown cell ${name}; known: ${[...Object.keys(NAMED), ...Object.keys(STORM_CELLS), ...Object.keys(INGEST_CELLS)].join(', ')}`);
+    if (!cell) throw new Error(`unknown cell ${name}; known: ${[...Object.keys(NAMED), ...Object.keys(STORM_CELLS), ...Object.keys(INGEST_CELLS), 'connections'].join(', ')}`);
     cells.push(cell);
   }
-  return { cells, storms, ingests };
+  return { cells, storms, ingests, connectionSteps };
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -293,7 +310,8 @@ const targets = (flags.targets ?? 'titan,raw').split(',').map((name) => {
 const results: Result[] = [];
 const stormResults: StormResult[] = [];
 const ingestResults: IngestResult[] = [];
-const { cells, storms, ingests } = cellsFromFlags();
+const connectionResults: ConnectionsResult[] = [];
+const { cells, storms, ingests, connectionSteps } = cellsFromFlags();
 buildServer();
 console.log(`bench: ${hasTaskset ? 'servers on CPU 0, load generator and publisher on CPU 1' : 'taskset not found: processes are not pinned'}`);
 for (const cell of cells) {
@@ -322,17 +340,27 @@ for (const storm of storms) {
 }
 
 for (const ingest of ingests) {
-  process.stdout.write(`${ingest.name} (${ingest.path}${ingest.path === 'mutations' ? ` ×${ingest.batch}` : ''}, ${ingest.rate || 'max'} ticks/s) … `);
+  process.stdout.write(`${ingest.name} (${ingest.redis === 'cluster' ? 'Redis Cluster, ' : ''}${ingest.path}${ingest.path === 'mutations' ? ` ×${ingest.batch}` : ''}, ${ingest.rate || 'max'} ticks/s) … `);
   const result = await runIngest(ingest, process.env.TITAN_FLAGS ?? '');
   ingestResults.push(result);
   console.log(
-    `${result.acceptedPerSecond} accepted/s, ${result.deliveredPerSecond} delivered/s, lost ${result.lost}, disorder ${result.disorder}, ` +
+    `${result.acceptedPerSecond} accepted/s, ${result.deliveredPerSecond} delivered/s, lost ${result.lost} (conflated ${result.conflated}), disorder ${result.disorder}, ` +
       `backlog at end ${result.backlogAtEnd}, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, max ${result.latencyMs.max} ms, ` +
       `instance ${result.instanceCpuMsPer1000} ms CPU/1000 ticks (${result.instanceCpuShare} core), ` +
-      `Redis ${result.redisCpuMsPer1000} ms CPU/1000 ticks (${result.redisCpuShare} core), peak RSS ${result.peakRssMB} MB` +
+      `Redis ${result.redisCpuMsPer1000} ms CPU/1000 ticks (${result.redisCpuShare} core` +
+      (ingest.redis === 'cluster' ? ` over the masters, ${result.redisCpuSharePerMaster.join(' + ')}, ms/1000 ${result.redisCpuMsPer1000PerMaster.join(' + ')}; replicas ${result.replicaCpuMsPer1000} ms/1000, ${result.replicaCpuShare} core` : '') +
+      (result.mastersLost > 0 ? `, ${result.mastersLost} MASTER(S) FAILED OVER DURING THE RUN` : '') +
+      `), peak RSS ${result.peakRssMB} MB` +
       (Object.keys(result.refusals).length > 0 ? `, refused ${JSON.stringify(result.refusals)}` : '') +
       `\n  Redis µs/1000 ticks by command: ${JSON.stringify(result.redisCommandsMicrosPer1000)}`,
   );
+}
+
+for (const step of connectionSteps) {
+  process.stdout.write(`connections ${step} … `);
+  const result = await runConnections(step, seconds, process.env.TITAN_FLAGS ?? '');
+  connectionResults.push(result);
+  console.log(describeConnections(result));
 }
 
 const ratios = results
@@ -390,5 +418,5 @@ if (stormResults.length > 0) {
 }
 const out = resolve(ROOT, flags.out ?? 'bench-results/bench.json');
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ machine: { cpus: 2, node: process.version }, results, ratios, storms: stormResults, ingest: ingestResults }, null, 2));
+writeFileSync(out, JSON.stringify({ machine: { cpus: 2, node: process.version }, results, ratios, storms: stormResults, ingest: ingestResults, connections: connectionResults }, null, 2));
 console.log(`written: ${flags.out}`);

@@ -21,7 +21,7 @@ import { TokenService } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config.js';
 import type { StormPublished } from './http-publisher.js';
 import type { ProbeReport } from './memory-probe.js';
-import { BENCH_SECRET, benchServerEnv, message, node, pidOf, productionNodeFlags, SERVER_ENTRY, startRedis, stop, waitForLine } from './processes.js';
+import { BENCH_SECRET, benchServerEnv, message, metric, node, pidOf, productionNodeFlags, SERVER_ENTRY, startRedis, stop, waitForLine } from './processes.js';
 import { cpuMicros, memory, resetPeak } from './proc-stats.js';
 import type { StalledConnectCommand, StalledReport } from './stalled-clients.js';
 
@@ -118,15 +118,6 @@ function kernelQueues(port: number, side: 'sport' | 'dport'): { recv: number; se
     send += Number(sendQ);
   }
   return { recv, send };
-}
-
-/** One counter or gauge of A's `/metrics`, summed over its labels. */
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -16,6 +16,9 @@ export interface Topics {
 
 export type Topic = keyof Topics;
 
+/** Every topic, for what a backend sets up per topic (a subscriber connection per shard on a Redis Cluster). */
+export const TOPICS = Object.keys({ price: 0, signal: 0, backtestProgress: 0, backtestCancel: 0 } satisfies Record<Topic, 0>) as Topic[];
+
 /**
  * Where an event stands in its topic. `offset` increases by one with every publish to the topic
  * (across all its keys), so events of one topic are totally ordered; `epoch` names the history the

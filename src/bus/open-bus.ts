@@ -6,7 +6,7 @@ import type { LinkLog } from './redis-link.js';
 
 /** The `bus` knobs of `config.ts` (the slice as it is), and where the bus reports. */
 export interface BusSettings {
-  /** Redis URL (`redis://`, `rediss://` or `redis+sentinel://`); without one the bus is in-memory. */
+  /** Redis URL (`redis://`, `rediss://`, `redis+sentinel://` or `redis+cluster://`); without one the bus is in-memory. */
   redisUrl: string | undefined;
   historyMaxLen: number;
   timeouts: RedisTimeouts;

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { isUnavailable } from './unavailable.js';
 
 /** Where a link reports: a pino logger fits. */
@@ -34,6 +35,10 @@ export interface RedisLinkOptions {
  * The link also keeps the connection alive whatever ioredis decides: a connection that stops
  * answering PINGs is dropped and made anew (a hung master that Sentinel replaced, a half-open TCP
  * connection), and a client that ioredis ended by itself is connected again.
+ *
+ * A cluster client is up while the cluster says its state is `ok` (`CLUSTER INFO`, asked of any
+ * node): every slot has a master that answers. While a failed master waits for its replica to take
+ * over, the cluster says `fail` and the link is down; that answer is no reason to reconnect.
  */
 export class RedisLink {
   private up = false;
@@ -47,7 +52,7 @@ export class RedisLink {
   private stopped = false;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly options: RedisLinkOptions,
   ) {
     const { probeIntervalMs = 1000 } = options;
@@ -84,10 +89,11 @@ export class RedisLink {
       if (!this.reportedDown && Date.now() - this.since > 1000) this.markDown(this.lastReason);
       return;
     }
-    this.client.ping().then(
-      () => {
+    probe(this.client).then(
+      (state) => {
         this.failedProbes = 0;
-        this.markUp();
+        if (state === 'ok') this.markUp();
+        else this.markDown(`cluster state ${state}`);
       },
       (error: unknown) => {
         this.markDown(isUnavailable(error) ? 'not answering' : describe(error));
@@ -133,6 +139,16 @@ export class RedisLink {
     if (this.reminder) clearInterval(this.reminder);
     this.reminder = null;
   }
+}
+
+/** PING, or on a cluster its state as a node sees it (`ok` when every slot is served). */
+async function probe(client: RedisClient): Promise<string> {
+  if (!(client instanceof Cluster)) {
+    await client.ping();
+    return 'ok';
+  }
+  const info = String(await client.call('CLUSTER', 'INFO'));
+  return /^cluster_state:(\w+)/m.exec(info)?.[1] ?? 'unknown';
 }
 
 /** A short reason without a stack: the error code, or the first line of the message. */

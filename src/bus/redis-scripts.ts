@@ -12,7 +12,8 @@ if not epoch then
 end`;
 
 /**
- * Publish a batch of events of one topic, in order. KEYS: epoch, topic offset counter, the topic's
+ * Publish a batch of events of one topic, in order; live messages go out with `command`: `PUBLISH`
+ * on one Redis, `SPUBLISH` (sharded pub/sub, sent only within the shard) on a cluster. KEYS: epoch, topic offset counter, the topic's
  * key set, the source stream (`StreamSource`; any key when there is none), then per event the key's
  * stream and the key's publisher ids. ARGV: max length, a fresh epoch to use if none exists, the
  * source's group and consumer ("" when there is no source), then per event: channel, key, payload
@@ -31,12 +32,13 @@ end`;
  * With a source, its entries are claimed for the consumer first (XCLAIM JUSTID: those still pending
  * in the group) and acknowledged at the end, in the same atomic step as their publish: an entry is
  * published once, with no id to look up, even when the reply is lost or another consumer took the
- * entry over meanwhile.
+ * entry over meanwhile. (One Redis only: on a cluster the source stream is in another slot, and the
+ * bus settles its entries by ids instead, see `RedisEventBus.publishChunk`.)
  *
  * The ids are a sorted set scored by offset, trimmed with the stream (once per key, after the
  * batch), so it holds exactly the ids of the retained events.
  */
-export const PUBLISH_SCRIPT = `${ensureEpoch(2)}
+export const publishScript = (command: 'PUBLISH' | 'SPUBLISH') => `${ensureEpoch(2)}
 local maxLen, group, consumer = ARGV[1], ARGV[3], ARGV[4]
 local count = (#ARGV - 4) / 5
 local owned = nil
@@ -99,7 +101,7 @@ for i = 1, count do
       redis.call('ZADD', ids, offset, id)
       trimIds[stream] = ids
     end
-    redis.call('PUBLISH', channel, '{"epoch":"' .. epoch .. '","offset":' .. offset .. ',"payload":' .. payload .. '}')
+    redis.call('${command}', channel, '{"epoch":"' .. epoch .. '","offset":' .. offset .. ',"payload":' .. payload .. '}')
     result[#result + 1] = offset
     result[#result + 1] = ''
     if owned then acked[#acked + 1] = entry end

@@ -30,9 +30,15 @@ const CONNECTION_MESSAGES = [
   'All sentinels are unreachable',
   'connect ETIMEDOUT',
   'Failed to refresh slots cache',
+  "Cluster isn't ready",
+  'Cluster is disconnect',
+  'None of startup nodes is available',
 ];
-/** Redis replies that say "not now" (loading a snapshot, a replica during failover, out of memory). */
-const TRANSIENT_REPLIES = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS)\b/;
+/**
+ * Redis replies that say "not now" (loading a snapshot, a replica during failover, out of memory; on
+ * a cluster, a slot whose master changed under a plain connection).
+ */
+const TRANSIENT_REPLIES = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS|MOVED|ASK)\b/;
 
 /** True when `error` says Redis (or the way to it) is unavailable, not that something is broken. */
 export function isUnavailable(error: unknown): boolean {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis, Result } from 'ioredis';
-import { createRedisClient } from '../bus/redis-connection.js';
+import type { Result } from 'ioredis';
+import { createRedisClient, isClusterUrl, quitClient, type RedisClient } from '../bus/redis-connection.js';
 import { RedisLink } from '../bus/redis-link.js';
 import { isUnavailable } from '../bus/unavailable.js';
 import { ACQUIRE_SCRIPT, RENEW_SCRIPT, TAKE_SCRIPT } from './limit-scripts.js';
@@ -36,15 +36,21 @@ const RENEW_BATCH = 200;
  * instance down nor locks everyone out; across N instances a user then gets up to N times the budget.
  * Logged once per outage (the connection's own lines come from `RedisLink`). Connections opened
  * meanwhile are added to Redis by the next renewal after it is back, closes are removed then.
+ *
+ * On a Redis Cluster the users' connection sets share one hash slot (`<prefix>:{connections}:<user>`),
+ * so one renewal script and one removal pipeline can still cover many users; rates are one key per
+ * script and spread over the shards.
  */
 export class RedisLimits implements SharedLimits {
   readonly mutations: RateLimit;
   readonly publishes: RateLimit;
   readonly connects: RateLimit;
   readonly connections: ConnectionSlots;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly link: RedisLink;
   private readonly prefix: string;
+  /** Where the users' connection sets live: `<prefix>:connections`, hash-tagged on a cluster. */
+  private readonly connectionsPrefix: string;
   private readonly instanceId = randomBytes(6).toString('base64url');
   /** This instance's connections: what it renews, and what it counts alone while Redis is away. */
   private readonly local: LocalSlots;
@@ -77,6 +83,7 @@ export class RedisLimits implements SharedLimits {
       onChange: (up) => up && this.renew(),
     });
     this.prefix = prefix;
+    this.connectionsPrefix = isClusterUrl(redisUrl) ? `${prefix}:{connections}` : `${prefix}:connections`;
     this.log = log;
     this.onError = onError;
     const rate = rates(limits);
@@ -99,13 +106,11 @@ export class RedisLimits implements SharedLimits {
     this.closed = true;
     clearInterval(this.renewal);
     this.link.stop();
-    if (this.redis.status !== 'ready') {
-      this.redis.disconnect();
-      return;
+    if (this.redis.status === 'ready') {
+      for (const [user, ids] of this.local.open) for (const connId of ids) this.forget(this.connectionsKey(user), this.member(connId));
+      await this.flushRemovals().catch(() => {});
     }
-    for (const [user, ids] of this.local.open) for (const connId of ids) this.forget(this.connectionsKey(user), this.member(connId));
-    await this.flushRemovals().catch(() => {});
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await quitClient(this.redis);
   }
 
   private sharedRate(name: string, rate: { perSecond: number; burst: number }): RateLimit {
@@ -206,7 +211,7 @@ export class RedisLimits implements SharedLimits {
   }
 
   private connectionsKey(user: string): string {
-    return `${this.prefix}:connections:${user}`;
+    return `${this.connectionsPrefix}:${user}`;
   }
 
   private member(connId: string): string {

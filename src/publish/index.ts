@@ -24,7 +24,7 @@ export type { Envelope } from '../bus/event-bus.js';
 
 /** Named as the servers' `bus` knobs (`config.ts`); what is left out takes their default. */
 export interface PublisherOptions {
-  /** The `REDIS_URL` of the TITAN Realtime servers: `redis://`, `rediss://` or `redis+sentinel://`. */
+  /** The `REDIS_URL` of the TITAN Realtime servers: `redis://`, `rediss://`, `redis+sentinel://` or `redis+cluster://`. */
   redisUrl: string;
   /** Must match the servers' history length (`HISTORY_MAX_LEN`) so both trim alike. */
   historyMaxLen?: number;

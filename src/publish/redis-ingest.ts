@@ -1,8 +1,7 @@
 import { hostname } from 'node:os';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
-import { createRedisClient, type RedisTimeouts } from '../bus/redis-connection.js';
+import { createRedisClient, isClusterUrl, type RedisClient, type RedisTimeouts } from '../bus/redis-connection.js';
 import { RedisLink, type LinkLog } from '../bus/redis-link.js';
 import { isUnavailable } from '../bus/unavailable.js';
 import {
@@ -28,7 +27,7 @@ export interface IngestMeter {
 
 
 export interface RedisIngestOptions {
-  /** Where Redis is: `redis://`, `rediss://` or `redis+sentinel://` (see `redis-connection.ts`). */
+  /** Where Redis is: `redis://`, `rediss://`, `redis+sentinel://` or `redis+cluster://` (see `redis-connection.ts`). */
   redisUrl: string;
   /** Command, connect and reconnect timings (the `REDIS_*` knobs of `config.ts`). */
   timeouts: RedisTimeouts;
@@ -55,7 +54,7 @@ export interface RedisIngestOptions {
   maxLen?: number;
 }
 
-type Settings = Required<Omit<RedisIngestOptions, 'redisUrl'>>;
+type Settings = Required<Omit<RedisIngestOptions, 'redisUrl'>> & { cluster: boolean };
 
 const GROUP = 'titan-ingest';
 /** The smallest read backpressure shrinks to. */
@@ -84,6 +83,9 @@ const MAX_BLOCK_MS = 1000;
  *
  * Redis may be away, frozen or restarting at any time: the consumer then waits and goes on, without
  * reporting the expected connection errors. It never waits for Redis to start or to stop.
+ *
+ * On a Redis Cluster the stream is `<prefix>:{ingest}` (its rejected copies share its slot), and the
+ * bus settles entries by idempotency ids rather than in its publish script (`StreamSource`).
  */
 export class RedisIngest {
   private readonly abort = new AbortController();
@@ -109,11 +111,11 @@ export class RedisIngest {
   private readAhead: Promise<StreamEntry[]> | null = null;
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly settings: Settings,
     private readonly consumer: string,
   ) {
-    this.stream = ingestStream(settings.prefix);
+    this.stream = ingestStream(settings.prefix, settings.cluster);
     this.source = { stream: this.stream, group: GROUP, consumer };
     this.blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, Math.floor(settings.timeouts.commandTimeoutMs / 2)));
     this.link = new RedisLink(redis, { role: 'ingest', log: settings.log, onError: (error) => this.report(error) });
@@ -154,7 +156,7 @@ export class RedisIngest {
     const consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     return new RedisIngest(
       redis,
-      { timeouts, prefix, rejectedMaxLen, claimIdleMs, batch, maxEventLoopLagMs, maxLen, publisher, meter, log, onError },
+      { timeouts, prefix, rejectedMaxLen, claimIdleMs, batch, maxEventLoopLagMs, maxLen, publisher, meter, log, onError, cluster: isClusterUrl(redisUrl) },
       consumer,
     );
   }
@@ -457,7 +459,7 @@ interface Pending {
  * stream: entries added while there was no group (Redis lost its data and a publisher wrote first)
  * are published too, not skipped.
  */
-async function createGroup(redis: Redis, stream: string): Promise<void> {
+async function createGroup(redis: RedisClient, stream: string): Promise<void> {
   try {
     await redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
   } catch (error) {
@@ -469,6 +471,7 @@ function isNoGroup(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOGROUP');
 }
 
-export function ingestStream(prefix: string): string {
-  return `${prefix}:ingest`;
+/** The ingest stream's key: `<prefix>:ingest`, or on a cluster `<prefix>:{ingest}` (a hash tag its rejected copies share). */
+export function ingestStream(prefix: string, cluster = false): string {
+  return cluster ? `${prefix}:{ingest}` : `${prefix}:ingest`;
 }

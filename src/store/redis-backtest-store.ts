@@ -1,11 +1,10 @@
-import type { Redis } from 'ioredis';
-import { createRedisClient, type RedisTimeouts } from '../bus/redis-connection.js';
+import { createRedisClient, quitClient, type RedisClient, type RedisTimeouts } from '../bus/redis-connection.js';
 import { RedisLink, type LinkLog } from '../bus/redis-link.js';
 import { asUnavailable } from '../bus/unavailable.js';
 import type { BacktestRecord, BacktestStore } from '../domain/backtest.js';
 
 export interface RedisBacktestStoreOptions {
-  /** Where Redis is: `redis://`, `rediss://` or `redis+sentinel://` (see `redis-connection.ts`). */
+  /** Where Redis is: `redis://`, `rediss://`, `redis+sentinel://` or `redis+cluster://` (see `redis-connection.ts`). */
   redisUrl: string;
   /** @default "titan" */
   prefix?: string;
@@ -19,9 +18,14 @@ export interface RedisBacktestStoreOptions {
 /**
  * Backtests in Redis, so any instance can answer `backtest`/`backtests` for a run another instance
  * executes. One JSON string per backtest, and a sorted set per owner (score = creation time).
+ *
+ * No command spans two keys of different owners or backtests, so the same code runs on a Redis
+ * Cluster, where those keys live in different slots: a record and its owner's index are written side
+ * by side (a listed id whose record is not there, not yet or no longer, is skipped), and a list reads
+ * the records one by one, sent together.
  */
 export class RedisBacktestStore implements BacktestStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly link: RedisLink;
   private readonly prefix: string;
   private readonly ttlSeconds: number;
@@ -43,13 +47,11 @@ export class RedisBacktestStore implements BacktestStore {
   async save(record: BacktestRecord): Promise<void> {
     const owned = this.ownerKey(record.ownerId);
     await this.command(async () => {
-      const results = await this.redis
-        .multi()
-        .set(this.recordKey(record.id), JSON.stringify(record), 'EX', this.ttlSeconds)
-        .zadd(owned, Date.parse(record.createdAt), record.id)
-        .expire(owned, this.ttlSeconds)
-        .exec();
-      const failed = results?.find(([error]) => error !== null)?.[0];
+      const [indexed] = await Promise.all([
+        this.redis.multi().zadd(owned, Date.parse(record.createdAt), record.id).expire(owned, this.ttlSeconds).exec(),
+        this.redis.set(this.recordKey(record.id), JSON.stringify(record), 'EX', this.ttlSeconds),
+      ]);
+      const failed = indexed?.find(([error]) => error !== null)?.[0];
       if (failed) throw failed;
     });
   }
@@ -62,7 +64,7 @@ export class RedisBacktestStore implements BacktestStore {
   async listByOwner(ownerId: string): Promise<BacktestRecord[]> {
     const ids = await this.command(() => this.redis.zrevrange(this.ownerKey(ownerId), 0, 199));
     if (ids.length === 0) return [];
-    const jsons = await this.command(() => this.redis.mget(ids.map((id) => this.recordKey(id))));
+    const jsons = await this.command(() => Promise.all(ids.map((id) => this.redis.get(this.recordKey(id)))));
     return jsons.filter((json): json is string => json !== null).map((json) => JSON.parse(json) as BacktestRecord);
   }
 
@@ -73,8 +75,7 @@ export class RedisBacktestStore implements BacktestStore {
 
   async close(): Promise<void> {
     this.link.stop();
-    if (this.redis.status !== 'ready') this.redis.disconnect();
-    else await this.redis.quit().catch(() => this.redis.disconnect());
+    await quitClient(this.redis);
   }
 
   /** Runs a Redis call; a connection problem becomes `UnavailableError`. */

@@ -5,21 +5,24 @@ import { MemoryEventBus } from '../../src/bus/memory-event-bus.js';
 import { RedisEventBus } from '../../src/bus/redis-event-bus.js';
 import type { PriceEvent } from '../../src/domain/events.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { startCluster, type TestCluster } from '../support/redis-cluster.js';
 import { testConfig } from '../support/test-config.js';
 
 /** The `bus` knobs at their defaults; each bus below sets its own Redis URL. */
 const BUS = testConfig().bus;
 
 let redis: TestRedis;
+/** The same contract on a Redis Cluster (3 masters, 3 replicas): hash-tagged keys, sharded pub/sub. */
+let cluster: TestCluster;
 const opened: EventBus[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, cluster] = await Promise.all([startRedis(), startCluster()]);
 });
 
 afterAll(async () => {
   await Promise.all(opened.map((bus) => bus.close()));
-  await redis.stop();
+  await Promise.all([redis?.stop(), cluster?.stop()]);
 });
 
 let counter = 0;
@@ -56,6 +59,7 @@ function collector<T extends Topic>() {
 const buses: [string, (historyMaxLen: number) => Promise<EventBus>][] = [
   ['memory', async (historyMaxLen) => new MemoryEventBus({ historyMaxLen, onListenerError: () => {} })],
   ['redis', async (historyMaxLen) => RedisEventBus.connect({ ...BUS, redisUrl: redis.url, historyMaxLen, onError: () => {} })],
+  ['redis cluster', async (historyMaxLen) => RedisEventBus.connect({ ...BUS, redisUrl: cluster.url, historyMaxLen, onError: () => {} })],
 ];
 
 describe.each(buses)('%s event bus', (_name, create) => {
@@ -404,6 +408,81 @@ describe('redis event bus across processes', () => {
     await received.waitFor(40, 10_000);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(received.received.map((e) => e.payload.price)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  it('on a cluster, holds one sharded subscription per channel on its topic\'s master and recovers what it missed when cut off', async () => {
+    const a = await RedisEventBus.connect({ ...BUS, redisUrl: cluster.url, onError: () => {} });
+    const b = await RedisEventBus.connect({ ...BUS, redisUrl: cluster.url, onError: () => {} });
+    opened.push(a, b);
+    const key = uniqueKey();
+    const received = collector<'price'>();
+    await a.subscribe('price', key, received.listener);
+    const master = await cluster.masterOf('{price}');
+    expect(await master.client.call('PUBSUB', 'SHARDNUMSUB', `titan:{price}:live:${key}`)).toEqual([`titan:{price}:live:${key}`, 1]);
+    await b.publish('price', key, tick(key, 1));
+    await received.waitFor(1);
+    await master.client.client('KILL', 'TYPE', 'pubsub');
+    for (let i = 2; i <= 40; i += 1) await b.publish('price', key, tick(key, i));
+    await received.waitFor(40, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(received.received.map((e) => e.payload.price)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  it('on a cluster, follows a planned failover (CLUSTER FAILOVER) to the promoted replica, without a gap', async () => {
+    const a = await RedisEventBus.connect({ ...BUS, redisUrl: cluster.url, onError: () => {} });
+    const b = await RedisEventBus.connect({ ...BUS, redisUrl: cluster.url, onError: () => {} });
+    opened.push(a, b);
+    const key = uniqueKey();
+    const received = collector<'signal'>();
+    await a.subscribe('signal', key, received.listener);
+    const signal = (n: number) => ({ id: `s${n}`, strategyId: key, symbol: 'X', side: 'BUY' as const, price: n, confidence: 1, reason: String(n), timestamp: new Date().toISOString() });
+    await b.publish('signal', key, signal(1));
+    await received.waitFor(1);
+    const master = await cluster.masterOf('{signal}');
+    const replica = await cluster.replicaOf(master);
+    await replica.client.call('CLUSTER', 'FAILOVER');
+    await cluster.promoted('{signal}', master);
+    // The old master, now a replica, is still up: publishes must reach the new one, and so must a.
+    for (let n = 2; n <= 20; n += 1) {
+      for (let attempt = 0; ; attempt += 1) {
+        const published = await b.publish('signal', key, signal(n), { id: `s${n}` }).catch((error: unknown) => error);
+        if (!(published instanceof Error)) break;
+        if (attempt > 50) throw published;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    await received.waitFor(20, 10_000);
+    expect(received.received.map((e) => e.payload.price)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  it('on a cluster, settles stream entries by ids: each published once and acknowledged, null when read again', async () => {
+    const bus = await RedisEventBus.connect({ ...BUS, redisUrl: cluster.url, onError: () => {} });
+    opened.push(bus);
+    const key = uniqueKey();
+    const source = { stream: `titan:{source-${key}}`, group: 'g', consumer: 'c' };
+    await cluster.client.xgroup('CREATE', source.stream, source.group, '0', 'MKSTREAM');
+    const entries = [];
+    for (let price = 1; price <= 3; price += 1) entries.push((await cluster.client.xadd(source.stream, '*', 'price', String(price)))!);
+    await cluster.client.xreadgroup('GROUP', source.group, source.consumer, 'STREAMS', source.stream, '>');
+    const requests = entries.map((entry, index) => ({ key, payload: tick(key, index + 1), entry }));
+    const first = await bus.publishBatch('price', requests, source);
+    expect(first.map((envelope) => envelope?.payload.price)).toEqual([1, 2, 3]);
+    expect(((await cluster.client.xpending(source.stream, source.group)) as [number])[0]).toBe(0);
+    // Read again (an acknowledgement that was lost, another consumer): recognised, not published again.
+    expect(await bus.publishBatch('price', requests, source)).toEqual([null, null, null]);
+    expect(await cluster.client.xlen(`titan:{price}:stream:${key}`)).toBe(3);
+  });
+
+  it('on a cluster that is not there, refuses at once with UnavailableError and fails to connect with a clear message', async () => {
+    const timeouts = { ...BUS.timeouts, connectTimeoutMs: 500 };
+    const bus = RedisEventBus.open({ ...BUS, redisUrl: 'redis+cluster://127.0.0.1:1', timeouts, onError: () => {} });
+    opened.push(bus);
+    const started = Date.now();
+    await expect(bus.publish('price', uniqueKey(), tick('X', 1))).rejects.toBeInstanceOf(UnavailableError);
+    expect(Date.now() - started).toBeLessThan(200);
+    await expect(RedisEventBus.connect({ ...BUS, redisUrl: 'redis+cluster://127.0.0.1:1', timeouts, onError: () => {} })).rejects.toThrow(
+      /not reachable within 500 ms/,
+    );
   });
 
   it('fails to connect with a clear message when Redis is not there', async () => {
