@@ -18,7 +18,8 @@ const clients: ProtocolClient[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
-  const env = { REDIS_URL: redis.url, BACKTEST_BARS_PER_SECOND: '5000' };
+  // Analytics off: they subscribe every price channel on every instance, and this file counts the fan-out's subscriptions.
+  const env = { REDIS_URL: redis.url, BACKTEST_BARS_PER_SECOND: '5000', ANALYTICS: '0' };
   [a, b, feed] = await Promise.all([
     startProcess('main.ts', env),
     startProcess('main.ts', env),

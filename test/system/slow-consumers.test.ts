@@ -16,7 +16,8 @@ const clients: ProtocolClient[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
-  server = await startProcess('main.ts', { REDIS_URL: redis.url, SUBSCRIPTION_QUEUE_LIMIT: '100' });
+  // Analytics off: the memory bound under test is the fan-out's; analytics hold state of their own.
+  server = await startProcess('main.ts', { REDIS_URL: redis.url, SUBSCRIPTION_QUEUE_LIMIT: '100', ANALYTICS: '0' });
   publisher = await connectPublisher({ redisUrl: redis.url });
   trader = await tokenFor('alice', ['trader']);
 });
