@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Envelope } from '../../src/bus/event-bus.js';
 import { buildSchema } from '../../src/schema/schema.js';
 import type { SubscriptionField } from '../../src/schema/subscription-plan.js';
-import { eventExecutor } from '../../src/transport/fanout/event-executor.js';
+import { buildsDirectly, eventExecutor } from '../../src/transport/fanout/event-executor.js';
 
 /**
  * The shared fan-out's executor builds plain selections itself: its results must be graphql-js' own,
@@ -41,6 +41,15 @@ describe('the fan-out event executor', () => {
   ] as const)('gives graphql-js’ result for %s', async (_name, source, envelope, variables?: Record<string, unknown>) => {
     const { fast, graphql } = both(source, envelope, variables);
     expect(await fast).toEqual(await graphql);
+  });
+
+  it('builds plain selections directly and leaves the rest to graphql-js', () => {
+    const direct = (source: string, field: SubscriptionField) => buildsDirectly({ schema, document: parse(source), variableValues: {}, contextValue: {} }, field);
+    expect(direct('subscription ($s: [String!]!) { price(symbols: $s) { symbol price cursor } }', 'price')).toBe(true);
+    expect(direct('subscription { quote: price(symbols: ["A"]) { __typename last: price } }', 'price')).toBe(true);
+    expect(direct('subscription { signal { id side reason } }', 'signal')).toBe(true);
+    expect(direct('subscription { price(symbols: ["A"]) { ...T } } fragment T on PriceTick { symbol }', 'price')).toBe(false);
+    expect(direct('subscription { backtestProgress(id: "b") { status result { trades } } }', 'backtestProgress')).toBe(false);
   });
 
   it('leaves an event whose value is an error to graphql-js (a non-null field missing, a value its scalar refuses)', async () => {

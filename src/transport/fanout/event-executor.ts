@@ -74,6 +74,11 @@ export function eventExecutor(args: ExecutionArgs, field: SubscriptionField): Ev
   };
 }
 
+/** Whether a group's events take the direct path (the bench measures what it saves; the tests check which documents do). */
+export function buildsDirectly(args: ExecutionArgs, field: SubscriptionField): boolean {
+  return plainSelection(args, field) !== null;
+}
+
 /** The operation's leaves when it selects only plain leaf fields of the event's type; else null. */
 function plainSelection(args: ExecutionArgs, field: SubscriptionField): { rootKey: string; leaves: Leaf[]; typename: string } | null {
   if (args.fieldResolver && args.fieldResolver !== defaultFieldResolver) return null;
