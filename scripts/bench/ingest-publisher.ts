@@ -4,7 +4,7 @@
  * checks order and measures latency from them). PATH:
  *
  * - `stream`: `XADD <prefix>:ingest * type price data <json>` (on a cluster `<prefix>:{ingest}`),
- *   pipelined, to REDIS_URL (any form the servers take, through their own client). RATE > 0: that many ticks a second, sent every 10 ms;
+ *   pipelined on a raw connection (resp-pipe.ts), to REDIS_URL (any form the servers take, through their own client). RATE > 0: that many ticks a second, sent every 10 ms;
  *   RATE = 0: as fast as the instance drains, keeping about BACKLOG entries not yet published (not
  *   yet read, or read and not yet acknowledged, by the servers' consumer group).
  * - `mutations`: `publishPrice` (BATCH = 1) or `publishPrices` with BATCH inputs, over HTTP to URL,
@@ -15,10 +15,12 @@
  * and refused, by status or GraphQL error code).
  */
 import { Agent, request } from 'node:http';
-import { createRedisClient, isClusterUrl } from '../../src/bus/redis-connection.js';
+import { Cluster } from 'ioredis';
+import { createRedisClient, isClusterUrl, type RedisClient } from '../../src/bus/redis-connection.js';
 import { loadConfig } from '../../src/config.js';
 import { ingestStream } from '../../src/publish/redis-ingest.js';
 import { ingestBacklog } from './redis-under-test.js';
+import { RespPipe } from './resp-pipe.js';
 
 const path = process.env.PATH_KIND ?? 'stream';
 const rate = Number(process.env.RATE ?? 0);
@@ -65,19 +67,31 @@ async function viaStream(): Promise<void> {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const redis = createRedisClient(url, {}, timeouts);
   const stream = ingestStream(prefix, isClusterUrl(url));
+  const pipe = await pipeTo(redis, stream);
   while (Date.now() < deadline) {
     const want = rate > 0 ? due() - sent : backlog - (await ingestBacklog(redis, stream));
     const count = Math.min(Math.max(0, want), 20_000);
     if (count > 0) {
-      const pipeline = redis.pipeline();
-      for (let i = 0; i < count; i += 1) pipeline.xadd(stream, '*', 'type', 'price', 'data', JSON.stringify(tick()));
-      await pipeline.exec();
-      sent += count;
+      const commands = Array.from({ length: count }, () => ['XADD', stream, '*', 'type', 'price', 'data', JSON.stringify(tick())]);
+      const errors = await pipe.send(commands);
+      if (errors > 0) refusals.xadd_error = (refusals.xadd_error ?? 0) + errors;
+      sent += count - errors;
     }
     await sleep(10);
   }
   accepted = sent;
+  pipe.close();
   redis.disconnect();
+}
+
+/** A raw pipe to the Redis node that holds the stream (the master of its slot on a cluster). */
+async function pipeTo(redis: RedisClient, stream: string): Promise<RespPipe> {
+  if (!(redis instanceof Cluster)) return RespPipe.open(redis.options.host ?? '127.0.0.1', redis.options.port ?? 6379);
+  const slot = Number(await redis.cluster('KEYSLOT', stream));
+  const ranges = await redis.cluster('SLOTS');
+  const master = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2];
+  if (!master) throw new Error(`no master serves slot ${slot} of ${stream}`);
+  return RespPipe.open(master[0], master[1]);
 }
 
 async function viaMutations(): Promise<void> {
