@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -75,10 +76,11 @@ const MAX_BLOCK_MS = 1000;
  * unavailable stays pending and is retried, in order, before anything newer.
  *
  * Entries are taken in batches (`batch`): one read, one bus `publishBatch` per topic for the valid
- * ones (in stream order), one `XACK`; rejected ones are copied one by one (pipelined). While a
- * batch's publish runs in Redis the next is read (not waiting for new entries) and parsed, and
- * published once the first is settled, so an instance holds at most two batches; when its
- * event loop falls behind (`maxEventLoopLagMs`), it reads less and pauses, and the backlog waits in
+ * ones (in stream order), which also acknowledges them; rejected ones are copied one by one
+ * (pipelined). While a batch's publish runs in Redis the next is read (not waiting for new entries),
+ * and its publish is sent behind the first, on the same connection, before the first is settled:
+ * Redis runs them in order, and never waits for this instance to parse a batch. An instance holds
+ * at most three batches (settling, in Redis, read ahead); when its event loop falls behind (`maxEventLoopLagMs`), it reads less and pauses, and the backlog waits in
  * the stream, which the consumer trims to `maxLen`.
  *
  * Redis may be away, frozen or restarting at any time: the consumer then waits and goes on, without
@@ -109,6 +111,8 @@ export class RedisIngest {
   private lastTrim = 0;
   /** The next batch, read (without waiting) while the current one is published; null when none. */
   private readAhead: Promise<StreamEntry[]> | null = null;
+  /** The batch sent before the current one, until it is settled; null when none. */
+  private inFlight: Promise<void> | null = null;
 
   private constructor(
     private readonly redis: RedisClient,
@@ -120,6 +124,9 @@ export class RedisIngest {
     this.blockMs = Math.max(1, Math.min(MAX_BLOCK_MS, Math.floor(settings.timeouts.commandTimeoutMs / 2)));
     this.link = new RedisLink(redis, { role: 'ingest', log: settings.log, onError: (error) => this.report(error) });
     this.count = settings.batch;
+    // Every command in flight listens for stop() (`untilStopped`) and stops listening when it settles:
+    // a batch with many rejected entries has more than Node's default of 10 at a time, not a leak.
+    setMaxListeners(0, this.abort.signal);
     this.lag.enable();
     this.loop = this.run();
   }
@@ -185,8 +192,10 @@ export class RedisIngest {
         // A failed command may still have run (a read whose reply timed out took entries for this
         // consumer): what this consumer holds is read again, oldest first, before anything new.
         this.pendingAfter = '0';
-        // Read ahead before the failure: pending too, so re-read with the rest.
+        // Read ahead or still in flight: pending too unless published meanwhile, so re-read with the
+        // rest (a publish settles only entries still pending: none is published twice).
         this.readAhead = null;
+        this.inFlight = null;
         if (isNoGroup(error)) {
           // A Redis that lost its data lost the group too: the next step makes it again.
           this.groupReady = false;
@@ -204,26 +213,41 @@ export class RedisIngest {
       this.groupReady = true;
     }
     if (this.pendingAfter !== null) {
+      await this.settleInFlight();
       const entries = await this.read(this.pendingAfter);
       await this.handleAll(entries);
       this.pendingAfter = entries.at(-1)?.id ?? null;
     } else if (Date.now() - this.lastClaim >= this.settings.claimIdleMs) {
+      await this.settleInFlight();
       await this.claimAbandoned();
     } else {
       const ahead = this.readAhead;
       this.readAhead = null;
-      const ready = ahead ? await ahead : [];
-      // Nothing read ahead: wait here (BLOCK) for new entries.
-      const entries = ready.length > 0 ? ready : await this.read('>');
-      // The next batch is read while this one's publish runs in Redis, so that Redis and this
-      // instance work at the same time; it is published only once this one is settled.
-      await this.handleAll(entries, () => {
-        this.readAhead = this.read('>', false);
-        this.readAhead.catch(() => undefined);
-      });
+      let entries = ahead ? await ahead : [];
+      if (entries.length === 0) {
+        // Nothing read ahead: what is in flight settles, then the read waits (BLOCK) for new entries.
+        await this.settleInFlight();
+        entries = await this.read('>');
+      }
+      // This batch's publish is sent before the previous one is settled: Redis runs them in the order
+      // sent (one connection), so Redis and this instance work at the same time, and an instance
+      // holds at most three batches (one settling, one in Redis, one read ahead).
+      const sent = this.handleAll(entries);
+      sent.catch(() => undefined);
+      this.readAhead = this.read('>', false);
+      this.readAhead.catch(() => undefined);
+      await this.settleInFlight();
+      this.inFlight = sent;
       await this.trim();
       await this.holdBack();
     }
+  }
+
+  /** Waits for the batch sent before the current one; its failure is the step's (the batch is read again). */
+  private async settleInFlight(): Promise<void> {
+    const previous = this.inFlight;
+    this.inFlight = null;
+    if (previous) await previous;
   }
 
   /**
@@ -300,7 +324,7 @@ export class RedisIngest {
    * pending, when the bus cannot be reached: the batch is read again, and what was published then is
    * no longer pending.
    */
-  private async handleAll(entries: StreamEntry[], whilePublishing?: () => void): Promise<void> {
+  private async handleAll(entries: StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const trimmed: string[] = [];
     const rejections: { at: number; id: string; fields: Buffer[]; rejection: Rejection }[] = [];
@@ -314,9 +338,7 @@ export class RedisIngest {
     });
     let results: [EntryResult<'price'>[], EntryResult<'signal'>[]];
     try {
-      const publishing = Promise.all([this.publishEntries('price', batches.price), this.publishEntries('signal', batches.signal)]);
-      whilePublishing?.();
-      results = await this.untilStopped(publishing);
+      results = await this.untilStopped(Promise.all([this.publishEntries('price', batches.price), this.publishEntries('signal', batches.signal)]));
     } catch (error) {
       if (isUnavailable(error) || this.abort.signal.aborted) throw error;
       // A bug somewhere in the batch: settled one entry at a time, so that only its entry is rejected.
