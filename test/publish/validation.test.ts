@@ -156,6 +156,14 @@ describe('parseIsoDateTime', () => {
       expect(parseIsoDateTime(bad)).toBeNull();
     }
   });
+
+  it('takes the canonical UTC form as it is, and still refuses impossible instants in that form', () => {
+    expect(parseIsoDateTime('2026-03-01T09:30:00.125Z')).toBe('2026-03-01T09:30:00.125Z');
+    expect(parseIsoDateTime('2024-02-29T23:59:59.999Z')).toBe('2024-02-29T23:59:59.999Z');
+    for (const bad of ['2026-02-29T00:00:00.000Z', '2026-02-30T00:00:00.000Z', '2026-04-31T00:00:00.000Z', '2026-01-01T24:00:00.000Z', '2026-01-01T23:60:00.000Z', '2026-13-01T00:00:00.000Z']) {
+      expect(parseIsoDateTime(bad)).toBeNull();
+    }
+  });
 });
 
 describe('validateSignal refusals name the field', () => {
