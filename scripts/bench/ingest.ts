@@ -88,6 +88,12 @@ export interface IngestResult {
   refusals: Record<string, number>;
   /** Where Redis spent its time (INFO commandstats, scripts' inner calls included): µs per 1,000 ticks, largest first. */
   redisCommandsMicrosPer1000: Record<string, number>;
+  /**
+   * Of the ticks the instance handed to its transport, the share (%) more than 50 ms after their
+   * publish timestamp (`titan_delivery_lag_seconds`): the part of the end-to-end tail that is the
+   * instance's, not the subscribers' (the load generator shares a core with Redis and the publisher).
+   */
+  instanceHandOverOver50msPercent: number;
 }
 
 const QUERY = 'subscription ($symbols: [String!]!) { price(symbols: $symbols) { symbol price timestamp } }';
@@ -169,7 +175,9 @@ export async function runIngest(cell: IngestCell, titanFlags: string): Promise<I
     const baseUrl = httpUrl.replace(/\/graphql$/, '');
     const acceptedSoFar = () => metric(baseUrl, 'titan_events_published_total{topic="price"}');
     const conflatedSoFar = () => metric(baseUrl, 'titan_events_conflated_total');
-    const [acceptedBefore, conflatedBefore] = await Promise.all([acceptedSoFar(), conflatedSoFar()]);
+    const handOvers = () =>
+      Promise.all([metric(baseUrl, 'titan_delivery_lag_seconds_count{topic="price"}'), metric(baseUrl, 'titan_delivery_lag_seconds_bucket{le="0.05",topic="price"}')]);
+    const [acceptedBefore, conflatedBefore, [handedBefore, within50Before]] = await Promise.all([acceptedSoFar(), conflatedSoFar(), handOvers()]);
     const redisCpu = () => masters.map(({ pid }) => cpuMicros(pid));
     const replicaCpu = () => redisUnderTest.replicas.reduce((sum, { pid }) => sum + cpuMicros(pid), 0);
     const cpuBefore = { instance: cpuMicros(serverPid), masters: redisCpu(), replicas: replicaCpu() };
@@ -197,6 +205,8 @@ export async function runIngest(cell: IngestCell, titanFlags: string): Promise<I
     const replicasCpu = replicaCpu() - cpuBefore.replicas;
     const acceptedAll = (await acceptedSoFar()) - acceptedBefore;
     const conflated = (await conflatedSoFar()) - conflatedBefore;
+    const [handedAfter, within50After] = await handOvers();
+    const handed = handedAfter - handedBefore;
     const commandStats = await Promise.all(masters.map(({ client }) => client.info('commandstats')));
     const roles = await Promise.all(masters.map(({ client }) => client.role().then(([role]) => role, () => 'gone')));
     const sorted = Float64Array.from(report.latencies).sort();
@@ -228,6 +238,7 @@ export async function runIngest(cell: IngestCell, titanFlags: string): Promise<I
       peakRssMB: Math.round(memory(serverPid).peak / 2 ** 20),
       refusals: published.refusals,
       redisCommandsMicrosPer1000: commandMicros(commandStats, acceptedAll),
+      instanceHandOverOver50msPercent: handed > 0 ? Number((((handed - (within50After - within50Before)) / handed) * 100).toFixed(2)) : 0,
     };
   } finally {
     loadGenerator?.send({ type: 'close' });

@@ -352,6 +352,7 @@ for (const ingest of ingests) {
       (result.mastersLost > 0 ? `, ${result.mastersLost} MASTER(S) FAILED OVER DURING THE RUN` : '') +
       `), peak RSS ${result.peakRssMB} MB` +
       (Object.keys(result.refusals).length > 0 ? `, refused ${JSON.stringify(result.refusals)}` : '') +
+      `\n  instance hand-overs over 50 ms after publish: ${result.instanceHandOverOver50msPercent} %` +
       `\n  Redis µs/1000 ticks by command: ${JSON.stringify(result.redisCommandsMicrosPer1000)}`,
   );
 }
