@@ -48,6 +48,7 @@ function startIngest(
   url: string,
   bus: EventBus,
   options: { prefix?: string; claimIdleMs?: number; batch?: number; maxLen?: number } = {},
+  wrap: (publisher: MarketPublisher) => MarketPublisher = (publisher) => publisher,
 ): Consumer {
   const metrics = createMetrics();
   const warnings: Record<string, unknown>[] = [];
@@ -55,7 +56,7 @@ function startIngest(
   const ingest = RedisIngest.start({
     redisUrl: url,
     timeouts: TIMEOUTS,
-    publisher: new MarketPublisher(bus, (id) => findStrategy(id) !== undefined),
+    publisher: wrap(new MarketPublisher(bus, (id) => findStrategy(id) !== undefined)),
     meter: metrics.ingestMeter,
     // The connection's own outage lines (RedisLink) are not about entries.
     log: { info: () => {}, warn: (fields, message) => void (message.startsWith('redis ') || warnings.push({ ...fields, message })) },
@@ -239,6 +240,37 @@ describe('batches', () => {
     expect(pending).toBe(0);
     expect((await counterValues(consumer.metrics, 'titan_ingest_accepted_total')).price).toBeGreaterThanOrEqual(total);
     expect(consumer.errors).toEqual([]);
+  });
+
+  it("sends a batch's publish before the previous one is settled, and keeps the order", async () => {
+    const redis = await redisServer();
+    const stream = ingestStream('overlap');
+    const total = 300;
+    const pipeline = redis.client.pipeline();
+    for (let n = 1; n <= total; n += 1) pipeline.xadd(stream, '*', ...price('OVER', n));
+    await pipeline.exec();
+    const bus = await ready(busOn(redis));
+    const prices = await pricesOf(bus, 'OVER');
+    // The first batch's publish runs in Redis at once, but its result reaches the consumer only when
+    // the gate opens: the second batch must be sent before that.
+    let calls = 0;
+    let openGate = () => {};
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const gated = (publisher: MarketPublisher): MarketPublisher => {
+      const publishPrices = publisher.publishPrices.bind(publisher) as (...args: unknown[]) => Promise<unknown>;
+      return Object.assign(Object.create(publisher) as MarketPublisher, {
+        publishPrices: ((...args: unknown[]) => {
+          calls += 1;
+          const result = publishPrices(...args);
+          return calls === 1 ? gate.then(() => result) : result;
+        }) as MarketPublisher['publishPrices'],
+      });
+    };
+    startIngest(redis.url, bus, { prefix: 'overlap', batch: 100 }, gated);
+    await waitFor('a second publish while the first is unsettled', () => calls >= 2);
+    openGate();
+    await waitFor('every entry to be published', () => prices.length === total);
+    expect(prices).toEqual(Array.from({ length: total }, (_, i) => i + 1));
   });
 
   it('bounds the stream to maxLen when publishers outran the instances: the oldest unread entries are dropped and logged', async () => {
