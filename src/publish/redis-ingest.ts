@@ -80,8 +80,9 @@ const MAX_BLOCK_MS = 1000;
  * (pipelined). While a batch's publish runs in Redis the next is read (not waiting for new entries),
  * and its publish is sent behind the first, on the same connection, before the first is settled:
  * Redis runs them in order, and never waits for this instance to parse a batch. An instance holds
- * at most three batches (settling, in Redis, read ahead); when its event loop falls behind (`maxEventLoopLagMs`), it reads less and pauses, and the backlog waits in
- * the stream, which the consumer trims to `maxLen`.
+ * at most three batches (settling, in Redis, read ahead); when its event loop falls behind
+ * (`maxEventLoopLagMs`), it reads less and pauses, and the backlog waits in the stream, which the
+ * consumer trims to `maxLen`.
  *
  * Redis may be away, frozen or restarting at any time: the consumer then waits and goes on, without
  * reporting the expected connection errors. It never waits for Redis to start or to stop.
@@ -341,7 +342,8 @@ export class RedisIngest {
       results = await this.untilStopped(Promise.all([this.publishEntries('price', batches.price), this.publishEntries('signal', batches.signal)]));
     } catch (error) {
       if (isUnavailable(error) || this.abort.signal.aborted) throw error;
-      // A bug somewhere in the batch: settled one entry at a time, so that only its entry is rejected.
+      // A bug somewhere in the batch: settled one entry at a time, so that only its entry is rejected
+      // (the batch sent behind it may be published first: order holds for every outcome but a bug).
       for (const { id, fields } of entries) {
         if (fields === null) await this.ack(id);
         else await this.handle(id, fields);
